@@ -1,0 +1,35 @@
+# The two commands that do everything on a fresh clone: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT   ?= runs/demo
+
+.PHONY: install demo test test-slow docs docs-check lab clean
+
+install: $(STAMP)          ## .venv with everything (and the Debian packages when root)
+$(STAMP): settings.ini setup.py tools/install.sh
+	bash tools/install.sh
+	touch $(STAMP)
+
+demo: install              ## the main job: the toy unlearning experiment (fast setting) -> $(OUT)
+	$(BIN)/msgm toy --fast --out $(OUT)
+
+test: install              ## hygiene check, then every notebook (nbdev's test_nb) and tests/ under pytest
+	bash tools/check_sync.sh
+	$(BIN)/python -m pytest tests/ -q
+
+test-slow: install         ## also the cells flagged slow and gpu (run this on a GPU machine)
+	NBDEV_FLAGS="slow gpu" $(BIN)/python -m pytest tests/ -q
+
+docs: install              ## render the docs site into _docs/ (Quarto if on PATH, else offline)
+	$(BIN)/python tools/render_docs.py
+
+docs-check: docs           ## screenshot a rendered page in headless Chromium -> _docs/screenshot.png
+	bash tools/docs_check.sh
+
+lab: install               ## start JupyterLab on the notebooks
+	$(BIN)/jupyter lab nbs
+
+clean:
+	rm -rf _docs _proc nbs/.quarto runs
