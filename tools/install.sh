@@ -28,7 +28,7 @@ if [ ! -x .venv/bin/python ]; then
   $PY -m venv .venv
 fi
 echo "install: pip install -e .[dev] (torch==2.14.1 + torchvision==0.29.1 and the design card's stack)"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]" --config-settings editable_mode=compat
 .venv/bin/python - <<'PY'
 import torch, torchvision, torchdiffeq, open_clip, nbdev, msgm_nb
 print(f"install: ok  torch {torch.__version__}  torchvision {torchvision.__version__}  nbdev {nbdev.__version__}  msgm_nb {msgm_nb.__version__}")
