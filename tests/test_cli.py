@@ -27,3 +27,13 @@ def test_toy_tiny_writes_results(tmp_path):
 def test_bad_arguments_fail_clearly(tmp_path):
     r = run('toy', '--fast', '--preset', 'tiny', '--out', str(tmp_path))
     assert r.returncode == 2 and 'contradicts' in r.stderr
+
+def test_leaderboard_tiny_writes_results(tmp_path):
+    r = run('leaderboard', '--preset', 'tiny', '--methods', 'msgm-obtuse,rg', '--out', str(tmp_path), '--no-progress')
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path / 'results.json').read_text())
+    assert 'standard/0' in res['toy'] and res['digits'] == {}
+    rows = [v for k, v in res['toy'].items() if not k.startswith(('standard/', 'unseen/'))]
+    assert rows and all(set(v) >= {'ur', 'nll_f', 'nll_g', 'fid', 'retention', 'unchanged', 'seconds'} for v in rows)
+    assert {k.split('/')[0] for k in res['toy']} == {'standard', 'unseen', 'msgm-obtuse', 'rg'}
+    assert (tmp_path / 'pareto.png').exists()
