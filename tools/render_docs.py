@@ -51,8 +51,20 @@ def _nav(pages) -> str:
             'background:#f6f8fa;border-right:1px solid #ddd;font-size:14px"><b>msgm_nb</b><ul style="padding-left:16px">'
             f'{items}</ul></nav><div style="margin-left:250px">')
 
+def _only_export_and_import_cells():
+    "nbdev runs every cell that contains an import while building docs; run only exports and pure-import cells (outputs are saved)."
+    import ast
+    import nbdev.processors as P
+    orig = P._do_eval
+    def _do_eval(cell):
+        if not orig(cell): return False
+        if cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'}: return True
+        return all(isinstance(t, (ast.Import, ast.ImportFrom)) for t in cell.parsed_())
+    P._do_eval = _do_eval
+
 def render_offline():
     os.chdir(ROOT)
+    _only_export_and_import_cells()
     from nbdev.serve import proc_nbs
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
