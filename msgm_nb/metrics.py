@@ -353,9 +353,10 @@ def fid(real: Tensor, fake: Tensor,      # images [N, C, H, W] in [-1, 1] (N >= 
     from torchmetrics.image.fid import FrechetInceptionDistance
     _check_images(real, 'real'); _check_images(fake, 'fake')
     if len(real) < 2 or len(fake) < 2: raise ValueError(f"FID needs at least 2 images per set, got {len(real)} and {len(fake)}")
-    metric = FrechetInceptionDistance(feature=ClassifierFeatures(feature_model))
+    dev = next(feature_model.parameters()).device  # the metric, its states and every batch go where the feature model is
+    metric = FrechetInceptionDistance(feature=ClassifierFeatures(feature_model)).to(dev)
     for x, is_real in [(real, True), (fake, False)]:
-        for i in range(0, len(x), batch_size): metric.update(x[i:i + batch_size], real=is_real)
+        for i in range(0, len(x), batch_size): metric.update(x[i:i + batch_size].to(dev), real=is_real)
     return float(metric.compute())
 
 # %% ../nbs/08_metrics.ipynb #3bf37c2b
