@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_images.ipynb #f4108d57
 from __future__ import annotations
-import hashlib, json, math, re, time
+import hashlib, json, math, os, re, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -243,18 +243,19 @@ def get_classifier(cfg: ImageConfig, cache_dir=None, train_set: ImageSet | None 
     train_set = train_set if train_set is not None else load_image_data(cfg, 'train')
     test_set = test_set if test_set is not None else load_image_data(cfg, 'test')
     C, H, _ = train_set.shape
+    torch.manual_seed(cfg.seed)   # before the network exists: its initial weights come from the global generator
     clf = SmallCNN(in_ch=C, n_classes=len(train_set.classes), image_size=H, width=cfg.clf_width)
     key = dict(dataset=cfg.dataset, n=len(train_set), epochs=cfg.clf_epochs, width=cfg.clf_width, shape=list(train_set.shape), seed=cfg.seed)
     if (d / 'info.json').exists() and json.loads((d / 'info.json').read_text())['key'] == key:
         clf.load_state_dict(load_file(str(d / 'weights.safetensors'))); clf.eval()
         return clf.to(get_device(device)), json.loads((d / 'info.json').read_text())['test_acc']
-    torch.manual_seed(cfg.seed)
     clf, _ = train_classifier(clf, train_set.x, train_set.y, epochs=cfg.clf_epochs, val_frac=0., augment_shift=1 if H <= 8 else 2,
                               seed=cfg.seed, device=device, progress=progress)
     acc = accuracy(clf, test_set.x, test_set.y)
     d.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in clf.state_dict().items()}, str(d / 'weights.safetensors'))
-    (d / 'info.json').write_text(json.dumps(dict(key=key, test_acc=acc)))
+    save_file({k: v.detach().cpu().contiguous() for k, v in clf.state_dict().items()}, str(d / 'weights.tmp'))
+    os.replace(d / 'weights.tmp', d / 'weights.safetensors')   # atomic: a reader never sees half a file
+    (d / 'info.tmp').write_text(json.dumps(dict(key=key, test_acc=acc))); os.replace(d / 'info.tmp', d / 'info.json')
     return clf, acc
 
 # %% ../nbs/11_images.ipynb #a54bba24
