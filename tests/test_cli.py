@@ -29,11 +29,34 @@ def test_bad_arguments_fail_clearly(tmp_path):
     assert r.returncode == 2 and 'contradicts' in r.stderr
 
 def test_leaderboard_tiny_writes_results(tmp_path):
-    r = run('leaderboard', '--preset', 'tiny', '--methods', 'msgm-obtuse,rg', '--out', str(tmp_path), '--no-progress')
+    "Both halves through two spawned worker processes (the --fast path), on the tiny preset."
+    r = run('leaderboard', '--preset', 'tiny', '--methods', 'msgm-obtuse,rg', '--workers', '2', '--cache', str(tmp_path / 'digits'),
+            '--out', str(tmp_path / 'out'), '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]
-    res = json.loads((tmp_path / 'results.json').read_text())
-    assert 'standard/0' in res['toy'] and res['digits'] == {}
-    rows = [v for k, v in res['toy'].items() if not k.startswith(('standard/', 'unseen/'))]
-    assert rows and all(set(v) >= {'ur', 'nll_f', 'nll_g', 'fid', 'retention', 'unchanged', 'seconds'} for v in rows)
-    assert {k.split('/')[0] for k in res['toy']} == {'standard', 'unseen', 'msgm-obtuse', 'rg'}
-    assert (tmp_path / 'pareto.png').exists()
+    res = json.loads((tmp_path / 'out' / 'results.json').read_text())
+    assert res['config']['workers'] == 2
+    for part in ('toy', 'digits'):
+        rows = [v for k, v in res[part].items() if not k.startswith(('standard/', 'unseen/'))]
+        assert rows and all(set(v) >= {'ur', 'nll_f', 'nll_g', 'fid', 'retention', 'unchanged', 'seconds'} for v in rows)
+        assert {k.split('/')[0] for k in res[part]} == {'standard', 'unseen', 'msgm-obtuse', 'rg'}
+        assert res[part]['standard/0']['retention'] == 0 or (part == 'digits' and res[part]['standard/0']['retention'] is None)
+    assert (tmp_path / 'digits' / 'standard' / 'train_info.json').exists()      # the digits models went to --cache
+    assert '## digits' in (tmp_path / 'out' / 'leaderboard.md').read_text() and (tmp_path / 'out' / 'pareto.png').exists()
+
+def test_leaderboard_bad_part(tmp_path):
+    r = run('leaderboard', '--preset', 'tiny', '--parts', 'cifar', '--out', str(tmp_path))
+    assert r.returncode == 2 and 'parts must be' in r.stderr
+
+def test_train_under_torchrun_spreads_methods(tmp_path):
+    "torchrun with two CPU processes (gloo): each rank trains its share of the methods into one cache, rank 0 writes the summary."
+    import shutil
+    torchrun = Path(sys.executable).with_name('torchrun'); msgm = Path(sys.executable).with_name('msgm')
+    if not (torchrun.exists() and msgm.exists()): import pytest; pytest.skip('torchrun or the msgm script not installed in this environment')
+    cfg = tmp_path / 'cfg.json'
+    cfg.write_text(json.dumps(dict(preset='tiny', dataset='digits', steps=6, ft_steps=2, methods=['standard', 'unseen', 'obtuse', 'ft_obtuse'])))
+    r = subprocess.run([str(torchrun), '--nproc_per_node=2', '--master_port=29533', str(msgm), 'train', '--config', str(cfg), '--cache', str(tmp_path / 'c'),
+                        '--out', str(tmp_path / 'o'), '--no-progress'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path / 'o' / 'results.json').read_text())
+    assert res['world_size'] == 2 and set(res['train']) == {'standard', 'unseen', 'obtuse', 'ft_obtuse'}
+    assert {i['device'] for i in res['train'].values()} == {'cpu'}
