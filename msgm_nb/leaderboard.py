@@ -134,10 +134,14 @@ def _nll(sf, sde, x: Tensor, cfg: LeaderboardConfig) -> float | None:
     return float(-ll.mean()) if torch.isfinite(ll).all() else None
 
 @torch.no_grad()
-def _pf_ode(sf, sde, z: Tensor, cfg: LeaderboardConfig) -> Tensor | None:
-    try: x, _ = ode_sample(_capped(sf, cfg.max_nfe), sde, x_init=z, rtol=cfg.rtol, atol=cfg.atol)
+def _pf_ode(sf, sde, z: Tensor, cfg: LeaderboardConfig, tol: float | None = None, # tol: rtol = atol (default: cfg.rtol, cfg.atol)
+            clamp: bool = False) -> Tensor | None:                                       # clamp: images into [-1, 1]
+    "PF-ODE outputs of the prior draws `z`; None when the solve is not finite or needs more than `cfg.max_nfe` evaluations."
+    rtol, atol = (cfg.rtol, cfg.atol) if tol is None else (tol, tol)
+    try: x, _ = ode_sample(_capped(sf, cfg.max_nfe), sde, x_init=z, rtol=rtol, atol=atol)
     except (ValueError, AssertionError, RuntimeError): return None
-    return x if torch.isfinite(x).all() else None
+    if not torch.isfinite(x).all(): return None
+    return x.clamp(-1, 1) if clamp else x
 
 def evaluate_toy(model, sde, data: dict, cfg: LeaderboardConfig, seed: int, ref: dict | None = None) -> dict:
     "UR, NLL(D_f), NLL(D_g) (nats/point), and retention against `ref` (the Standard model's PF-ODE outputs and its noise) of one toy model."
@@ -180,17 +184,11 @@ def digits_model(ctx: dict, method: str = 'standard', progress: bool = False):
     from msgm_nb.images import train_method
     return train_method(ctx['icfg'], method, ctx['train'], ctx['cache'], ctx['sde'], 'cpu', progress).cpu().eval()
 
-@torch.no_grad()
-def _pf_images(sf, sde, z: Tensor, cfg: LeaderboardConfig) -> Tensor | None:
-    try: x, _ = ode_sample(_capped(sf, cfg.max_nfe), sde, x_init=z, rtol=cfg.digits_rtol, atol=cfg.digits_rtol)
-    except (ValueError, AssertionError, RuntimeError): return None
-    return x.clamp(-1, 1) if torch.isfinite(x).all() else None
-
 def digits_reference(model, ctx: dict, cfg: LeaderboardConfig, seed: int) -> dict:
     "The Standard model's PF-ODE images of fixed prior draws, and which of them the classifier keeps (not 3 or 7)."
     from msgm_nb.metrics import retained_mask
     z = ctx['sde'].prior_sampling((cfg.digits_retention, *ctx['train'].shape), generator=seeded(seed + 200))
-    x = _pf_images(score_fn(model.eval(), ctx['sde']), ctx['sde'], z, cfg)
+    x = _pf_ode(score_fn(model.eval(), ctx['sde']), ctx['sde'], z, cfg, cfg.digits_rtol, clamp=True)
     if x is None: raise TrainingDiverged("the Standard digits model's probability-flow ODE is not finite")
     return dict(z=z, x=x, keep=retained_mask(ctx['clf'], ctx['forget'])(x))
 
@@ -213,7 +211,7 @@ def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: di
         except (ValueError, AssertionError, RuntimeError): b = None
         out[k] = float(b.mean()) if b is not None and torch.isfinite(b).all() else None
     if ref is not None:
-        x_u = _pf_images(sf, sde, ref['z'], cfg)
+        x_u = _pf_ode(sf, sde, ref['z'], cfg, cfg.digits_rtol, clamp=True)
         if x_u is None or not ref['keep'].any(): out.update(retention=None, unchanged=None)   # no retained draw: undefined
         else:
             r = retention(lambda z: ref['x'], lambda z: x_u, ref['z'], ssim_distance, keep=ref['keep'], delta=cfg.digits_delta)
