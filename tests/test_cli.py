@@ -60,3 +60,18 @@ def test_train_under_torchrun_spreads_methods(tmp_path):
     res = json.loads((tmp_path / 'o' / 'results.json').read_text())
     assert res['world_size'] == 2 and set(res['train']) == {'standard', 'unseen', 'obtuse', 'ft_obtuse'}
     assert {i['device'] for i in res['train'].values()} == {'cpu'}
+
+def test_train_under_torchrun_data_parallel(tmp_path):
+    "torchrun with two CPU processes and --ddp: both ranks train every model together (batch split, gradients averaged)."
+    torchrun = Path(sys.executable).with_name('torchrun'); msgm = Path(sys.executable).with_name('msgm')
+    if not (torchrun.exists() and msgm.exists()): import pytest; pytest.skip('torchrun or the msgm script not installed in this environment')
+    cfg = tmp_path / 'cfg.json'
+    cfg.write_text(json.dumps(dict(preset='tiny', dataset='digits', steps=6, ft_steps=2, methods=['unseen', 'ft_obtuse'])))
+    r = subprocess.run([str(torchrun), '--nproc_per_node=2', '--master_port=29534', str(msgm), 'train', '--ddp', '--config', str(cfg),
+                        '--cache', str(tmp_path / 'c'), '--out', str(tmp_path / 'o'), '--no-progress'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path / 'o' / 'results.json').read_text())
+    assert res['world_size'] == 2 and res['parallel'] == 'data' and set(res['train']) == {'standard', 'unseen', 'ft_obtuse'}
+    assert {i['world_size'] for i in res['train'].values()} == {2}
+    ck = json.loads(sorted((tmp_path / 'c' / 'unseen').glob('step_*.json'))[-1].read_text())
+    assert ck['world'] == 2 and ck['step'] == 6
