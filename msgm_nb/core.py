@@ -11,7 +11,8 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ScoreFn', 'set_seed', 'seeded', 'get_device', 'check_finite', 'batch_times', 'bcast', 'score_fn', 'eps_fn']
+__all__ = ['ScoreFn', 'set_seed', 'seeded', 'get_device', 'check_finite', 'batch_times', 'bcast', 'atomic_write', 'score_fn',
+           'eps_fn']
 
 # %% ../nbs/00_core.ipynb #e80db42f
 def set_seed(seed: int,  # the seed for python, numpy and torch (all devices)
@@ -63,6 +64,22 @@ def batch_times(t, x: Tensor, T: float = 1., eps: float = 0., name: str = 't') -
 def bcast(v: Tensor, x: Tensor) -> Tensor:
     "Reshape a per-sample tensor `v` of shape `[B]` so it broadcasts against `x` of shape `[B, ...]`."
     return v.reshape(v.shape[0], *([1] * (x.ndim - 1)))
+
+# %% ../nbs/00_core.ipynb #29ffae7d
+def atomic_write(path, data: bytes | str) -> None:
+    "Write `data` (bytes, or text as UTF-8) to `path` atomically: temporary file in the same directory, fsync, `os.replace`."
+    import tempfile
+    from pathlib import Path
+    path = Path(path)
+    if isinstance(data, str): data = data.encode('utf-8')
+    if not isinstance(data, (bytes, bytearray)): raise ValueError(f"data must be bytes or str, got {type(data).__name__}")
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp): os.unlink(tmp)
+        raise
 
 # %% ../nbs/00_core.ipynb #88c35663
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
