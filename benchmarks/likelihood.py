@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from scipy import integrate
 from msgm_nb.sde import VESDE, VPSDE
-from msgm_nb.data import GaussianMixture, three_gaussians
+from msgm_nb.mixtures import GaussianMixture, three_gaussians
 from msgm_nb.likelihood import log_likelihood, exact_divergence, hutchinson_divergence, draw_probe
 
 

@@ -5,14 +5,15 @@
 # %% ../nbs/00_core.ipynb #f2016ab7
 from __future__ import annotations
 import os, random
+from contextlib import contextmanager
 from typing import Callable
 import numpy as np
 import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ScoreFn', 'set_seed', 'seeded', 'get_device', 'check_finite', 'batch_times', 'bcast', 'atomic_write', 'score_fn',
-           'eps_fn']
+__all__ = ['ScoreFn', 'set_seed', 'seeded', 'rng_scope', 'get_device', 'check_finite', 'batch_times', 'bcast', 'as_data_tensor',
+           'atomic_write', 'score_fn']
 
 # %% ../nbs/00_core.ipynb #e80db42f
 def set_seed(seed: int,  # the seed for python, numpy and torch (all devices)
@@ -29,6 +30,19 @@ def seeded(seed: int, device=None) -> torch.Generator:
     g = torch.Generator(device=device if device is not None else 'cpu')
     g.manual_seed(int(seed))
     return g
+
+# %% ../nbs/00_core.ipynb #d830a7a8
+@contextmanager
+def rng_scope(seed: int | None = None, # seed the global generators with this inside the block (None: leave them as they are)
+             ):
+    "Run a block with its own global random state: Python, NumPy and torch (CPU and CUDA) are saved, optionally seeded, and restored on exit."
+    py, npst = random.getstate(), np.random.get_state()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        try:
+            if seed is not None: set_seed(seed)
+            yield
+        finally: random.setstate(py); np.random.set_state(npst)
 
 # %% ../nbs/00_core.ipynb #42a60b14
 def get_device(device: str | torch.device | None = None) -> torch.device:
@@ -65,6 +79,15 @@ def bcast(v: Tensor, x: Tensor) -> Tensor:
     "Reshape a per-sample tensor `v` of shape `[B]` so it broadcasts against `x` of shape `[B, ...]`."
     return v.reshape(v.shape[0], *([1] * (x.ndim - 1)))
 
+def as_data_tensor(x, name: str) -> Tensor | None:
+    "A tensor from a tensor, TensorDataset, DataLoader or indexable data set (first element of tuples)."
+    if x is None or torch.is_tensor(x): return x
+    first = lambda b: b[0] if isinstance(b, (tuple, list)) else b
+    if hasattr(x, 'tensors'): return x.tensors[0]
+    if isinstance(x, torch.utils.data.DataLoader): return torch.cat([first(b) for b in x])
+    if hasattr(x, '__getitem__') and hasattr(x, '__len__'): return torch.stack([torch.as_tensor(first(x[i])) for i in range(len(x))])
+    raise ValueError(f"{name} must be a tensor, a TensorDataset, a DataLoader or an indexable data set, got {type(x).__name__}")
+
 # %% ../nbs/00_core.ipynb #29ffae7d
 def atomic_write(path, data: bytes | str) -> None:
     "Write `data` (bytes, or text as UTF-8) to `path` atomically: temporary file in the same directory, fsync, `os.replace`."
@@ -86,10 +109,10 @@ ScoreFn = Callable[[Tensor, Tensor], Tensor]
 
 def score_fn(model: Callable, # a network called as `model(x, t)`
              sde,              # anything with `marginal_prob(x, t) -> (mean, std)`
-             param: str = 'eps', # 'eps': the model predicts the noise z; 'score': it outputs the score
+             param: str = 'noise', # 'noise': the model predicts the noise z; 'score': it outputs the score
             ) -> ScoreFn:
     "Wrap `model` into a score function `(x, t) -> score` following the package convention."
-    if param not in ('eps', 'score'): raise ValueError(f"param must be 'eps' or 'score', got {param!r}")
+    if param not in ('noise', 'score'): raise ValueError(f"param must be 'noise' or 'score', got {param!r}")
     def _score(x: Tensor, t: Tensor) -> Tensor:
         out = model(x, t)
         if out.shape != x.shape: raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
@@ -98,10 +121,3 @@ def score_fn(model: Callable, # a network called as `model(x, t)`
         return -out / bcast(std, x)
     _score.model, _score.param = model, param
     return _score
-
-def eps_fn(score: ScoreFn, sde) -> Callable:
-    "The noise prediction `eps(x, t) = -std(t) * score(x, t)` implied by a score function."
-    def _eps(x, t):
-        _, std = sde.marginal_prob(x, t)
-        return -bcast(std, x) * score(x, t)
-    return _eps

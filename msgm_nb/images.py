@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
-from .core import set_seed, seeded, get_device, atomic_write, score_fn as make_score_fn
+from .core import set_seed, seeded, rng_scope, get_device, atomic_write, score_fn as make_score_fn
 from .sde import VESDE, VPSDE, DDPM
-from .data import (ImageSet, load_digits_images, load_fashion_mnist, load_mnist, load_cifar10, load_stl10, load_celeba,
+from .datasets import (ImageSet, load_digits_images, load_fashion_mnist, load_mnist, load_cifar10, load_stl10, load_celeba,
                           from_model_range, forget_mask)
 from .nets import UNet
 from .train import TrainConfig, train, latest_checkpoint, load_checkpoint
@@ -22,10 +22,10 @@ from .likelihood import log_likelihood
 from .metrics import SmallCNN, train_classifier, accuracy, unlearning_ratio, unlearning_ratio_per_class, fid, show_grid
 
 # %% auto #0
-__all__ = ['METHODS', 'FT_METHODS', 'DATASETS', 'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig', 'load_image_data',
-           'make_sde', 'make_model', 'default_cache_dir', 'train_method', 'get_models', 'get_digits_models', 'get_sde',
-           'get_classifier', 'weights_run', 'generate', 'image_bpd', 'evaluate_models', 'forget_grid', 'results_table',
-           'run_experiment']
+__all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig',
+           'load_image_data', 'make_sde', 'make_model', 'default_cache_dir', 'check_cache', 'train_method',
+           'get_models', 'get_digits_models', 'get_classifier', 'weights_run', 'generate', 'image_bpd',
+           'evaluate_models', 'forget_grid', 'results_table', 'run_experiment']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -38,7 +38,7 @@ def song_sigma_max(x: Tensor,            # data [N, ...]
     return max(torch.cdist(x[i:i + 512], x).max().item() for i in range(0, len(x), 512))
 
 # %% ../nbs/11_images.ipynb #7c088a3b
-METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff')
+IMAGE_METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff')
 FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff')
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'cifar10', 'stl10', 'celeba')
 _METHOD = re.compile(r'^(ft_)?(standard|unseen|orthogonal|obtuse|erasediff)(?:_a([0-9.]+))?(?:_k(\d+))?$')
@@ -47,7 +47,7 @@ def parse_method(name: str) -> dict:
     "Split a method name into `finetune`, `base`, `alpha`, `every` (None where the config's value applies)."
     m = _METHOD.match(name)
     if m is None or (m[1] and m[2] in ('standard', 'unseen')) or ((m[3] or m[4]) and m[2] not in ('orthogonal', 'obtuse')):
-        raise ValueError(f"unknown method {name!r}: use one of {', '.join(METHODS + FT_METHODS)}, optionally with _a<alpha> / _k<every> for orthogonal/obtuse")
+        raise ValueError(f"unknown method {name!r}: use one of {', '.join(IMAGE_METHODS + FT_METHODS)}, optionally with _a<alpha> / _k<every> for orthogonal/obtuse")
     return dict(finetune=bool(m[1]), base=m[2], alpha=float(m[3]) if m[3] else None, every=int(m[4]) if m[4] else None)
 
 # %% ../nbs/11_images.ipynb #da1f334a
@@ -75,7 +75,7 @@ class ImageConfig:
     lam: float = 0.1                 # EraseDiff: weight of the forget loss
     ft_steps: int = 1000             # fine-tuning steps (ft_* methods, from the standard model)
     ft_lr: float = 1e-4
-    methods: tuple = METHODS         # what `run_experiment` trains and evaluates
+    methods: tuple = IMAGE_METHODS         # what `run_experiment` trains and evaluates
     n_samples: int = 1000            # samples per method for UR and FID (paper: 10,000)
     sampler: str = 'rd'              # msgm_nb.sampling method: 'em', 'rd', 'pc', 'ddpm' ('ddpm' forced for sde='ddpm')
     sample_steps: int = 200          # sampler steps
@@ -188,7 +188,7 @@ def _train_cfg(cfg: ImageConfig, method: str, ckpt_dir: Path, device, progress, 
                   ckpt_every=max(cfg.ft_steps // 4, 1))
     return TrainConfig(**kw)
 
-def _check_cache(d: Path, cfg: ImageConfig):
+def check_cache(d: Path, cfg: ImageConfig):
     f = d / 'image_config.json'
     want = {k: cfg.to_dict()[k] for k in ImageConfig.TRAIN_KEYS}
     if f.exists():
@@ -204,7 +204,7 @@ def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, ca
                 ) -> nn.Module:
     "Train (or load from `cache_dir/<method>/`) one method; returns its EMA model in eval mode."
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(cfg)
-    _check_cache(cache_dir, cfg)
+    check_cache(cache_dir, cfg)
     data = data if data is not None else load_image_data(cfg, 'train')
     sde = sde if sde is not None else make_sde(cfg, data.x)
     d = cache_dir / method
@@ -215,7 +215,7 @@ def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, ca
         model = make_model(cfg, data.shape, sde); load_checkpoint(j, model=model, use_ema=True)
         return model.to(get_device(device)).eval()
     x_g, x_f = data.split()
-    set_seed(cfg.seed); model = make_model(cfg, data.shape, sde)
+    with rng_scope(cfg.seed): model = make_model(cfg, data.shape, sde)   # initial weights; the caller's RNG untouched
     t0 = time.time(); res = train(model, sde, x_g, x_f, tc)
     import torch.distributed as dist
     world = dist.get_world_size() if ddp else 1
@@ -236,10 +236,6 @@ def get_digits_models(cfg: ImageConfig | None = None, # default: ImageConfig.pre
     if cfg.dataset != 'digits': raise ValueError(f"get_digits_models needs a digits config, got dataset={cfg.dataset!r}")
     return get_models(cfg, methods, cache_dir, device, progress)
 
-def get_sde(cfg: ImageConfig):
-    "The SDE the models of `cfg` were trained with (VE: Song's sigma_max of the training split)."
-    return make_sde(cfg, load_image_data(cfg, 'train').x if cfg.sde == 've' and cfg.sigma_max is None else None)
-
 # %% ../nbs/11_images.ipynb #9986ddf3
 def get_classifier(cfg: ImageConfig, cache_dir=None, train_set: ImageSet | None = None, test_set: ImageSet | None = None,
                    device=None, progress: bool = True) -> tuple[nn.Module, float]:
@@ -249,14 +245,14 @@ def get_classifier(cfg: ImageConfig, cache_dir=None, train_set: ImageSet | None 
     train_set = train_set if train_set is not None else load_image_data(cfg, 'train')
     test_set = test_set if test_set is not None else load_image_data(cfg, 'test')
     C, H, _ = train_set.shape
-    torch.manual_seed(cfg.seed)   # before the network exists: its initial weights come from the global generator
-    clf = SmallCNN(in_ch=C, n_classes=len(train_set.classes), image_size=H, width=cfg.clf_width)
-    key = dict(dataset=cfg.dataset, n=len(train_set), epochs=cfg.clf_epochs, width=cfg.clf_width, shape=list(train_set.shape), seed=cfg.seed)
-    if (d / 'info.json').exists() and json.loads((d / 'info.json').read_text())['key'] == key:
-        clf.load_state_dict(load_file(str(d / 'weights.safetensors'))); clf.eval()
-        return clf.to(get_device(device)), json.loads((d / 'info.json').read_text())['test_acc']
-    clf, _ = train_classifier(clf, train_set.x, train_set.y, epochs=cfg.clf_epochs, val_frac=0., augment_shift=1 if H <= 8 else 2,
-                              seed=cfg.seed, device=device, progress=progress)
+    with rng_scope(cfg.seed):   # initial weights and training draw from the seed, never from the caller's random state
+        clf = SmallCNN(in_ch=C, n_classes=len(train_set.classes), image_size=H, width=cfg.clf_width)
+        key = dict(dataset=cfg.dataset, n=len(train_set), epochs=cfg.clf_epochs, width=cfg.clf_width, shape=list(train_set.shape), seed=cfg.seed)
+        if (d / 'info.json').exists() and json.loads((d / 'info.json').read_text())['key'] == key:
+            clf.load_state_dict(load_file(str(d / 'weights.safetensors'))); clf.eval()
+            return clf.to(get_device(device)), json.loads((d / 'info.json').read_text())['test_acc']
+        clf, _ = train_classifier(clf, train_set.x, train_set.y, epochs=cfg.clf_epochs, val_frac=0., augment_shift=1 if H <= 8 else 2,
+                                  seed=cfg.seed, device=device, progress=progress)
     acc = accuracy(clf, test_set.x, test_set.y)
     d.mkdir(parents=True, exist_ok=True)
     atomic_write(d / 'weights.safetensors', st_save({k: v.detach().cpu().contiguous() for k, v in clf.state_dict().items()}))

@@ -16,7 +16,7 @@ from .likelihood import log_likelihood
 from .metrics import retention
 from .toy import ToyConfig, toy_sde, toy_data, train_toy, toy_unlearning_ratio
 from .train import TrainingDiverged
-from .unlearn import unlearn, METHODS
+from .unlearn import unlearn, UNLEARN_METHODS
 from .nets import ScoreMLP
 
 # %% auto #0
@@ -33,7 +33,7 @@ DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid
     'rgd': ('lam', (5., 1., 25.)),
     'neggrad': ('lam', (1., 10., 0.)),                # ascent on D_f plus lam * L_g; lam=0 is pure ascent
     'distill': ('alpha', (0.9, 0.5, 0.99)),
-    'finetune': (None, (None,)),
+    'retain-finetune': (None, (None,)),
 }
 PARTS = ('toy', 'digits')
 
@@ -47,7 +47,7 @@ class LeaderboardConfig:
     lr: float = 1e-3              # Adam learning rate, every method
     batch: int = 256              # batch sizes on D_g and D_f
     grid_size: int = 3            # values of each method's main weight (the first grid_size of DEFAULT_GRIDS)
-    methods: tuple = METHODS
+    methods: tuple = UNLEARN_METHODS
     seeds: tuple = (0,)
     n_samples: int = 4000         # EM samples for UR
     sample_steps: int = 250
@@ -92,8 +92,8 @@ class LeaderboardConfig:
         self.methods, self.seeds, self.parts = tuple(self.methods), tuple(int(s) for s in self.seeds), tuple(self.parts)
         if not self.parts or set(self.parts) - set(PARTS): raise ValueError(f"parts must be a non-empty subset of {PARTS}, got {self.parts}")
         if self.workers < 1: raise ValueError(f"workers must be >= 1, got {self.workers}")
-        bad = [m for m in self.methods if m not in METHODS]
-        if bad: raise ValueError(f"unknown method(s) {bad}; valid methods: {', '.join(METHODS)}")
+        bad = [m for m in self.methods if m not in UNLEARN_METHODS]
+        if bad: raise ValueError(f"unknown method(s) {bad}; valid methods: {', '.join(UNLEARN_METHODS)}")
         if not self.seeds: raise ValueError("seeds must name at least one seed")
         if not 1 <= self.grid_size <= 3: raise ValueError(f"grid_size must lie in [1, 3], got {self.grid_size}")
         if self.steps < 0 or self.n_samples < 10 or self.n_test < 2 or self.n_retention < 2: raise ValueError("steps, n_samples, n_test or n_retention too small")
@@ -314,7 +314,7 @@ def _jobs(cfg: LeaderboardConfig) -> dict:
                 for st in cfg.grid(m): jobs[f'digits/{m}/{json.dumps(st)}/{s}'] = (dict(kind='digits', seed=s, method=m, setting=st), [f'digits-ref/{s}'])
     return jobs
 
-_COST = ('rgd', 'erasediff', 'rg', 'neggrad', 'distill', 'msgm-orthogonal', 'msgm-obtuse', 'finetune')  # slowest first (measured)
+_COST = ('rgd', 'erasediff', 'rg', 'neggrad', 'distill', 'msgm-orthogonal', 'msgm-obtuse', 'retain-finetune')  # slowest first (measured)
 
 def _priority(name: str) -> tuple:
     "Order of the ready jobs: what others wait on, then the long digits runs, then the toy runs (short ones fill the end)."
@@ -365,8 +365,8 @@ def run_leaderboard(cfg: LeaderboardConfig | None = None, # the protocol's setti
     cfg = cfg or LeaderboardConfig.preset('fast'); t_start = time.time()
     jobs = _jobs(cfg)
     if 'digits' in cfg.parts:             # write each cache's configuration once, before parallel jobs read it
-        from msgm_nb.images import _check_cache
-        for s in cfg.seeds: _check_cache(cfg.digits_cache_dir(s), cfg.digits_config(s))
+        from msgm_nb.images import check_cache
+        for s in cfg.seeds: check_cache(cfg.digits_cache_dir(s), cfg.digits_config(s))
     with tempfile.TemporaryDirectory() as work:
         results = _run_jobs(jobs, dict(cfg=cfg, work=work), cfg.workers, progress)
     rows = [r for v in results.values() for r in v['rows']]

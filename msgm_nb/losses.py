@@ -11,13 +11,14 @@ from torch import Tensor
 from .core import check_finite, batch_times, bcast, ScoreFn
 
 # %% auto #0
-__all__ = ['VARIANTS', 'sample_times', 'perturb', 'dsm_loss', 'forget_loss', 'orthogonal_loss', 'obtuse_loss', 'MSGMLoss',
-           'check_alpha', 'check_pair', 'msgm_loss', 'erasediff_forget_loss', 'negated_score_loss']
+__all__ = ['VARIANTS', 'check_batch', 'sample_times', 'perturb', 'reduce_batch', 'dsm_loss', 'forget_loss', 'orthogonal_loss',
+           'obtuse_loss', 'MSGMLoss', 'check_alpha', 'check_pair', 'msgm_loss', 'erasediff_forget_loss',
+           'negated_score_loss']
 
 # %% ../nbs/04_losses.ipynb #961b9fc4
 VARIANTS = ('orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed')
 
-def _check_batch(x: Tensor, name: str) -> Tensor:
+def check_batch(x: Tensor, name: str) -> Tensor:
     "A non-empty, finite, batch-first tensor, or a ValueError naming the problem."
     if not torch.is_tensor(x): raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim < 2: raise ValueError(f"{name} must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
@@ -31,14 +32,16 @@ def sample_times(sde, x0: Tensor, t=None, eps: float = 1e-5, name: str = 't') ->
 
 def perturb(sde, x0: Tensor, t=None, z=None, eps: float = 1e-5, name: str = 'x0'):
     "`(x_t, t, z, sigma)` with `x_t = m(t) x0 + sigma(t) z`; `sigma` broadcast to `x0`'s shape."
-    _check_batch(x0, name)
+    check_batch(x0, name)
     t = sample_times(sde, x0, t, eps, name=f't for {name}')
     if z is None: z = torch.randn_like(x0)
     elif not torch.is_tensor(z) or z.shape != x0.shape: raise ValueError(f"z must have the shape of {name} {tuple(x0.shape)}, got {tuple(getattr(z, 'shape', ()))}")
     m, sig = bcast(sde.mean_coef(t), x0), bcast(sde.std(t), x0)
     return m * x0 + sig * z, t, z, sig
 
-def _reduce(per_sample: Tensor, reduce: bool) -> Tensor: return per_sample.mean() if reduce else per_sample
+def reduce_batch(per_sample: Tensor, reduce: bool) -> Tensor:
+    "The mean over the batch of per-sample losses `[B]` when `reduce`, else the per-sample values."
+    return per_sample.mean() if reduce else per_sample
 
 # %% ../nbs/04_losses.ipynb #516dfdb8
 def dsm_loss(score_fn: ScoreFn, # score function s(x, t)
@@ -51,7 +54,7 @@ def dsm_loss(score_fn: ScoreFn, # score function s(x, t)
             ) -> Tensor:
     "Denoising score matching, Eq. 5 with lambda = sigma^2: mean over the batch of sum ||sigma s(x_t, t) + z||^2."
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
-    return _reduce((sig * score_fn(x_t, t) + z).flatten(1).pow(2).sum(1), reduce)
+    return reduce_batch((sig * score_fn(x_t, t) + z).flatten(1).pow(2).sum(1), reduce)
 
 # %% ../nbs/04_losses.ipynb #5dbd919a
 def _forget_per_sample(s: Tensor, z: Tensor, sig: Tensor, variant: str) -> Tensor:
@@ -67,7 +70,7 @@ def forget_loss(score_fn: ScoreFn, sde, x0: Tensor, variant: str = 'orthogonal',
     "The MSGM forget loss L_f of `variant` (one of `VARIANTS`) on the batch `x0`."
     if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; valid variants: {', '.join(VARIANTS)}")
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
-    return _reduce(_forget_per_sample(score_fn(x_t, t), z, sig, variant), reduce)
+    return reduce_batch(_forget_per_sample(score_fn(x_t, t), z, sig, variant), reduce)
 
 def _form(form: str, paper: str, code: str) -> str:
     if form not in ('paper', 'code'): raise ValueError(f"form must be 'paper' (Eq. 7/8 as printed) or 'code' (the authors' code), got {form!r}")
@@ -101,7 +104,7 @@ def check_alpha(alpha) -> float:
 
 def check_pair(x_g: Tensor, x_f: Tensor) -> None:
     "Raise ValueError unless `x_g` and `x_f` are non-empty finite batches with the same per-sample shape."
-    _check_batch(x_g, 'x_g'); _check_batch(x_f, 'x_f')
+    check_batch(x_g, 'x_g'); check_batch(x_f, 'x_f')
     if x_g.shape[1:] != x_f.shape[1:]:
         raise ValueError(f"x_g and x_f must have the same per-sample shape, got {tuple(x_g.shape[1:])} (x_g) and {tuple(x_f.shape[1:])} (x_f)")
 
@@ -134,10 +137,10 @@ def erasediff_forget_loss(score_fn: ScoreFn, sde, x0: Tensor, *, t=None,
                           u: Tensor | None = None, # uniform noise shaped like x0 (default U[0, 1))
                           eps: float = 1e-5, reduce: bool = True) -> Tensor:
     "EraseDiff's forget loss (unconditional v1 form): sum ||sigma s(m x0 + sigma u, t) + u||^2, u ~ U[0, 1)^d."
-    _check_batch(x0, 'x0')
+    check_batch(x0, 'x0')
     if u is None: u = torch.rand_like(x0)
     x_t, t, u, sig = perturb(sde, x0, t, u, eps)
-    return _reduce((sig * score_fn(x_t, t) + u).flatten(1).pow(2).sum(1), reduce)
+    return reduce_batch((sig * score_fn(x_t, t) + u).flatten(1).pow(2).sum(1), reduce)
 
 def negated_score_loss(score_fn: ScoreFn, # the score being trained
                        frozen_score_fn: ScoreFn, # the pre-trained score, kept fixed
@@ -145,4 +148,4 @@ def negated_score_loss(score_fn: ScoreFn, # the score being trained
     "Score negation on D_f: sum sigma^2 ||s(x_t, t) + s_frozen(x_t, t)||^2 (the frozen score without gradient)."
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
     with torch.no_grad(): target = frozen_score_fn(x_t, t)
-    return _reduce((sig * (score_fn(x_t, t) + target)).flatten(1).pow(2).sum(1), reduce)
+    return reduce_batch((sig * (score_fn(x_t, t) + target)).flatten(1).pow(2).sum(1), reduce)

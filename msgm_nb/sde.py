@@ -66,7 +66,7 @@ class VESDE(SDE):
         super().__init__(N)
         self.sigma_min, self.sigma_max = float(sigma_min), float(sigma_max)
         self.log_ratio = math.log(self.sigma_max / self.sigma_min)
-        self.discrete_sigmas = torch.exp(torch.linspace(math.log(sigma_min), math.log(sigma_max), self.N))
+        self.discrete_sigmas = torch.exp(torch.linspace(math.log(sigma_min), math.log(sigma_max), self.N, dtype=torch.float64))
         self.prior_std = self.sigma_max
     def std(self, t): return self.sigma_min * torch.exp(t * self.log_ratio)
     def mean_coef(self, t): return torch.ones_like(t)
@@ -76,9 +76,9 @@ class VESDE(SDE):
         "SMLD discretisation: `x_{i+1} = x_i + sqrt(sigma_{i+1}^2 - sigma_i^2) z`; returns `(f, G)`."
         t = self._check(x, t)
         i = (t * (self.N - 1) / self.T).round().long()
-        sig = self.discrete_sigmas.to(x.device)[i]
+        sig = self.discrete_sigmas.to(x.device)[i]   # float64: the increments are differences of nearly equal squares
         prev = torch.where(i == 0, torch.zeros_like(sig), self.discrete_sigmas.to(x.device)[(i - 1).clamp(min=0)])
-        return torch.zeros_like(x), (sig ** 2 - prev ** 2).sqrt()
+        return torch.zeros_like(x), (sig ** 2 - prev ** 2).sqrt().to(x.dtype if x.is_floating_point() else torch.float32)
     def __repr__(self): return f"VESDE(sigma_min={self.sigma_min}, sigma_max={self.sigma_max}, N={self.N})"
 
 # %% ../nbs/01_sde.ipynb #5917c356
@@ -150,10 +150,3 @@ class ReverseSDE:
         c = 0.5 if self.probability_flow else 1.
         drift = drift - bcast(g ** 2, x) * self.score_fn(x, t) * c
         return drift, torch.zeros_like(g) if self.probability_flow else g
-    def discretize(self, x: Tensor, t) -> tuple[Tensor, Tensor]:
-        "Reverse-diffusion discretisation `(f - G^2 s, G)` of the forward `(f, G)`."
-        f, G = self.fwd.discretize(x, t)
-        t = batch_times(t, x, T=self.T)
-        c = 0.5 if self.probability_flow else 1.
-        rev_f = f - bcast(G ** 2, x) * self.score_fn(x, t) * c
-        return rev_f, torch.zeros_like(G) if self.probability_flow else G

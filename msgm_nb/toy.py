@@ -15,9 +15,10 @@ from torch import Tensor
 from tqdm.auto import tqdm
 import matplotlib
 import matplotlib.pyplot as plt
-from .core import set_seed, seeded, score_fn, ScoreFn, atomic_write
+from .core import set_seed, seeded, rng_scope, score_fn, ScoreFn, atomic_write
 from .sde import VESDE
-from .data import GaussianMixture, three_gaussians, split_by_label
+from .mixtures import GaussianMixture, three_gaussians
+from .datasets import split_by_label
 from .nets import ScoreMLP
 from .losses import VARIANTS, dsm_loss, forget_loss
 from .train import TrainConfig, train, TrainingDiverged
@@ -25,12 +26,12 @@ from .sampling import sample
 from .likelihood import log_likelihood
 
 # %% auto #0
-__all__ = ['METHODS', 'ToyConfig', 'toy_sde', 'toy_data', 'toy_unlearning_ratio', 'optimal_score', 'train_toy', 'evaluate',
+__all__ = ['TOY_METHODS', 'ToyConfig', 'toy_sde', 'toy_data', 'toy_unlearning_ratio', 'optimal_score', 'train_toy', 'evaluate',
            'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy', 'load_models', 'save_toy',
            'toy_explorer']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
-METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
+TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
 
 @dataclass
 class ToyConfig:
@@ -149,9 +150,8 @@ def optimal_score(gm: GaussianMixture, # the full data mixture
 def train_toy(method: str, data: dict, sde, cfg: ToyConfig, alpha: float | None = None, every: int | None = None,
               steps: int | None = None, progress: bool = False) -> torch.nn.Module:
     "Train the toy score model of `method` ('standard', 'unseen' or an MSGM variant); returns the EMA model."
-    if method not in METHODS: raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    set_seed(cfg.seed)
-    model = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)
+    if method not in TOY_METHODS: raise ValueError(f"unknown method {method!r}; valid: {', '.join(TOY_METHODS)}")
+    with rng_scope(cfg.seed): model = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)   # initial weights; the caller's RNG untouched
     mode, variant = (method, 'orthogonal') if method in ('standard', 'unseen') else ('msgm', method)
     n = cfg.steps if steps is None else steps
     tc = TrainConfig(mode=mode, variant=variant, alpha=cfg.alpha if alpha is None else alpha, every=cfg.every if every is None else every,
@@ -187,8 +187,7 @@ def _job(spec: dict) -> dict:
         else:
             model = train_toy(method, data, sde, cfg, alpha, every, spec['steps'])
             score, state = score_fn(model, sde), {k: v.clone() for k, v in model.state_dict().items()}
-        with torch.no_grad() if spec['kind'] == 'never' else torch.enable_grad():
-            out.update(evaluate(score, sde, data, cfg, keep_samples=spec.get('keep', False)))
+        out.update(evaluate(score, sde, data, cfg, keep_samples=spec.get('keep', False)))
         out.update(diverged=False, state=state if spec.get('keep') else None)
         if spec['kind'] != 'optimum': out['history'] = model.history
     except (TrainingDiverged, ValueError, AssertionError) as e:   # a run that blows up is a result, not a crash
@@ -282,8 +281,8 @@ def run_toy(cfg: ToyConfig | None = None, out=None, progress: bool = True, comma
     cfg = cfg or ToyConfig.preset('full'); t_start = time.time()
     data, sde = toy_data(cfg), toy_sde(cfg)
     base = asdict(cfg)
-    main = [dict(kind='train', method=m, alpha=cfg.alpha, every=cfg.every, steps=cfg.steps, cfg=base, keep=True) for m in METHODS]
-    opt = [dict(kind='optimum', method=m, alpha=cfg.alpha, every=cfg.every, cfg=base, keep=True) for m in METHODS]
+    main = [dict(kind='train', method=m, alpha=cfg.alpha, every=cfg.every, steps=cfg.steps, cfg=base, keep=True) for m in TOY_METHODS]
+    opt = [dict(kind='optimum', method=m, alpha=cfg.alpha, every=cfg.every, cfg=base, keep=True) for m in TOY_METHODS]
     grid = [(v, a, k) for v in cfg.variants for a in cfg.alphas for k in cfg.everys]
     sweep = [dict(kind='train', method=v, alpha=a, every=k, steps=cfg.sweep_steps, cfg=base, sweep=True) for v, a, k in grid]
     sweep_opt = [dict(kind='optimum', method=v, alpha=a, every=k, cfg=base, sweep=True) for v, a, k in grid]
@@ -349,6 +348,6 @@ def toy_explorer(cfg: ToyConfig | None = None):
         plot_score_fields({method: cache[key], 'optimum': opt}, sde, t, data['gm'], ref='none', title=f'{method}, alpha={alpha}, k={every}, t={t}')
         x = sample(cache[key], sde, (cfg.n_samples, 2), steps=cfg.sample_steps, generator=seeded(0), progress=False)
         plot_samples({method: x}, data); plt.show()
-    return W.interact(show, method=W.Dropdown(options=list(METHODS), value='obtuse'),
+    return W.interact(show, method=W.Dropdown(options=list(TOY_METHODS), value='obtuse'),
                       alpha=W.SelectionSlider(options=[0.1, 0.3, 0.5, 0.7, 0.9, 0.99], value=0.5),
                       every=W.Dropdown(options=[1, 4], value=4), t=W.FloatSlider(min=0.01, max=1., step=0.01, value=cfg.quiver_t))

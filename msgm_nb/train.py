@@ -13,13 +13,13 @@ import torch
 from torch import nn, Tensor
 from safetensors.torch import save as st_save, load_file as st_load
 from tqdm.auto import tqdm
-from .core import set_seed, seeded, get_device, check_finite, atomic_write, score_fn as make_score_fn
+from .core import set_seed, seeded, rng_scope, get_device, check_finite, as_data_tensor, atomic_write, score_fn as make_score_fn
 from .losses import (VARIANTS, dsm_loss, msgm_loss, erasediff_forget_loss, negated_score_loss,
-                            check_alpha, check_pair, _check_batch)
+                            check_alpha, check_pair, check_batch)
 
 # %% auto #0
 __all__ = ['MODES', 'NEEDS_F', 'TrainingDiverged', 'TrainConfig', 'latest_checkpoint', 'save_checkpoint', 'load_checkpoint',
-           'restore_rng', 'TrainResult', 'train', 'plot_losses']
+           'restore_rng', 'TrainResult', 'lr_at', 'ema_update', 'train', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #96e489c7
 MODES = ('standard', 'unseen', 'msgm', 'finetune', 'erasediff', 'negate')
@@ -46,7 +46,7 @@ class TrainConfig:
     eps: float = 1e-5            # smallest time, t ~ U[eps, T]
     seed: int = 0                # seeds noise, times and batch indices
     amp: bool = False            # bfloat16 autocast (CUDA only; ignored with a warning elsewhere)
-    param: str = 'eps'           # the model predicts 'eps' (package convention) or the 'score'
+    param: str = 'noise'         # the model predicts the 'noise' (package convention) or the 'score'
     init: str | None = None      # checkpoint (dir, .json or .safetensors) to start from (`finetune`, `negate`)
     init_ema: bool = False       # take the EMA weights of `init` instead of the raw ones
     log_every: int = 10          # history entry every this many steps (means over the window)
@@ -68,8 +68,9 @@ class TrainConfig:
             if int(getattr(self, k)) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr}")
         if not 0 <= self.ema < 1: raise ValueError(f"ema (decay) must lie in [0, 1), got {self.ema}")
-        if self.grad_clip < 0 or self.lam < 0: raise ValueError("grad_clip and lam must be >= 0")
-        if self.param not in ('eps', 'score'): raise ValueError(f"param must be 'eps' or 'score', got {self.param!r}")
+        for k in ('grad_clip', 'lam'):
+            if not getattr(self, k) >= 0: raise ValueError(f"{k} must be a number >= 0, got {getattr(self, k)}")
+        if self.param not in ('noise', 'score'): raise ValueError(f"param must be 'noise' or 'score', got {self.param!r}")
         if (self.ckpt_every or self.resume) and not self.ckpt_dir: raise ValueError("ckpt_every / resume need a ckpt_dir")
 
 # %% ../nbs/05_train.ipynb #4de8b786
@@ -162,7 +163,7 @@ def restore_rng(meta: dict, tensors: dict) -> None:
     n = meta['rng']['numpy']; np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
     p = meta['rng']['python']; random.setstate((p[0], tuple(p[1]), p[2]))
 
-# %% ../nbs/05_train.ipynb #a705ea74
+# %% ../nbs/05_train.ipynb #5b5bf9b6
 @dataclass
 class TrainResult:
     "What `train` returns."
@@ -172,45 +173,14 @@ class TrainResult:
     step: int = 0
     ckpt: Path | None = None  # the last checkpoint written (JSON)
 
-def _as_tensor(x, name: str) -> Tensor | None:
-    "A tensor from a tensor, TensorDataset, DataLoader or indexable data set (first element of tuples)."
-    if x is None or torch.is_tensor(x): return x
-    first = lambda b: b[0] if isinstance(b, (tuple, list)) else b
-    if hasattr(x, 'tensors'): return x.tensors[0]
-    if isinstance(x, torch.utils.data.DataLoader): return torch.cat([first(b) for b in x])
-    if hasattr(x, '__getitem__') and hasattr(x, '__len__'): return torch.stack([torch.as_tensor(first(x[i])) for i in range(len(x))])
-    raise ValueError(f"{name} must be a tensor, a TensorDataset, a DataLoader or an indexable data set, got {type(x).__name__}")
-
 def _check_data(cfg: TrainConfig, x_g, x_f):
-    x_g, x_f = _as_tensor(x_g, 'x_g'), _as_tensor(x_f, 'x_f')
+    x_g, x_f = as_data_tensor(x_g, 'x_g'), as_data_tensor(x_f, 'x_f')
     if x_f is not None and x_f.shape[0] == 0 and cfg.mode not in NEEDS_F: x_f = None
     if cfg.mode in NEEDS_F and (x_f is None or x_f.shape[0] == 0):
         raise ValueError(f"mode {cfg.mode!r} needs a non-empty forget set x_f (D_f), got {'None' if x_f is None else 'an empty one'}")
     if x_f is not None: check_pair(x_g, x_f)
-    else: _check_batch(x_g, 'x_g')
+    else: check_batch(x_g, 'x_g')
     return x_g.float(), (x_f.float() if x_f is not None else None)
-
-_RESUME_FREE = ('steps', 'resume', 'progress', 'log_every', 'ckpt_every', 'ckpt_dir', 'keep', 'device', 'ddp')
-_RANK_SEED = 1_000_003   # rank r draws its batches, times and noise from seed + r * _RANK_SEED
-
-def _ddp_world(cfg: TrainConfig) -> tuple[int, int]:
-    "`(rank, world size)` of the data-parallel group when `cfg.ddp`, else `(0, 1)`."
-    if not cfg.ddp: return 0, 1
-    import torch.distributed as dist
-    if not (dist.is_available() and dist.is_initialized()):
-        raise ValueError('ddp=True needs an initialised torch.distributed process group: launch with torchrun and call '
-                         'torch.distributed.init_process_group (msgm train --ddp does)')
-    world = dist.get_world_size()
-    for k in ('batch_g', 'batch_f'):
-        if getattr(cfg, k) % world: raise ValueError(f'{k}={getattr(cfg, k)} must be divisible by the world size {world}: ddp splits every batch')
-    return dist.get_rank(), world
-
-def _mean_over_ranks(vals: list, dev, world: int) -> list:
-    "The mean over all processes of a few floats (identity when world == 1)."
-    if world == 1: return vals
-    import torch.distributed as dist
-    v = torch.tensor(vals, dtype=torch.float64, device=dev); dist.all_reduce(v)
-    return (v / world).tolist()
 
 # %% ../nbs/05_train.ipynb #8b6c044d
 def _step_loss(cfg, step, sf, frozen_sf, sde, data, gen, dev):
@@ -231,104 +201,188 @@ def _step_loss(cfg, step, sf, frozen_sf, sde, data, gen, dev):
     else: L_f = negated_score_loss(sf, frozen_sf, sde, batch(x_f, cfg.batch_f), eps=cfg.eps)
     return L_g + cfg.lam * L_f, L_g, L_f
 
-# %% ../nbs/05_train.ipynb #439a3cb4
-def train(model: nn.Module, # network called as model(x, t) (predicts eps unless cfg.param='score')
+# %% ../nbs/05_train.ipynb #60197da0
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    "The learning rate of `step` (0-based): linear warm-up over `cfg.warmup` steps, then `cfg.lr`."
+    return cfg.lr * min(1., (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
+
+@torch.no_grad()
+def ema_update(ema: nn.Module,   # the running average, updated in place
+               model: nn.Module, # the trained network
+               decay: float,     # in [0, 1); 0 copies the model
+              ) -> None:
+    "One EMA step, `ema <- decay * ema + (1 - decay) * model` on the parameters; buffers are copied."
+    for pe, pm in zip(ema.parameters(), model.parameters()): pe.lerp_(pm, 1 - decay)
+    for be, bm in zip(ema.buffers(), model.buffers()): be.copy_(bm)
+
+# %% ../nbs/05_train.ipynb #7c1edbe5
+_RESUME_FREE = ('steps', 'resume', 'progress', 'log_every', 'ckpt_every', 'ckpt_dir', 'keep', 'device', 'ddp')
+_RANK_SEED = 1_000_003   # rank r draws its batches, times and noise from seed + r * _RANK_SEED
+
+def _ddp_world(cfg: TrainConfig) -> tuple[int, int]:
+    "`(rank, world size)` of the data-parallel group when `cfg.ddp`, else `(0, 1)`."
+    if not cfg.ddp: return 0, 1
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()):
+        raise ValueError('ddp=True needs an initialised torch.distributed process group: launch with torchrun and call '
+                         'torch.distributed.init_process_group (msgm train --ddp does)')
+    world = dist.get_world_size()
+    for k in ('batch_g', 'batch_f'):
+        if getattr(cfg, k) % world: raise ValueError(f'{k}={getattr(cfg, k)} must be divisible by the world size {world}: ddp splits every batch')
+    return dist.get_rank(), world
+
+def _broadcast_weights(model: nn.Module) -> None:
+    "Every replica (and so its EMA and frozen copies) starts from rank 0's weights."
+    import torch.distributed as dist
+    with torch.no_grad():
+        for v in list(model.parameters()) + list(model.buffers()): dist.broadcast(v.data, 0)
+
+def _wrap_ddp(model: nn.Module, dev) -> nn.Module:
+    "`DistributedDataParallel` around `model`: it averages the gradients in backward."
+    from torch.nn.parallel import DistributedDataParallel
+    ids = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+def _mean_over_ranks(vals: list, dev, world: int) -> list:
+    "The mean over all processes of a few floats (identity when world == 1)."
+    if world == 1: return vals
+    import torch.distributed as dist
+    v = torch.tensor(vals, dtype=torch.float64, device=dev); dist.all_reduce(v)
+    return (v / world).tolist()
+
+# %% ../nbs/05_train.ipynb #421eb8ad
+def _fresh_acc() -> dict: return dict(n=0, loss=0., L_g=0., L_f=0., n_f=0, gn=0.)
+
+@dataclass
+class _Run:
+    "The state of one training run, shared by its named steps."
+    cfg: TrainConfig; lcfg: TrainConfig; sde: object; model: nn.Module; ema: nn.Module; frozen: nn.Module | None
+    opt: torch.optim.Optimizer; gen: torch.Generator; dev: torch.device; rank: int; world: int
+    net: nn.Module | None = None; data: tuple = (); start: int = 0; ckpt: Path | None = None
+    history: list = field(default_factory=list); acc: dict = field(default_factory=_fresh_acc)
+
+def _setup(model: nn.Module, sde, cfg: TrainConfig) -> _Run:
+    "Seeds, the model on its device (from `cfg.init` if given), its EMA and frozen copies, Adam."
+    dev = get_device(cfg.device)
+    if cfg.amp and dev.type != 'cuda': warnings.warn("amp=True is ignored: mixed precision is used on CUDA only")
+    rank, world = _ddp_world(cfg)
+    lcfg = cfg if world == 1 else replace(cfg, batch_g=cfg.batch_g // world, batch_f=cfg.batch_f // world)   # this process's share
+    set_seed(cfg.seed + _RANK_SEED * rank); gen = seeded(cfg.seed + _RANK_SEED * rank + 1)
+    if cfg.init: load_checkpoint(cfg.init, model=model, use_ema=cfg.init_ema)
+    model = model.to(dev).train()
+    if world > 1: _broadcast_weights(model)
+    frozen = copy.deepcopy(model).eval().requires_grad_(False) if cfg.mode == 'negate' else None
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    return _Run(cfg, lcfg, sde, model, ema, frozen, opt, gen, dev, rank, world)
+
+def _resume(r: _Run) -> None:
+    "Continue from the newest checkpoint in `cfg.ckpt_dir` (weights, Adam, every random stream, history), if there is one."
+    cfg = r.cfg
+    if not cfg.resume or (j := latest_checkpoint(cfg.ckpt_dir)) is None: return
+    meta, tensors = load_checkpoint(j, model=r.model, ema_model=r.ema, optimizer=r.opt, frozen=r.frozen)
+    old = meta['config']
+    diff = [k for k in old if k not in _RESUME_FREE and k in asdict(cfg) and old[k] != asdict(cfg)[k]]
+    if diff: raise ValueError(f"cannot resume from {j}: the config differs in {', '.join(diff)}")
+    if meta.get('world', 1) != r.world:
+        raise ValueError(f"cannot resume from {j}: it was written by {meta.get('world', 1)} data-parallel process(es), this run has {r.world}")
+    restore_rng(meta, tensors); s = '' if r.rank == 0 else f'.r{r.rank}'
+    r.gen.set_state(tensors['rng.data' + s]); torch.set_rng_state(tensors['rng.torch' + s])
+    if r.dev.type == 'cuda' and f'rng.dev{s}' in tensors: torch.cuda.set_rng_state(tensors[f'rng.dev{s}'], r.dev)
+    r.start, r.history, r.acc, r.ckpt = meta['step'], meta['history'], meta['acc'], j
+
+def _attach_data(r: _Run, x_g: Tensor, x_f: Tensor | None) -> None:
+    "The network to differentiate (DDP-wrapped in a group), and the data on the run's device."
+    r.net = _wrap_ddp(r.model, r.dev) if r.world > 1 else r.model
+    x_all = torch.cat([x_g, x_f]) if r.cfg.mode == 'standard' and x_f is not None else x_g
+    r.data = (x_g.to(r.dev), None if x_f is None else x_f.to(r.dev), x_all.to(r.dev))
+
+# %% ../nbs/05_train.ipynb #573197d6
+def _optim_step(r: _Run, step: int) -> dict:
+    "One optimisation step: learning rate, loss of the mode, NaN check, backward, clip, Adam, EMA; returns the logged values."
+    cfg, lr = r.cfg, lr_at(r.cfg, step)
+    for g in r.opt.param_groups: g['lr'] = lr
+    sf = make_score_fn(r.net, r.sde, cfg.param)
+    frozen_sf = make_score_fn(r.frozen, r.sde, cfg.param) if r.frozen is not None else None
+    with torch.autocast('cuda', dtype=torch.bfloat16, enabled=cfg.amp and r.dev.type == 'cuda'):
+        loss, L_g, L_f = _step_loss(r.lcfg, step, sf, frozen_sf, r.sde, r.data, r.gen, r.dev)
+    v_loss, v_g, v_f = _mean_over_ranks([loss.item(), L_g.item(), 0. if L_f is None else L_f.item()], r.dev, r.world)
+    last = f"last good checkpoint: {r.ckpt if r.ckpt else 'none written'}"
+    if not math.isfinite(v_loss):   # the mean over ranks: every process stops together
+        raise TrainingDiverged(f"loss became {v_loss} at step {step} (mode {cfg.mode!r}); {last}")
+    r.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    params = [p for p in r.model.parameters() if p.requires_grad]
+    gn = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else float('inf'))
+    if not torch.isfinite(gn): raise TrainingDiverged(f"gradient norm became {gn.item()} at step {step}; {last}")
+    r.opt.step()
+    ema_update(r.ema, r.model, cfg.ema)
+    return dict(loss=v_loss, L_g=v_g, L_f=None if L_f is None else v_f, lr=lr, grad_norm=gn.item())
+
+def _log(r: _Run, step: int, info: dict, bar) -> None:
+    "Add the step to the window's sums; every `log_every` steps append the window's means to the history."
+    a = r.acc; a['n'] += 1; a['loss'] += info['loss']; a['L_g'] += info['L_g']; a['gn'] += info['grad_norm']
+    if info['L_f'] is not None: a['n_f'] += 1; a['L_f'] += info['L_f']
+    if (step + 1) % r.cfg.log_every and step + 1 != r.cfg.steps: return
+    n = a['n']
+    rec = dict(step=step + 1, loss=a['loss'] / n, L_g=a['L_g'] / n, L_f=a['L_f'] / a['n_f'] if a['n_f'] else float('nan'),
+               lr=info['lr'], grad_norm=a['gn'] / n)
+    r.history.append(rec); r.acc = _fresh_acc()
+    bar.set_postfix(L_g=f"{rec['L_g']:.4g}", L_f=f"{rec['L_f']:.4g}")
+
+# %% ../nbs/05_train.ipynb #86a36d8c
+def _rank_streams(r: _Run) -> dict:
+    "Every process's random streams as checkpoint tensors (rank r > 0 under suffix `.r<r>`), gathered to rank 0."
+    mine = dict(data=r.gen.get_state(), torch=torch.get_rng_state())
+    if r.dev.type == 'cuda': mine['dev'] = torch.cuda.get_rng_state(r.dev)
+    states = [mine]
+    if r.world > 1:
+        import torch.distributed as dist
+        states = [None] * r.world; dist.all_gather_object(states, mine)
+    extra = {'rng.data': states[0]['data']}
+    for k, st in enumerate(states):
+        sfx = '' if k == 0 else f'.r{k}'
+        if k: extra[f'rng.data{sfx}'], extra[f'rng.torch{sfx}'] = st['data'], st['torch']
+        if 'dev' in st: extra[f'rng.dev{sfx}'] = st['dev']
+    return extra
+
+def _save(r: _Run, step: int) -> Path:
+    "Checkpoint `step` (rank 0 writes, every rank's streams included); returns the JSON path."
+    extra, cfg = _rank_streams(r), r.cfg
+    path = Path(cfg.ckpt_dir) / f'step_{int(step):08d}.json'
+    if r.rank == 0:
+        meta = dict(config=asdict(cfg), history=r.history, acc=r.acc, world=r.world)
+        path = save_checkpoint(cfg.ckpt_dir, step, r.model, r.ema, r.opt, r.frozen, meta=meta, keep=cfg.keep, extra=extra)
+    if r.world > 1:
+        import torch.distributed as dist
+        dist.barrier()
+    return path
+
+def _ckpt_due(cfg: TrainConfig, step: int) -> bool:
+    return bool(cfg.ckpt_dir) and ((cfg.ckpt_every and (step + 1) % cfg.ckpt_every == 0) or step + 1 == cfg.steps)
+
+# %% ../nbs/05_train.ipynb #12e37ef4
+def train(model: nn.Module, # network called as model(x, t) (predicts the noise unless cfg.param='score')
           sde, # forward SDE from msgm_nb.sde
           x_g, # data to keep, D_g: tensor [N, ...] (or a TensorDataset / DataLoader)
           x_f=None, # data to forget, D_f (needed by msgm, finetune, erasediff, negate; joined to D_g by standard)
           cfg: TrainConfig | None = None, # the run's configuration
           callback: Callable | None = None, # called as callback(step, info) after every step
          ) -> TrainResult:
-    "Train `model` in `cfg.mode`; returns `TrainResult(model, ema_model, history, step, ckpt)`."
+    "Train `model` in `cfg.mode`; returns `TrainResult(model, ema_model, history, step, ckpt)`. The caller's random state is left as it was."
     cfg = cfg or TrainConfig()
     x_g, x_f = _check_data(cfg, x_g, x_f)
-    dev = get_device(cfg.device)
-    amp = cfg.amp and dev.type == 'cuda'
-    if cfg.amp and not amp: warnings.warn("amp=True is ignored: mixed precision is used on CUDA only")
-    rank, world = _ddp_world(cfg)
-    lcfg = cfg if world == 1 else replace(cfg, batch_g=cfg.batch_g // world, batch_f=cfg.batch_f // world)   # this process's share
-    set_seed(cfg.seed + _RANK_SEED * rank); gen = seeded(cfg.seed + _RANK_SEED * rank + 1)
-    if cfg.init: load_checkpoint(cfg.init, model=model, use_ema=cfg.init_ema)
-    model = model.to(dev).train()
-    if world > 1:   # every replica (and so its EMA and frozen copies) starts from rank 0's weights
-        import torch.distributed as dist
-        with torch.no_grad():
-            for v in list(model.parameters()) + list(model.buffers()): dist.broadcast(v.data, 0)
-    frozen = copy.deepcopy(model).eval().requires_grad_(False) if cfg.mode == 'negate' else None
-    ema = copy.deepcopy(model).eval().requires_grad_(False)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    start, history, acc, ckpt = 0, [], dict(n=0, loss=0., L_g=0., L_f=0., n_f=0, gn=0.), None
-    if cfg.resume and (j := latest_checkpoint(cfg.ckpt_dir)) is not None:
-        meta, tensors = load_checkpoint(j, model=model, ema_model=ema, optimizer=opt, frozen=frozen)
-        old = meta['config']
-        diff = [k for k in old if k not in _RESUME_FREE and k in asdict(cfg) and old[k] != asdict(cfg)[k]]
-        if diff: raise ValueError(f"cannot resume from {j}: the config differs in {', '.join(diff)}")
-        if meta.get('world', 1) != world:
-            raise ValueError(f"cannot resume from {j}: it was written by {meta.get('world', 1)} data-parallel process(es), this run has {world}")
-        restore_rng(meta, tensors); r = '' if rank == 0 else f'.r{rank}'
-        gen.set_state(tensors['rng.data' + r]); torch.set_rng_state(tensors['rng.torch' + r])
-        if dev.type == 'cuda' and f'rng.dev{r}' in tensors: torch.cuda.set_rng_state(tensors[f'rng.dev{r}'], dev)
-        start, history, acc, ckpt = meta['step'], meta['history'], meta['acc'], j
-    net = model
-    if world > 1:   # DistributedDataParallel broadcasts rank 0's weights and averages the gradients in backward
-        from torch.nn.parallel import DistributedDataParallel
-        net = DistributedDataParallel(model, device_ids=[dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else None)
-    sf = make_score_fn(net, sde, cfg.param)
-    frozen_sf = make_score_fn(frozen, sde, cfg.param) if frozen is not None else None
-    x_all = torch.cat([x_g, x_f]) if cfg.mode == 'standard' and x_f is not None else x_g
-    data = (x_g.to(dev), None if x_f is None else x_f.to(dev), x_all.to(dev))
-    params = [p for p in model.parameters() if p.requires_grad]
-
-    def save(step):
-        mine = dict(data=gen.get_state(), torch=torch.get_rng_state())
-        if dev.type == 'cuda': mine['dev'] = torch.cuda.get_rng_state(dev)
-        states = [mine]
-        if world > 1:   # every process's random streams go into rank 0's checkpoint, so a resumed run is exact on every rank
-            import torch.distributed as dist
-            states = [None] * world; dist.all_gather_object(states, mine)
-        extra = {'rng.data': states[0]['data']}
-        for r, st in enumerate(states):
-            sfx = '' if r == 0 else f'.r{r}'
-            if r: extra[f'rng.data{sfx}'], extra[f'rng.torch{sfx}'] = st['data'], st['torch']
-            if 'dev' in st: extra[f'rng.dev{sfx}'] = st['dev']
-        path = Path(cfg.ckpt_dir) / f'step_{int(step):08d}.json'
-        if rank == 0:
-            path = save_checkpoint(cfg.ckpt_dir, step, model, ema, opt, frozen, meta=dict(config=asdict(cfg), history=history, acc=acc, world=world),
-                                   keep=cfg.keep, extra=extra)
-        if world > 1: dist.barrier()
-        return path
-
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not cfg.progress or rank > 0, desc=cfg.mode)
-    for step in bar:
-        lr = cfg.lr * min(1., (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
-        for g in opt.param_groups: g['lr'] = lr
-        with torch.autocast('cuda', dtype=torch.bfloat16, enabled=amp):
-            loss, L_g, L_f = _step_loss(lcfg, step, sf, frozen_sf, sde, data, gen, dev)
-        v_loss, v_g, v_f = _mean_over_ranks([loss.item(), L_g.item(), 0. if L_f is None else L_f.item()], dev, world)
-        if not math.isfinite(v_loss):   # the mean over ranks: every process stops together
-            raise TrainingDiverged(f"loss became {v_loss} at step {step} (mode {cfg.mode!r}); "
-                                   f"last good checkpoint: {ckpt if ckpt else 'none written'}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else float('inf'))
-        if not torch.isfinite(gn):
-            raise TrainingDiverged(f"gradient norm became {gn.item()} at step {step}; last good checkpoint: {ckpt if ckpt else 'none written'}")
-        opt.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()): pe.lerp_(pm, 1 - cfg.ema)
-            for be, bm in zip(ema.buffers(), model.buffers()): be.copy_(bm)
-        acc['n'] += 1; acc['loss'] += v_loss; acc['L_g'] += v_g; acc['gn'] += gn.item()
-        if L_f is not None: acc['n_f'] += 1; acc['L_f'] += v_f
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            n = acc['n']
-            rec = dict(step=step + 1, loss=acc['loss'] / n, L_g=acc['L_g'] / n,
-                       L_f=acc['L_f'] / acc['n_f'] if acc['n_f'] else float('nan'), lr=lr, grad_norm=acc['gn'] / n)
-            history.append(rec); acc = dict(n=0, loss=0., L_g=0., L_f=0., n_f=0, gn=0.)
-            bar.set_postfix(L_g=f"{rec['L_g']:.4g}", L_f=f"{rec['L_f']:.4g}")
-        if callback is not None: callback(step, dict(loss=v_loss, L_g=v_g, L_f=None if L_f is None else v_f, lr=lr))
-        if cfg.ckpt_dir and ((cfg.ckpt_every and (step + 1) % cfg.ckpt_every == 0) or step + 1 == cfg.steps):
-            ckpt = save(step + 1)
-    return TrainResult(model, ema, history, max(start, cfg.steps), ckpt)
+    with rng_scope():
+        r = _setup(model, sde, cfg)
+        _resume(r)
+        _attach_data(r, x_g, x_f)
+        bar = tqdm(range(r.start, cfg.steps), initial=r.start, total=cfg.steps, disable=not cfg.progress or r.rank > 0, desc=cfg.mode)
+        for step in bar:
+            info = _optim_step(r, step)
+            _log(r, step, info, bar)
+            if callback is not None: callback(step, {k: info[k] for k in ('loss', 'L_g', 'L_f', 'lr')})
+            if _ckpt_due(cfg, step): r.ckpt = _save(r, step + 1)
+    return TrainResult(r.model, r.ema, r.history, max(r.start, cfg.steps), r.ckpt)
 
 # %% ../nbs/05_train.ipynb #f5996ca2
 def plot_losses(history: list, # TrainResult.history

@@ -12,6 +12,12 @@ def test_help_lists_toy():
     r = run('--help')
     assert r.returncode == 0 and 'toy' in r.stdout
 
+def test_python_dash_m_runs_the_cli():
+    r = subprocess.run([sys.executable, '-m', 'msgm_nb.cli', '--help'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'toy' in r.stdout and 'leaderboard' in r.stdout, r.stderr[-2000:]
+    r = subprocess.run([sys.executable, '-m', 'msgm_nb.cli', 'toy', '--bogus'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and '--bogus' in r.stderr
+
 def test_toy_tiny_writes_results(tmp_path):
     r = run('toy', '--preset', 'tiny', '--seed', '1', '--out', str(tmp_path), '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]

@@ -1,11 +1,11 @@
-"""The image loaders of msgm_nb.data on tiny files written in the real on-disk formats (no downloads): IDX (MNIST), pickled batches
+"""The image loaders of msgm_nb.datasets on tiny files written in the real on-disk formats (no downloads): IDX (MNIST), pickled batches
 (CIFAR-10), the STL-10 binary, a CelebA folder. Checked against torchvision's own readers where torchvision accepts the files, and for the
 offline failure message."""
 import pickle, socket
 import numpy as np
 import pytest
 import torch
-from msgm_nb.data import (write_tiny_dataset, load_mnist, load_fashion_mnist, load_cifar10, load_stl10, load_celeba, DataNotFound,
+from msgm_nb.datasets import (write_tiny_dataset, load_mnist, load_fashion_mnist, load_cifar10, load_stl10, load_celeba, DataNotFound,
                           from_model_range, to_model_range)
 
 @pytest.fixture
