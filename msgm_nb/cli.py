@@ -67,6 +67,7 @@ def _dist():
     lr = int(os.environ.get('LOCAL_RANK', 0))
     return dist.get_rank(), world, (f'cuda:{lr}' if torch.cuda.is_available() else 'cpu')
 
+# %% ../nbs/30_cli.ipynb #3b8c1788
 def cmd_train(args) -> dict:
     "Train (or find in the cache) every configured method; under torchrun one method per process, or all processes on each (`--ddp`)."
     from msgm_nb.images import train_method, load_image_data, make_sde, parse_method
@@ -98,6 +99,7 @@ def cmd_sample(args) -> dict:
     ax = show_grid(xs[:64], nrow=8, title=f'{cfg.dataset}: {args.method}'); ax.figure.savefig(args.out / 'samples.png', dpi=110); plt.close('all')
     return _write(args, dict(config=cfg.to_dict(), method=args.method, n=args.n, samples='samples.pt'))
 
+# %% ../nbs/30_cli.ipynb #46eecaf4
 def cmd_nll(args) -> dict:
     "Bits/dim of `n_nll` test images of D_g and of D_f under one cached method."
     from msgm_nb.core import score_fn, seeded

@@ -104,7 +104,9 @@ def load_digits_images(split: str = 'train', # 'train' (80 %), 'test' (20 %) or 
 
 # %% ../nbs/02a_datasets.ipynb #43779e6b
 FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+
 FASHION_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist'
+
 _IDX = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
 class DataNotFound(FileNotFoundError):
@@ -131,6 +133,7 @@ def _idx_set(cls, name, root, split, classes, forget, download, how) -> ImageSet
     ds = cls(str(root), train=_split_arg(split), download=False)
     return ImageSet(name.lower(), to_model_range(ds.data[:, None]), ds.targets, classes, list(forget))
 
+# %% ../nbs/02a_datasets.ipynb #572078cd
 def load_fashion_mnist(root='data',           # torchvision root: files go to <root>/FashionMNIST/raw/
                        split: str = 'train',  # 'train' (60,000) or 'test' (10,000)
                        forget=(1, 7),         # Trouser and Sneaker (see above)

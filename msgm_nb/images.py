@@ -112,8 +112,10 @@ class ImageConfig:
         if (dataset, name) not in PRESETS: raise ValueError(f"no preset {name!r} for {dataset!r}; have {sorted(k for k in PRESETS if k[0] == dataset)}")
         return cls(**{**PRESETS[dataset, name], **over, 'dataset': dataset})
 
+# %% ../nbs/11_images.ipynb #f3f567bd
 _TINY = dict(n_train=256, base=8, ch_mult=(1, 2), steps=24, batch=32, warmup=0, ft_steps=8, n_samples=48, sample_steps=12, n_nll=4,
              nll_tol=1e-2, clf_epochs=1, clf_width=8, sample_batch=48)
+
 PRESETS = {
     ('digits', 'tiny'): dict(_TINY, n_train=None, clf_epochs=4),
     ('digits', 'fast'): dict(base=16, steps=2000, batch=64, ft_steps=600, sample_steps=100, n_nll=64, nll_tol=1e-3, clf_epochs=8),
@@ -198,6 +200,7 @@ def check_cache(d: Path, cfg: ImageConfig):
     else:   # atomically: processes of one torchrun job may create the cache at the same moment
         d.mkdir(parents=True, exist_ok=True); atomic_write(f, json.dumps(want, indent=1))
 
+# %% ../nbs/11_images.ipynb #77abe9d9
 def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, cache_dir=None, sde=None,
                  device=None, progress: bool = True,
                  ddp: bool = False,   # data parallel: every process of the torch.distributed group trains this one model (TrainConfig.ddp)

@@ -35,8 +35,10 @@ DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid
     'distill': ('alpha', (0.9, 0.5, 0.99)),
     'retain-finetune': (None, (None,)),
 }
+
 PARTS = ('toy', 'digits')
 
+# %% ../nbs/29_leaderboard.ipynb #beeb826e
 @dataclass
 class LeaderboardConfig:
     "Every setting of the leaderboard (toy and digits halves); `LeaderboardConfig.preset('tiny'|'fast'|'full')`."
@@ -143,6 +145,7 @@ def _pf_ode(sf, sde, z: Tensor, cfg: LeaderboardConfig, tol: float | None = None
     if not torch.isfinite(x).all(): return None
     return x.clamp(-1, 1) if clamp else x
 
+# %% ../nbs/29_leaderboard.ipynb #bed74773
 def evaluate_toy(model, sde, data: dict, cfg: LeaderboardConfig, seed: int, ref: dict | None = None) -> dict:
     "UR, NLL(D_f), NLL(D_g) (nats/point), and retention against `ref` (the Standard model's PF-ODE outputs and its noise) of one toy model."
     sf = score_fn(model.eval(), sde)
@@ -192,6 +195,7 @@ def digits_reference(model, ctx: dict, cfg: LeaderboardConfig, seed: int) -> dic
     if x is None: raise TrainingDiverged("the Standard digits model's probability-flow ODE is not finite")
     return dict(z=z, x=x, keep=retained_mask(ctx['clf'], ctx['forget'])(x))
 
+# %% ../nbs/29_leaderboard.ipynb #77a72b40
 def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: dict | None = None) -> dict:
     "UR, bits/dim of test D_f and D_g, classifier-FID, and retention (1 - SSIM) against `ref` of one digits model."
     from dataclasses import replace
@@ -258,6 +262,7 @@ def _unlearn_row(evaluate, std, sde, forget, retain, method, setting, seed, step
 def _toy_model(tc: ToyConfig, sde, state: dict):
     m = ScoreMLP(2, hidden=tc.hidden, depth=tc.depth, sde=sde); m.load_state_dict(state); return m.eval()
 
+# %% ../nbs/29_leaderboard.ipynb #c12a670f
 def _job(spec: dict) -> dict:
     "Run one leaderboard job (in a worker process or in this one); returns `{'rows': [...]}`."
     cfg, work, kind, seed = spec['cfg'], Path(spec['work']), spec['kind'], spec['seed']
@@ -298,6 +303,7 @@ def _job(spec: dict) -> dict:
                        spec['method'], spec['setting'], seed, cfg.digits_steps, cfg.digits_lr, cfg.digits_batch)
     return dict(rows=[dict(part='digits', method=spec['method'], setting=spec['setting'], seed=seed, **row)])
 
+# %% ../nbs/29_leaderboard.ipynb #94f1a191
 def _jobs(cfg: LeaderboardConfig) -> dict:
     "name -> (spec, names it needs): every job of the run."
     jobs = {}
@@ -323,6 +329,7 @@ def _priority(name: str) -> tuple:
     m = rest[0] if kind in ('toy', 'digits') else ''
     return (1 if kind.startswith('digits') else 2, _COST.index(m) if m in _COST else len(_COST))
 
+# %% ../nbs/29_leaderboard.ipynb #98c8e44c
 def _run_jobs(jobs: dict, common: dict, workers: int, progress: bool) -> dict:
     "Run `jobs` respecting their needs: in this process (workers=1) or in `workers` spawned processes of one thread each."
     done, results, bar = set(), {}, tqdm(total=len(jobs), disable=not progress, desc='leaderboard')
@@ -356,6 +363,7 @@ def _best_rows(part_rows: list[dict], grid_rows: list[dict], cfg: LeaderboardCon
                 out[f"{method}/{r['seed']}"] = dict({k: r[k] for k in _KEYS + ('seconds',)}, setting=r['setting'], qualified=b['qualified'])
     return out
 
+# %% ../nbs/29_leaderboard.ipynb #f7b130e1
 def run_leaderboard(cfg: LeaderboardConfig | None = None, # the protocol's settings (default: the 'fast' preset)
                     out=None,             # directory for results.json, leaderboard.md, pareto.png (None: write nothing)
                     progress: bool = True,
@@ -417,6 +425,7 @@ def pareto_front(res: dict, part: str = 'toy') -> list[str]:
     dominated = lambda p, q: q[0] <= p[0] and q[1] <= p[1] and q != p
     return sorted(n for n, p in mean.items() if not any(dominated(p, q) for m, q in mean.items() if m != n))
 
+# %% ../nbs/29_leaderboard.ipynb #2a97ede5
 def plot_pareto(res: dict, part: str = 'toy', ax=None):
     "UR against retention d (both lower is better): every grid run faint, the best setting per method bold, the Pareto front as a line."
     import matplotlib.pyplot as plt

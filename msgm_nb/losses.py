@@ -108,6 +108,7 @@ def check_pair(x_g: Tensor, x_f: Tensor) -> None:
     if x_g.shape[1:] != x_f.shape[1:]:
         raise ValueError(f"x_g and x_f must have the same per-sample shape, got {tuple(x_g.shape[1:])} (x_g) and {tuple(x_f.shape[1:])} (x_f)")
 
+# %% ../nbs/04_losses.ipynb #7468d709
 def msgm_loss(score_fn: ScoreFn, sde,
               x_g: Tensor, # batch of the data to keep, D_g
               x_f: Tensor | None, # batch of the data to forget, D_f (may be None when use_f=False)

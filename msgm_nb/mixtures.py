@@ -79,6 +79,7 @@ def _responsibilities(self, x: Tensor, t=None, sde=None) -> Tensor:
     x = _check_x(self, x); m, v = _params_t(self, x, t, sde)
     return torch.softmax(_component_logp(self, x, m, v), 1)
 
+# %% ../nbs/02_mixtures.ipynb #e1456926
 GaussianMixture.sample, GaussianMixture.log_prob, GaussianMixture.responsibilities = _sample, _log_prob, _responsibilities
 
 # %% ../nbs/02_mixtures.ipynb #aa28d840

@@ -33,6 +33,7 @@ __all__ = ['TOY_METHODS', 'ToyConfig', 'toy_sde', 'toy_data', 'toy_unlearning_ra
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
 
+# %% ../nbs/20_toy.ipynb #605c2485
 @dataclass
 class ToyConfig:
     "Every setting of the toy experiment; `ToyConfig.preset('tiny'|'fast'|'full')` gives the three sizes."
@@ -114,6 +115,7 @@ def _forget_second_moment(f: GaussianMixture, x: Tensor, t: Tensor, sde) -> Tens
     mean = (sig / v)[..., None] * d                                           # posterior mean of z
     return (rho[..., None, None] * (cov + mean[..., :, None] * mean[..., None, :])).sum(1)
 
+# %% ../nbs/20_toy.ipynb #51e18312
 def optimal_score(gm: GaussianMixture, # the full data mixture
                   forget,              # forget component indices
                   sde,                 # forward SDE
@@ -245,6 +247,7 @@ def plot_samples(samples: dict, data: dict, n: int = 3000, title: str = ''):
     fig.suptitle(title, fontsize=10); fig.tight_layout()
     return fig
 
+# %% ../nbs/20_toy.ipynb #ff0dafa3
 def plot_sweep(sweep: list, reference: dict, optimum: list | None = None):
     "UR, NLL(D_f) and NLL(D_g) against alpha; one colour per variant, solid k=4 / dashed k=1; grey lines: Standard, Unseen; dotted: closed-form optimum."
     keys = [('unlearning_ratio', 'unlearning ratio'), ('nll_f', 'NLL(D_f), nats/point'), ('nll_g', 'NLL(D_g), nats/point')]
@@ -276,6 +279,7 @@ def _table(results: dict) -> str:
             rows.append(f"| {title}: {_NAMES.get(name, name)} | {fmt(r['nll_g'])} | {fmt(r['nll_f'])} | {fmt(r.get('nll_g_bpd'))} | {fmt(r.get('nll_f_bpd'))} | {fmt(r['unlearning_ratio'])} |")
     return '\n'.join(rows)
 
+# %% ../nbs/20_toy.ipynb #8df6e3df
 def run_toy(cfg: ToyConfig | None = None, out=None, progress: bool = True, command: str | None = None) -> dict:
     "Run the toy experiment; write `out/results.json`, `out/table.md` and the figures (PNG) when `out` is given; return the results."
     cfg = cfg or ToyConfig.preset('full'); t_start = time.time()
@@ -308,6 +312,7 @@ def run_toy(cfg: ToyConfig | None = None, out=None, progress: bool = True, comma
     if out is not None: save_toy(results, cfg, data, sde, out)
     return results
 
+# %% ../nbs/20_toy.ipynb #9f35a871
 def load_models(results: dict, cfg: ToyConfig) -> dict:
     "The trained main models of a `run_toy` result (same process), as score functions."
     sde, out = toy_sde(cfg), {}

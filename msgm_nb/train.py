@@ -23,11 +23,13 @@ __all__ = ['MODES', 'NEEDS_F', 'TrainingDiverged', 'TrainConfig', 'latest_checkp
 
 # %% ../nbs/05_train.ipynb #96e489c7
 MODES = ('standard', 'unseen', 'msgm', 'finetune', 'erasediff', 'negate')
+
 NEEDS_F = ('msgm', 'finetune', 'erasediff', 'negate')
 
 class TrainingDiverged(RuntimeError):
     "The loss (or the gradient norm) became NaN or Inf; the last good checkpoint is kept."
 
+# %% ../nbs/05_train.ipynb #6502c669
 @dataclass
 class TrainConfig:
     "Everything a training run depends on; stored with every checkpoint."
@@ -86,6 +88,7 @@ def latest_checkpoint(ckpt_dir) -> Path | None:
 def _sd(prefix: str, module: nn.Module) -> dict:
     return {f'{prefix}.{k}': v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
 
+# %% ../nbs/05_train.ipynb #de7fdf00
 def save_checkpoint(ckpt_dir, step: int, model: nn.Module, ema_model: nn.Module | None = None, optimizer=None,
                     frozen: nn.Module | None = None, meta: dict | None = None, keep: int = 2,
                     extra: dict | None = None, # more tensors to store (e.g. a generator state)
@@ -155,6 +158,7 @@ def load_checkpoint(path, model: nn.Module | None = None, ema_model: nn.Module |
         optimizer.load_state_dict(dict(state=state, param_groups=o['param_groups']))
     return meta, tensors
 
+# %% ../nbs/05_train.ipynb #4a32ae56
 def restore_rng(meta: dict, tensors: dict) -> None:
     "Restore the torch (CPU and CUDA), NumPy and Python random states saved with a checkpoint."
     torch.set_rng_state(tensors['rng.torch'])
@@ -291,6 +295,7 @@ def _resume(r: _Run) -> None:
     if r.dev.type == 'cuda' and f'rng.dev{s}' in tensors: torch.cuda.set_rng_state(tensors[f'rng.dev{s}'], r.dev)
     r.start, r.history, r.acc, r.ckpt = meta['step'], meta['history'], meta['acc'], j
 
+# %% ../nbs/05_train.ipynb #19465ee0
 def _attach_data(r: _Run, x_g: Tensor, x_f: Tensor | None) -> None:
     "The network to differentiate (DDP-wrapped in a group), and the data on the run's device."
     r.net = _wrap_ddp(r.model, r.dev) if r.world > 1 else r.model

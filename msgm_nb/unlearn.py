@@ -183,8 +183,10 @@ METHOD_OPTIONS = {
     'distill': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal'),
     'retain-finetune': dict(lr=2e-4),
 }
+
 _FAMILY = {'msgm-orthogonal': ('orthogonal', 'orthogonal_elementwise'), 'msgm-obtuse': ('obtuse', 'obtuse_reversed'), 'distill': VARIANTS}
 
+# %% ../nbs/06a_unlearn.ipynb #ee0f7c74
 def _options(method: str, options: dict) -> dict:
     "The method's options with defaults filled in, checked; ValueError naming the problem and the valid choices."
     if method not in UNLEARN_METHODS: raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(UNLEARN_METHODS)}")
@@ -248,6 +250,7 @@ def _step_erasediff(r: _Run, step: int):
     lam = adaptive_lambda(g_r, g, o['eta']) if o['adaptive'] else o['lam']
     return _scaled(g, lam), g_r, dict(L_g=L_r.item(), L_f=f.item(), f_star=r.f_star, lam=lam)
 
+# %% ../nbs/06a_unlearn.ipynb #24e10d65
 def _subset_grad(r: _Run):
     "RGD: the gradient of L_g averaged over the whole retain subset (fresh times and noise every step), in chunks of batch_g."
     S, bs, tot, g = r.X_sub, r.o['batch_g'], 0., None
