@@ -11,8 +11,8 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ScoreFn', 'set_seed', 'seeded', 'get_device', 'check_finite', 'batch_times', 'bcast', 'atomic_write', 'score_fn',
-           'eps_fn']
+__all__ = ['ScoreFn', 'set_seed', 'seeded', 'get_device', 'check_finite', 'batch_times', 'bcast', 'check_images', 'atomic_write',
+           'score_fn', 'eps_fn']
 
 # %% ../nbs/00_core.ipynb #e80db42f
 def set_seed(seed: int,  # the seed for python, numpy and torch (all devices)
@@ -64,6 +64,20 @@ def batch_times(t, x: Tensor, T: float = 1., eps: float = 0., name: str = 't') -
 def bcast(v: Tensor, x: Tensor) -> Tensor:
     "Reshape a per-sample tensor `v` of shape `[B]` so it broadcasts against `x` of shape `[B, ...]`."
     return v.reshape(v.shape[0], *([1] * (x.ndim - 1)))
+
+# %% ../nbs/00_core.ipynb #c1896e08
+def check_images(x: Tensor,                # the images to check
+                 name: str = 'x',          # the argument's name, used in the error message
+                 channels: int | None = None, # required number of channels (None: any)
+                 size: int | None = None,  # required height = width (None: any)
+                ) -> Tensor:
+    "Raise `ValueError` unless `x` is a finite, non-empty batch of images `[B, C, H, W]` (optionally `channels` x `size` x `size`); return `x`."
+    check_finite(x, name)
+    if x.ndim != 4: raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
+    if x.shape[0] == 0: raise ValueError(f"{name} is an empty batch")
+    if channels is not None and x.shape[1] != channels: raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
+    if size is not None and tuple(x.shape[-2:]) != (size, size): raise ValueError(f"{name} must be {size}x{size} images, got shape {tuple(x.shape)}")
+    return x
 
 # %% ../nbs/00_core.ipynb #29ffae7d
 def atomic_write(path, data: bytes | str) -> None:
