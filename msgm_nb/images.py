@@ -19,7 +19,8 @@ from .nets import UNet
 from .train import TrainConfig, train, latest_checkpoint, load_checkpoint
 from .sampling import sample
 from .likelihood import log_likelihood
-from .metrics import SmallCNN, train_classifier, accuracy, unlearning_ratio, unlearning_ratio_per_class, fid, show_grid
+from .metrics import SmallCNN, train_classifier, accuracy, unlearning_ratio, unlearning_ratio_per_class, fid
+from .plots import show_grid
 
 # %% auto #0
 __all__ = ['METHODS', 'FT_METHODS', 'DATASETS', 'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig', 'load_image_data',

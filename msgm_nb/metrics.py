@@ -18,7 +18,7 @@ from .core import check_finite, seeded, get_device
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'INCEPTION_WEIGHTS', 'SmallCNN', 'predict_logits', 'predict_proba', 'accuracy',
-           'train_classifier', 'show_grid', 'unlearning_ratio', 'unlearning_ratio_per_class', 'clip_preprocess',
+           'train_classifier', 'unlearning_ratio', 'unlearning_ratio_per_class', 'clip_preprocess',
            'resolve_clip_weights', 'ClipZeroShot', 'clip_distance', 'frechet_distance', 'ClassifierFeatures',
            'feature_stats', 'fid', 'inception_fid', 'psnr', 'ssim', 'retained_mask', 'retention', 'ssim_distance',
            'feature_distance', 'lpips_distance']
@@ -136,24 +136,6 @@ def train_classifier(model: nn.Module,       # e.g. a `SmallCNN`; trained in pla
         if n_val: val_acc = accuracy(model, xv, yv, device=device)
         bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{val_acc:.3f}")
     return model.eval(), val_acc
-
-# %% ../nbs/08_metrics.ipynb #e9f1a9f0
-def show_grid(images: Tensor,          # [B, C, H, W] in [-1, 1] (C = 1 or 3)
-              nrow: int = 8,           # images per row
-              title: str | None = None,
-              ax=None, figsize: tuple | None = None, padding: int = 1):
-    "Plot a grid of `[-1, 1]` images; returns the matplotlib axis."
-    import matplotlib.pyplot as plt
-    from torchvision.utils import make_grid
-    _check_images(images, 'images')
-    grid = make_grid(((images.detach().float().cpu() + 1) / 2).clamp(0, 1), nrow=nrow, padding=padding, pad_value=1.)
-    if ax is None:
-        rows = math.ceil(len(images) / nrow)
-        _, ax = plt.subplots(figsize=figsize or (min(12, 0.9 * nrow + 0.5), min(12, 0.9 * rows + 0.5)))
-    ax.imshow(grid.permute(1, 2, 0).numpy() if images.shape[1] == 3 else grid[0].numpy(), cmap=None if images.shape[1] == 3 else 'gray', vmin=0, vmax=1)
-    ax.set_axis_off()
-    if title: ax.set_title(title)
-    return ax
 
 # %% ../nbs/08_metrics.ipynb #e53bd2e7
 def _forget_set(forget_classes, n_classes: int | None = None) -> list[int]:
