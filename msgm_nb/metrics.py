@@ -44,6 +44,7 @@ def _confident_predictions(samples, classifier, threshold, batch_size, device) -
     if threshold is not None: pred = torch.where(conf >= threshold, pred, torch.full_like(pred, -1))
     return pred, p.shape[-1]
 
+# %% ../nbs/08_metrics.ipynb #7dc5415b
 def unlearning_ratio(samples: Tensor,             # generated images [B, C, H, W]
                      classifier: Callable,        # images -> logits [B, n_classes]
                      forget_classes,              # an int or a collection of class indices
@@ -111,6 +112,22 @@ def resolve_clip_weights(model_name: str = 'ViT-B-32', # an open_clip model name
         if os.path.isfile(hit): return hit
     raise FileNotFoundError(f"CLIP weights for {model_name}/{pretrained} are missing from the local cache (no download is attempted): {how}")
 
+# %% ../nbs/08_metrics.ipynb #aacb7d02
+def _load_clip(model_name: str, pretrained: str | None, cache_dir: str | None, device) -> nn.Module:
+    "An open_clip model with weights that are already on disk (`resolve_clip_weights`); never downloads."
+    import open_clip
+    if pretrained is None: raise ValueError("pass `pretrained` (a weights file or a cached open_clip tag) or an in-process `model`")
+    path = resolve_clip_weights(model_name, pretrained, cache_dir)
+    cfg = open_clip.get_pretrained_cfg(model_name, pretrained) if not os.path.isfile(str(pretrained)) else {}
+    return open_clip.create_model(model_name, pretrained=path, force_quick_gelu=bool(cfg.get('quick_gelu', False)), device=device)
+
+@torch.no_grad()
+def _text_embeddings(model: nn.Module, tokenizer: Callable, class_names: Sequence[str], templates: Sequence[str], device) -> Tensor:
+    "Unit class embeddings `[n_classes, D]`: the normalised mean over `templates` of the normalised text embeddings (prompt ensembling)."
+    emb = torch.stack([F.normalize(model.encode_text(tokenizer([t.format(c) for c in class_names]).to(device)).float(), dim=-1)
+                       for t in templates]).mean(0)
+    return F.normalize(emb, dim=-1)
+
 # %% ../nbs/08_metrics.ipynb #c5b7ac0e
 class ClipZeroShot(nn.Module):
     "CLIP zero-shot classifier over `class_names`: `forward(x)` gives logits `[B, n_classes]` for `[-1, 1]` images."
@@ -129,21 +146,14 @@ class ClipZeroShot(nn.Module):
         templates = [template] if isinstance(template, str) else list(template)
         if not templates or any('{}' not in t for t in templates): raise ValueError(f"each template must contain '{{}}', got {templates}")
         device = get_device(device)
-        if model is None:
-            if pretrained is None: raise ValueError("pass `pretrained` (a weights file or a cached open_clip tag) or an in-process `model`")
-            path = resolve_clip_weights(model_name, pretrained, cache_dir)
-            cfg = open_clip.get_pretrained_cfg(model_name, pretrained) if not os.path.isfile(str(pretrained)) else {}
-            model = open_clip.create_model(model_name, pretrained=path, force_quick_gelu=bool(cfg.get('quick_gelu', False)), device=device)
+        if model is None: model = _load_clip(model_name, pretrained, cache_dir, device)
         self.model = model.to(device).eval()
         self.class_names, self.templates, self.n_classes = list(class_names), templates, len(class_names)
         pcfg = getattr(model.visual, 'preprocess_cfg', None) or {}
         size = getattr(model.visual, 'image_size', 224)
         self.preprocess = preprocess or (lambda x: clip_preprocess(x, size, pcfg.get('mean', OPENAI_MEAN), pcfg.get('std', OPENAI_STD)))
         tokenizer = tokenizer or open_clip.get_tokenizer(model_name, context_length=getattr(model, 'context_length', None))
-        with torch.no_grad():
-            emb = torch.stack([F.normalize(model.encode_text(tokenizer([t.format(c) for c in class_names]).to(device)).float(), dim=-1)
-                               for t in templates]).mean(0)
-        self.register_buffer('text_emb', F.normalize(emb, dim=-1))
+        self.register_buffer('text_emb', _text_embeddings(model, tokenizer, class_names, templates, device))
 
     def train(self, mode: bool = True): return super().train(False)  # always in eval mode
     @torch.no_grad()
