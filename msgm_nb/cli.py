@@ -89,7 +89,7 @@ def cmd_sample(args) -> dict:
     "Draw `--n` samples from one cached method: DIR/samples.pt (tensor in [-1, 1]) and DIR/samples.png."
     import torch
     from msgm_nb.images import train_method, load_image_data, make_sde, generate
-    from msgm_nb.metrics import show_grid
+    from msgm_nb.plots import show_grid
     cfg, preset, cache = _image_cfg(args)
     data = load_image_data(cfg, 'train'); sde = make_sde(cfg, data.x)
     model = train_method(cfg, args.method, data, cache, sde, args.device, not args.no_progress)

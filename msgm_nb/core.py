@@ -13,7 +13,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['ScoreFn', 'set_seed', 'seeded', 'rng_scope', 'get_device', 'check_finite', 'batch_times', 'bcast', 'as_data_tensor',
-           'atomic_write', 'score_fn']
+           'check_images', 'atomic_write', 'score_fn']
 
 # %% ../nbs/00_core.ipynb #e80db42f
 def set_seed(seed: int,  # the seed for python, numpy and torch (all devices)
@@ -87,6 +87,20 @@ def as_data_tensor(x, name: str) -> Tensor | None:
     if isinstance(x, torch.utils.data.DataLoader): return torch.cat([first(b) for b in x])
     if hasattr(x, '__getitem__') and hasattr(x, '__len__'): return torch.stack([torch.as_tensor(first(x[i])) for i in range(len(x))])
     raise ValueError(f"{name} must be a tensor, a TensorDataset, a DataLoader or an indexable data set, got {type(x).__name__}")
+
+# %% ../nbs/00_core.ipynb #c1896e08
+def check_images(x: Tensor,                # the images to check
+                 name: str = 'x',          # the argument's name, used in the error message
+                 channels: int | None = None, # required number of channels (None: any)
+                 size: int | None = None,  # required height = width (None: any)
+                ) -> Tensor:
+    "Raise `ValueError` unless `x` is a finite, non-empty batch of images `[B, C, H, W]` (optionally `channels` x `size` x `size`); return `x`."
+    check_finite(x, name)
+    if x.ndim != 4: raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
+    if x.shape[0] == 0: raise ValueError(f"{name} is an empty batch")
+    if channels is not None and x.shape[1] != channels: raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
+    if size is not None and tuple(x.shape[-2:]) != (size, size): raise ValueError(f"{name} must be {size}x{size} images, got shape {tuple(x.shape)}")
+    return x
 
 # %% ../nbs/00_core.ipynb #29ffae7d
 def atomic_write(path, data: bytes | str) -> None:

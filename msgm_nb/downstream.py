@@ -8,9 +8,10 @@ import math
 from typing import Callable
 import torch
 from torch import Tensor
-from .core import check_finite, batch_times, bcast, seeded, ScoreFn
+from .core import check_finite, check_images, batch_times, bcast, seeded, ScoreFn
 from .sampling import sample
-from .metrics import accuracy, predict_logits, fid, clip_distance, psnr, ssim, retention, _check_images
+from .classifier import accuracy, predict_logits
+from .metrics import fid, clip_distance, psnr, ssim, retention
 
 # %% auto #0
 __all__ = ['region_mask', 'upper_half_mask', 'top_quarter_mask', 'inpaint_projector', 'inpaint', 'time_at_std', 'reconstruct',
@@ -125,7 +126,7 @@ def evaluate_restoration(restored: Tensor,   # restored images [B, C, H, W] in [
                          clip_model=None,    # a `ClipZeroShot` or an open_clip model (None: clip is nan)
                          batch_size: int = 256) -> dict:
     "ACC, FID, CLIP distance, PSNR and SSIM of `restored` against `original` (paper Tables 3-4)."
-    _check_images(restored, 'restored'); _check_images(original, 'original')
+    check_images(restored, 'restored'); check_images(original, 'original')
     if restored.shape != original.shape: raise ValueError(f"restored and original must have the same shape, got {tuple(restored.shape)} and {tuple(original.shape)}")
     nan = float('nan')
     acc = nan

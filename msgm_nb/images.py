@@ -19,7 +19,9 @@ from .nets import UNet
 from .train import TrainConfig, train, latest_checkpoint, load_checkpoint
 from .sampling import sample
 from .likelihood import log_likelihood
-from .metrics import SmallCNN, train_classifier, accuracy, unlearning_ratio, unlearning_ratio_per_class, fid, show_grid
+from .classifier import SmallCNN, train_classifier, accuracy
+from .metrics import unlearning_ratio, unlearning_ratio_per_class, fid
+from .plots import show_grid
 
 # %% auto #0
 __all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig',
@@ -371,7 +373,7 @@ def forget_grid(x_f: Tensor, samples: dict, clf: nn.Module | None = None, forget
             for sp in ax.spines.values(): sp.set_color(col); sp.set_linewidth(3)
         ax_f.set_ylabel(name, rotation=0, ha='right', va='center', fontsize=9)
         if clf is not None and forget is not None:
-            from msgm_nb.metrics import predict_logits
+            from msgm_nb.classifier import predict_logits
             hit = torch.isin(predict_logits(clf, xs[:n]).argmax(-1), torch.tensor(list(forget)))
             H, W = xs.shape[-2:]
             for i in hit.nonzero()[:, 0].tolist():

@@ -4,6 +4,7 @@ import socket
 import pytest
 import torch
 from msgm_nb import metrics as M
+from msgm_nb.classifier import SmallCNN
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_inception_weights_missing_no_download(no_network):
 @pytest.mark.parametrize('size,ch', [(8, 1), (28, 1), (32, 3)])
 def test_offline_metrics_each_size(size, ch):
     torch.manual_seed(0)
-    net = M.SmallCNN(ch, 10, size, width=8).eval()
+    net = SmallCNN(ch, 10, size, width=8).eval()
     x = torch.rand(12, ch, size, size) * 2 - 1
     y = (x + 0.1 * torch.randn_like(x)).clamp(-1, 1)
     assert abs(M.fid(x, x, net)) < 1e-2 and M.fid(x, y, net) >= 0
