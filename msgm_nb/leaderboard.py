@@ -14,7 +14,8 @@ from .core import seeded, score_fn, atomic_write
 from .sampling import sample, ode_sample
 from .likelihood import log_likelihood
 from .metrics import retention
-from .toy import ToyConfig, toy_sde, toy_data, train_toy, toy_unlearning_ratio
+from .toy import ToyConfig, toy_sde, toy_data, train_toy
+from .mixtures import mixture_unlearning_ratio
 from .train import TrainingDiverged
 from .unlearn import unlearn, UNLEARN_METHODS
 from .nets import ScoreMLP
@@ -152,7 +153,7 @@ def evaluate_toy(model, sde, data: dict, cfg: LeaderboardConfig, seed: int, ref:
     try:
         with torch.no_grad():
             x = sample(sf, sde, (cfg.n_samples, 2), method='em', steps=cfg.sample_steps, generator=seeded(seed + 100), progress=False)
-        ur, nonfinite = toy_unlearning_ratio(x, data['gm'], data['forget']), int((~torch.isfinite(x).all(1)).sum())
+        ur, nonfinite = mixture_unlearning_ratio(x, data['gm'], data['forget']), int((~torch.isfinite(x).all(1)).sum())
     except ValueError: ur, nonfinite = None, cfg.n_samples       # the sampler met non-finite values: a broken model
     out = dict(ur=ur, nonfinite_samples=nonfinite,
                nll_g=_nll(sf, sde, data['test_g'], cfg), nll_f=_nll(sf, sde, data['test_f'], cfg), fid=None)

@@ -11,7 +11,7 @@ from torch import Tensor
 from .core import check_finite, batch_times, bcast, ScoreFn
 
 # %% auto #0
-__all__ = ['GaussianMixture', 'three_gaussians']
+__all__ = ['GaussianMixture', 'three_gaussians', 'mixture_unlearning_ratio']
 
 # %% ../nbs/02_mixtures.ipynb #eefb5dfa
 class GaussianMixture:
@@ -131,3 +131,15 @@ def three_gaussians(dtype=torch.float32) -> tuple[GaussianMixture, list[int]]:
     "The paper's toy data: N((-2,-2),I), N((0,0),I), N((2,2),I) with weights 2/5, 1/5, 2/5; forget the middle one."
     means = torch.tensor([[-2., -2.], [0., 0.], [2., 2.]], dtype=dtype)
     return GaussianMixture(means, torch.ones(3, dtype=dtype), torch.tensor([.4, .2, .4], dtype=dtype)), [1]
+
+# %% ../nbs/02_mixtures.ipynb #9d626a52
+def mixture_unlearning_ratio(samples: Tensor,       # generated points [N, D]
+                             gm: GaussianMixture,   # the data mixture
+                             forget,                # indices of the forget components
+                            ) -> float:
+    "Share of `samples` whose nearest component mean is a forget component."
+    if samples.ndim != 2 or samples.shape[1] != gm.D: raise ValueError(f"samples must have shape [N, {gm.D}], got {tuple(samples.shape)}")
+    ok = torch.isfinite(samples).all(1)
+    nearest = torch.cdist(samples[ok].double(), gm.means.double()).argmin(1)
+    # non-finite samples (a diverged sampler) are counted as not forget content, and to be reported separately by the caller
+    return float(torch.isin(nearest, torch.as_tensor(forget)).float().sum() / len(samples))

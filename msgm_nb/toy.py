@@ -17,7 +17,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from .core import set_seed, seeded, rng_scope, score_fn, ScoreFn, atomic_write
 from .sde import VESDE
-from .mixtures import GaussianMixture, three_gaussians
+from .mixtures import GaussianMixture, three_gaussians, mixture_unlearning_ratio
 from .datasets import split_by_label
 from .nets import ScoreMLP
 from .losses import VARIANTS, dsm_loss, forget_loss
@@ -26,9 +26,8 @@ from .sampling import sample
 from .likelihood import log_likelihood
 
 # %% auto #0
-__all__ = ['TOY_METHODS', 'ToyConfig', 'toy_sde', 'toy_data', 'toy_unlearning_ratio', 'optimal_score', 'train_toy', 'evaluate',
-           'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy', 'load_models', 'save_toy',
-           'toy_explorer']
+__all__ = ['TOY_METHODS', 'ToyConfig', 'toy_sde', 'toy_data', 'optimal_score', 'train_toy', 'evaluate', 'run_jobs',
+           'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy', 'load_models', 'save_toy', 'toy_explorer']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
@@ -95,14 +94,6 @@ def toy_data(cfg: ToyConfig) -> dict:
     test_f, _ = gm.subset(forget).sample(cfg.n_test, generator=seeded(cfg.seed + 2))
     return dict(gm=gm, forget=forget, keep=keep, x_g=x_g, x_f=x_f, test_g=test_g, test_f=test_f)
 
-def toy_unlearning_ratio(samples: Tensor, gm: GaussianMixture, forget) -> float:
-    "Share of `samples` whose nearest component mean is a forget component."
-    if samples.ndim != 2 or samples.shape[1] != gm.D: raise ValueError(f"samples must have shape [N, {gm.D}], got {tuple(samples.shape)}")
-    ok = torch.isfinite(samples).all(1)
-    nearest = torch.cdist(samples[ok].double(), gm.means.double()).argmin(1)
-    # non-finite samples (a diverged sampler) are counted as not forget content, and reported separately by `evaluate`
-    return float(torch.isin(nearest, torch.as_tensor(forget)).float().sum() / len(samples))
-
 # %% ../nbs/20_toy.ipynb #ac680780
 def _forget_second_moment(f: GaussianMixture, x: Tensor, t: Tensor, sde) -> Tensor:
     "E_f[z z^T | x_t = x] for x_t = m x0 + sigma z, x0 ~ f (isotropic components): [B, D, D]."
@@ -166,7 +157,7 @@ def train_toy(method: str, data: dict, sde, cfg: ToyConfig, alpha: float | None 
 def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool = False) -> dict:
     "NLL of the held-out sets (nats per point and bits/dim) and the toy unlearning ratio of `cfg.n_samples` samples."
     x = sample(score, sde, (cfg.n_samples, 2), method='em', steps=cfg.sample_steps, generator=seeded(cfg.seed + 100), progress=False)
-    out = dict(unlearning_ratio=toy_unlearning_ratio(x, data['gm'], data['forget']), nonfinite_samples=int((~torch.isfinite(x).all(1)).sum()))
+    out = dict(unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']), nonfinite_samples=int((~torch.isfinite(x).all(1)).sum()))
     for name in ('g', 'f'):
         ll = log_likelihood(score, sde, data[f'test_{name}'], exact_div=True, rtol=cfg.rtol, atol=cfg.atol)
         out[f'nll_{name}'] = float(-ll.mean()); out[f'nll_{name}_bpd'] = out[f'nll_{name}'] / (2 * math.log(2))
@@ -298,7 +289,7 @@ def run_toy(cfg: ToyConfig | None = None, out=None, progress: bool = True, comma
         x, _ = mix.sample(cfg.n_samples, generator=seeded(cfg.seed + 100))
         nll = {s: float(-data['gm'].log_prob(data[f'test_{s}']).mean()) if name == 'truth_full' else float(-mix.log_prob(data[f'test_{s}']).mean()) for s in 'gf'}
         ref[name] = dict(nll_g=nll['g'], nll_f=nll['f'], nll_g_bpd=nll['g'] / (2 * math.log(2)), nll_f_bpd=nll['f'] / (2 * math.log(2)),
-                         unlearning_ratio=toy_unlearning_ratio(x, data['gm'], data['forget']))
+                         unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']))
     srow = lambda r: dict(variant=r['method'], alpha=r['alpha'], every=r['every'], **{k: r.get(k) for k in ('nll_g', 'nll_f', 'unlearning_ratio', 'diverged', 'seconds')})
     results = dict(methods={r['method']: _metrics(r) for r in r_main}, reference=ref,
                    optimum={r['method']: _metrics(r) for r in r_opt},
