@@ -179,6 +179,7 @@ def screenshots(b: Browser, site: Path, out: Path) -> list[Path]:
     for name, page, frag in SHOTS:
         if not (site / page).exists(): continue
         b.open('about:blank'); b.open((site / page).resolve().as_uri() + frag)
+        if frag: b.eval(f"(document.getElementById({json.dumps(frag[1:])}) || document.body).scrollIntoView()")
         time.sleep(0.5)
         png = out / f'{name}.png'
         png.write_bytes(base64.b64decode(b.call('Page.captureScreenshot', format='png')['data']))

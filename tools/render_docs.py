@@ -21,7 +21,7 @@ MATHJAX_SRC = Path('/usr/share/javascript/mathjax')
 CAPTIONS = {'0': 'Library', '1': 'Library', '2': 'Experiments'}   # by the notebook number's first digit; else 'Reference'
 _RE_ANSI = re.compile(r'\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])')
 _RE_PROGRESS = re.compile(r'\r|\d+%\|| \d+(?:\.\d+)?(?:it|s)/(?:s|it)\]')
-_RE_QUARTO_ATTR = re.compile(r'\)\{[^}\n]*\}')
+_RE_QUARTO_ATTR = re.compile(r'(\]\([^)\s]*\))\{[^}\n]*\}')     # Quarto's attributes after a link: [source](url){target=...}
 _RE_NB_LINK = re.compile(r'\]\((?:\./)?([\w-]+)\.ipynb(#[^)\s]*)?\)')   # a link to a notebook, e.g. (04_losses.ipynb#notation)
 _RE_PRIVATE_LINK = re.compile(r'\[(`[^`\]]+`)\]\([\w-]+\.html#(?:[^)\s]*\.)?_[^)\s]*\)')
 
@@ -92,7 +92,7 @@ class Linker:
         return f'source/{m.group(1)}.html' + (f'#L-{m.group(2)}' if m.group(2) else '')
 
     def __call__(self, md: str, notebooks: bool = True) -> str:
-        md = _RE_QUARTO_ATTR.sub(')', md).replace('](' + self.s['doc_prefix'], '](')
+        md = _RE_QUARTO_ATTR.sub(r'\1', md).replace('](' + self.s['doc_prefix'], '](')
         md = _RE_PRIVATE_LINK.sub(lambda m: m.group(1), md)   # private names have no API entry: keep the code, drop the link
         md = _RE_NB_LINK.sub(lambda m: f"]({self.page_of[m.group(1)]}.html{m.group(2) or ''})" if m.group(1) in self.page_of else m.group(0), md)
         if not notebooks: return md
@@ -114,17 +114,19 @@ def api_entry(md: str, link: Linker) -> tuple[str, str] | None:
 
 def method_entries(module: str | None, cls_name: str, link: Linker, lib: str) -> list[str]:
     "show_doc entries (heading level 4) for the public methods of the exported class `cls_name` that `_modidx.py` lists."
-    import importlib
+    import importlib, inspect
     from nbdev.doclinks import NbdevLookup
     from nbdev.showdoc import show_doc
-    from msgm_nb._modidx import d as modidx
     if not module: return []
-    mod = f'{lib}.{module}'
+    mod, modidx = f'{lib}.{module}', importlib.import_module(f'{lib}._modidx').d
     cls, nl = getattr(importlib.import_module(mod), cls_name, None), NbdevLookup()
     names = [k[len(f'{mod}.{cls_name}.'):] for k in modidx['syms'].get(mod, {}) if k.startswith(f'{mod}.{cls_name}.')]
     out = []
     for m in (n for n in names if not n.startswith('_') and cls is not None):
-        md = show_doc(getattr(cls, m), name=f'{cls_name}.{m}', title_level=4)._repr_markdown_()
+        fn = getattr(cls, m)
+        md = show_doc(fn, name=f'{cls_name}.{m}', title_level=4)._repr_markdown_()
+        try: md = md.replace('#LNone)', f'#L{inspect.getsourcelines(inspect.unwrap(getattr(fn, "__func__", fn)))[1]})')  # nbdev finds no line for methods
+        except (TypeError, OSError): pass
         entry = api_entry('\n'.join(nl.link_line(l) for l in md.split('\n')), link)
         if entry: out.append(entry[1])
     return out
@@ -229,7 +231,7 @@ def build(out: Path, assets=()) -> None:
         shutil.copytree(MATHJAX_SRC, html / '_static' / 'mathjax', ignore=shutil.ignore_patterns('test', 'unpacked'))
     else: print('docs: WARNING Debian libjs-mathjax is missing (make install adds it as root): the pages will show raw TeX')
     for a in assets:
-        (html / a).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT / 'nbs' / a, html / a)
+        (html / a).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(ROOT / 'nbs' / a, html / a)
     (html / '.nojekyll').touch()
     if out.exists(): shutil.rmtree(out)
     shutil.move(str(html), str(out))
