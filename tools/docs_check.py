@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_TERM = 'obtuse_loss'
-SHOTS = [('index', 'index.html', ''), ('04_losses', 'losses.html', ''), ('04_losses_api', 'losses.html', '#obtuse_loss'),
-         ('20_toy', 'toy.html', ''), ('20_toy_explorer', 'toy.html', '#explore'), ('29_leaderboard', 'leaderboard.html', '')]
+SHOTS = [('index', 'index.html', ''), ('04_losses', 'losses.html', ''), ('04_losses_api', 'losses.html', '#obtuse_loss'),   # (name, page, CSS selector)
+         ('20_toy', 'toy.html', ''), ('20_toy_explorer', 'toy.html', '.toy-explorer'), ('29_leaderboard', 'leaderboard.html', '')]
 
 def chromium() -> str:
     "Path of the chromium binary, installing Debian's package first when it is missing and we are root."
@@ -115,9 +115,9 @@ PAGE_FACTS = r"""(function () {
 SEARCH_RESULTS = r"""new Promise(function (resolve) {
   var t0 = Date.now();
   (function poll() {
-    var items = document.querySelectorAll('#search-results li a');
+    var items = document.querySelectorAll('#search-results li a');   // hits arrive one by one; the summary comes last
     var done = document.querySelector('#search-results .search-summary, #search-results p');
-    if (items.length || (done && done.textContent.trim()) || Date.now() - t0 > 20000)
+    if ((done && done.textContent.trim()) || Date.now() - t0 > 20000)
       return resolve([].map.call(items, function (a) { return a.getAttribute('href'); }));
     setTimeout(poll, 100);
   })();
@@ -176,10 +176,10 @@ def check_search(b: Browser, site: Path, term: str = SEARCH_TERM) -> list[str]:
 def screenshots(b: Browser, site: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     done = []
-    for name, page, frag in SHOTS:
+    for name, page, sel in SHOTS:
         if not (site / page).exists(): continue
-        b.open('about:blank'); b.open((site / page).resolve().as_uri() + frag)
-        if frag: b.eval(f"(document.getElementById({json.dumps(frag[1:])}) || document.body).scrollIntoView()")
+        b.open('about:blank'); b.open((site / page).resolve().as_uri())
+        if sel: b.eval(f"(document.querySelector({json.dumps(sel)}) || document.body).scrollIntoView()")
         time.sleep(0.5)
         png = out / f'{name}.png'
         png.write_bytes(base64.b64decode(b.call('Page.captureScreenshot', format='png')['data']))
