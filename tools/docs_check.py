@@ -179,7 +179,7 @@ def screenshots(b: Browser, site: Path, out: Path) -> list[Path]:
     for name, page, sel in SHOTS:
         if not (site / page).exists(): continue
         b.open('about:blank'); b.open((site / page).resolve().as_uri())
-        if sel: b.eval(f"(document.querySelector({json.dumps(sel)}) || document.body).scrollIntoView()")
+        if sel: b.eval(f"(document.querySelector({json.dumps(sel)}) || document.body).scrollIntoView({{behavior: 'instant'}})")
         time.sleep(0.5)
         png = out / f'{name}.png'
         png.write_bytes(base64.b64decode(b.call('Page.captureScreenshot', format='png')['data']))
