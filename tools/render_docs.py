@@ -255,5 +255,9 @@ if __name__ == '__main__':
     if shutil.which('quarto') and not a.offline:
         subprocess.run([str(Path(sys.executable).parent / 'nbdev_docs')], cwd=ROOT, check=True)
     else:
+        import importlib.util
+        missing = [m for m in ('sphinx', 'myst_nb', 'furo') if importlib.util.find_spec(m) is None]
+        if missing: sys.exit(f"docs: the offline build needs {', '.join(missing)} (settings.ini dev_requirements): "
+                             f"{Path(sys.executable).parent}/pip install -e '.[dev]'")
         print('docs: rendering offline with nbdev processing + Sphinx (myst-nb, Furo) and a local MathJax')
         render_offline(Path(a.out).resolve())
