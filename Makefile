@@ -22,11 +22,11 @@ test: install              ## hygiene check, then every notebook (nbdev's test_n
 test-slow: install         ## also the cells flagged slow and gpu (run this on a GPU machine)
 	NBDEV_FLAGS="slow gpu" $(BIN)/python -m pytest tests/ -q
 
-docs: install              ## render the docs site into _docs/ (Quarto if on PATH, else offline)
+docs: install              ## render the docs site into _docs/ (nbdev_docs if Quarto is on PATH, else offline: nbdev + Sphinx)
 	$(BIN)/python tools/render_docs.py
 
-docs-check: docs           ## screenshot a rendered page in headless Chromium -> _docs/screenshot.png
-	bash tools/docs_check.sh
+docs-check: docs           ## open every page in headless Chromium: math, links, images, titles, search, console -> _docs/screenshots/
+	$(BIN)/python tools/docs_check.py
 
 lab: install               ## start JupyterLab on the notebooks
 	$(BIN)/jupyter lab nbs

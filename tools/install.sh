@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
-# 1. Debian packages: real Fashion-MNIST and a local MathJax for the offline docs.
-DEB_PKGS="dataset-fashion-mnist libjs-mathjax"
+# 1. Debian packages: real Fashion-MNIST, a local MathJax for the offline docs, and chromium for the docs check (tests/test_docs.py).
+DEB_PKGS="dataset-fashion-mnist libjs-mathjax chromium"
 missing=""
 for p in $DEB_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -z "$missing" ]; then
@@ -19,7 +19,8 @@ elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 else
   echo "install: SKIPPED Debian packages$missing (needs root and apt-get)."
   echo "         Without dataset-fashion-mnist the Fashion-MNIST notebook cannot run; without libjs-mathjax"
-  echo "         'make docs' renders math only where Quarto is installed. Install them with: sudo apt-get install$missing"
+  echo "         'make docs' renders math only where Quarto is installed; without chromium the docs check is skipped."
+  echo "         Install them with: sudo apt-get install$missing"
 fi
 
 # 2. Python environment. torch and torchvision are pinned as a matching pair in settings.ini.

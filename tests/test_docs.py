@@ -1,0 +1,131 @@
+"""The docs site: `tools/render_docs.py` renders every notebook offline (nbdev processing + Sphinx), every exported name gets
+an API entry at the anchor `_modidx.py` links to, links stay inside the site, the paper-vs-code page has its anchors, and
+`tools/docs_check.py` passes in headless Chromium (and fails on a page built to be broken).
+
+The full site is built once for this module (about 1.5 minutes on a 2-core CPU), the browser check takes about as long."""
+import importlib.util, json, re, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'tools'))
+ALGO_ANCHORS = ('msgm-losses', 'erasediff', 'rg-rgd', 'distillation', 'salun-mask', 'retention', 'bits-per-dim', 'unlearning-ratio')
+_missing = [m for m in ('sphinx', 'myst_nb', 'furo') if importlib.util.find_spec(m) is None]
+needs_sphinx = pytest.mark.skipif(bool(_missing), reason=f"the docs toolchain is not installed ({', '.join(_missing)}): pip install -e .[dev]")
+needs_chromium = pytest.mark.skipif(not (shutil.which('chromium') or shutil.which('chromium-browser')),
+                                    reason='Debian chromium is not installed (make install adds it as root)')
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp('site') / '_docs'
+    r = subprocess.run([sys.executable, str(ROOT / 'tools' / 'render_docs.py'), '--offline', '--out', str(out)],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    print(r.stdout)
+    return out
+
+def public_symbols() -> dict:
+    "`_modidx.py`'s public names (no part starting with '_'): name -> 'page.html#anchor'."
+    from msgm_nb._modidx import d
+    return {sym: url for mod in d['syms'].values() for sym, (url, _) in mod.items()
+            if not any(p.startswith('_') for p in sym.split('.'))}
+
+def ids(page: Path) -> set: return set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding='utf-8')))
+
+@needs_sphinx
+def test_every_exported_name_has_an_api_entry(site):
+    syms, missing, pages = public_symbols(), [], {}
+    assert len(syms) > 150, len(syms)
+    for sym, url in syms.items():
+        page, anchor = url.split('#')
+        if page not in pages: pages[page] = ids(site / page) if (site / page).exists() else set()
+        if anchor not in pages[page]: missing.append(f'{sym} -> {url}')
+    assert not missing, f'{len(missing)} of {len(syms)} exported names have no rendered API entry:\n' + '\n'.join(missing)
+
+@needs_sphinx
+def test_an_api_entry_shows_signature_parameters_and_docstring(site):
+    html = (site / 'losses.html').read_text(encoding='utf-8')
+    entry = html[html.index('id="obtuse_loss"'):][:6000]
+    text = re.sub(r'<[^>]+>', '', entry)
+    assert 'def obtuse_loss(' in text and 'score_fn:ScoreFn' in text                        # signature
+    assert "# 'paper': -sigma s . z (Eq. 8); 'code': +sigma s . z" in text                  # the parameter's docment
+    assert 'Obtuse-MSGM forget loss (Eq. 8, lambda = sigma^2).' in text                      # docstring
+    src = re.search(r'class="api-source" href="([^"#]+)#(L-\d+)"', entry)
+    assert src and (site / src.group(1)).exists() and src.group(2) in ids(site / src.group(1))
+    assert 'def obtuse_loss(' in re.sub(r'<[^>]+>', '', (site / src.group(1)).read_text(encoding='utf-8'))   # the module's source
+
+@needs_sphinx
+def test_links_stay_on_the_site(site):
+    placeholder = re.compile(r'href="https?://(?:msgm-nb\.github\.io|github\.com/msgm-nb)')
+    bad = [p.name for p in site.rglob('*.html') if placeholder.search(p.read_text(encoding='utf-8'))]
+    assert not bad, f'pages linking to the placeholder doc_host / git_url: {bad}'
+    home = (site / 'index.html').read_text(encoding='utf-8')
+    assert 'href="losses.html"' in home and 'href="toy.html"' in home          # the notebook table links its notebooks
+
+@needs_sphinx
+def test_paper_vs_code_page_has_its_sections(site):
+    html = (site / 'algorithms.html').read_text(encoding='utf-8')
+    assert set(ALGO_ANCHORS) <= ids(site / 'algorithms.html')
+    starts = [html.index(f'id="{a}"') for a in ALGO_ANCHORS] + [len(html)]
+    for a, i, j in zip(ALGO_ANCHORS, starts, sorted(starts)[1:]):
+        part = html[i:j]
+        assert 'class="math' in part, f'section {a} has no equation'
+        api = re.findall(r'href="(\w+)\.html#([\w.]+)"', part)
+        assert api and all(b in ids(site / f'{p}.html') for p, b in api), f'section {a}: API links {api}'
+
+@needs_sphinx
+def test_outputs_have_no_progress_bars_or_widgets(site):
+    for p in ('metrics.html', 'toy.html'):
+        html = (site / p).read_text(encoding='utf-8')
+        assert 'stderr' not in html and 'it/s]' not in html and 'interactive(children' not in html, p
+    toy = (site / 'toy.html').read_text(encoding='utf-8')
+    frames = re.findall(r'<img data-key="([^"]+)" src="([^"]+)"', toy)        # the static explorer and its stored frames
+    assert len(frames) == 50 and all((site / src).exists() for _, src in frames)
+
+@needs_sphinx
+@needs_chromium
+def test_docs_check_passes_in_chromium(site, capsys):
+    import docs_check
+    rc = docs_check.main(['--site', str(site)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert re.search(r"search for 'obtuse_loss' from file:// found [1-9]", out), out
+    assert {p.stem for p in (site / 'screenshots').glob('*.png')} >= {'index', '04_losses', '20_toy', '29_leaderboard'}
+
+@needs_sphinx
+@needs_chromium
+def test_the_static_explorer_moves_without_a_kernel(site):
+    import docs_check
+    b = docs_check.Browser()
+    try:
+        b.open((site / 'toy.html').resolve().as_uri())
+        shown = "[...document.querySelectorAll('.toy-explorer img')].filter(i => i.style.display !== 'none').map(i => i.dataset.key)"
+        assert b.eval(shown) == ['obtuse_a0.5_k4']
+        pick = ("(function (m, a, k) {{ var r = document.querySelector('.toy-explorer');"
+                " r.querySelector('.tx-method').value = m; r.querySelector('.tx-alpha').value = a; r.querySelector('.tx-every').value = k;"
+                " r.querySelector('.tx-every').dispatchEvent(new Event('input')); }})({!r}, {!r}, {!r})")
+        b.eval(pick.format('obtuse_reversed', '0', '1'))
+        assert b.eval(shown) == ['obtuse_reversed_a0.1_k1'] and b.eval("document.querySelector('.tx-alpha-value').textContent") == '0.1'
+        b.eval(pick.format('unseen', '5', '4'))
+        assert b.eval(shown) == ['unseen'] and b.eval("document.querySelector('.tx-alpha').disabled")
+        assert b.eval("[...document.querySelectorAll('.toy-explorer img')].every(i => i.complete && i.naturalWidth > 0)")
+    finally: b.close()
+
+@needs_chromium
+def test_docs_check_fails_on_a_broken_page(tmp_path, capsys):
+    import docs_check
+    mj = '<script async src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_CHTML"></script>' \
+        if Path('/usr/share/javascript/mathjax/MathJax.js').exists() else ''
+    (tmp_path / 'index.html').write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Broken</title>{mj}</head><body><h1>Broken</h1>'
+        r'<p><span class="math">\(\frac{1}{\)</span> and raw $a+b$</p><a href="gone.html">x</a> <a href="index.html#nope">y</a>'
+        '<img src="gone.png"><div class="cell_output"><pre class="stderr">50%|#####     | 5/10</pre></div>'
+        "<script>console.error('boom')</script></body></html>")
+    (tmp_path / 'untitled.html').write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>x</body></html>')
+    (tmp_path / 'search.html').write_text('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Search</title></head><body>'
+                                          '<div id="search-results"><p class="search-summary">No match.</p></div></body></html>')
+    assert docs_check.main(['--site', str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    for problem in ('untypeset math', 'missing: file://', 'no anchor: file://', 'image does not load', 'console: boom',
+                    'progress bar or warning', 'no title', "search for 'obtuse_loss' found nothing") + (('MathJax error',) if mj else ()):
+        assert problem in out, f'{problem!r} not reported:\n{out}'
