@@ -69,6 +69,7 @@ def _check_types(c) -> None:
             raise TypeError(f"config field {k!r} must be {'an integer' if k in _INT_FIELDS else 'a number'}, got {v!r} ({type(v).__name__})")
         if k in _FLOAT_FIELDS and not math.isfinite(v): raise ValueError(f"config field {k!r} must be finite, got {v!r}")
         if v < 0 or (k in _POSITIVE and v == 0): raise ValueError(f"config field {k!r} must be {'> 0' if k in _POSITIVE else '>= 0'}, got {v!r}")
+    if not isinstance(c.verify, bool): raise TypeError(f"config field 'verify' must be true or false, got {c.verify!r}")
     for k in ('dataset', 'sde', 'root', 'sampler'):
         if not isinstance(getattr(c, k), str): raise TypeError(f"config field {k!r} must be a string, got {getattr(c, k)!r}")
     for k in ('ch_mult', 'attn_res', 'methods', 'forget'):
@@ -87,6 +88,7 @@ class ImageConfig:
     n_train: int | None = None       # use only the first n training images (None = all)
     image_size: int | None = None    # STL-10 / CelebA resize (None = the loader's default, 64)
     root: str = 'data'               # where the loaders find (or put) the data
+    verify: bool = True              # check the published md5 sums of CIFAR-10 / STL-10 / CelebA files, for any root
     base: int = 32                   # U-Net width
     ch_mult: tuple = (1, 2)          # U-Net width multipliers (len-1 downsamplings)
     num_res: int = 1                 # residual blocks per level
@@ -183,9 +185,9 @@ def load_image_data(cfg: ImageConfig, split: str = 'train') -> ImageSet:
     if cfg.dataset == 'digits': ds = load_digits_images(split, seed=0, **kw)
     elif cfg.dataset == 'fashion_mnist': ds = load_fashion_mnist(cfg.root, split, **kw)
     elif cfg.dataset == 'mnist': ds = load_mnist(cfg.root, split, **kw)
-    elif cfg.dataset == 'cifar10': ds = load_cifar10(cfg.root, split, verify=cfg.root == 'data', **kw)
-    elif cfg.dataset == 'stl10': ds = load_stl10(cfg.root, split, verify=cfg.root == 'data', **size, **kw)
-    else: ds = load_celeba(cfg.root, 'train' if split == 'train' else 'test', verify=cfg.root == 'data', **size)
+    elif cfg.dataset == 'cifar10': ds = load_cifar10(cfg.root, split, verify=cfg.verify, **kw)
+    elif cfg.dataset == 'stl10': ds = load_stl10(cfg.root, split, verify=cfg.verify, **size, **kw)
+    else: ds = load_celeba(cfg.root, 'train' if split == 'train' else 'test', verify=cfg.verify, **size)
     if split == 'train' and cfg.n_train is not None and cfg.n_train < len(ds): ds = ds.subset(torch.arange(cfg.n_train))
     return ds
 

@@ -82,3 +82,22 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
     assert p.returncode == 130, (p.returncode, err[-2000:])
     assert err.strip().splitlines() == ['msgm toy: interrupted; outputs written so far are complete files, the results file comes last']
     assert not (tmp_path / 'o' / 'results.json').exists()
+
+def test_cifar_pickle_payload_never_runs(tmp_path):
+    "Batch files whose unpickling would create a marker file: refused by the md5 check, and (verify off) by the restricted unpickler."
+    import pickle
+    from msgm_nb.datasets import write_tiny_dataset
+    marker = tmp_path / 'PWNED'
+    class Payload:
+        def __reduce__(self): return (os.system, (f'touch {marker}',))
+    d = write_tiny_dataset('cifar10', tmp_path / 'data', n=4)
+    for f in ['data_batch_1', 'test_batch']: (d / f).write_bytes(pickle.dumps({'data': Payload(), 'labels': [0]}))
+    (tmp_path / 'cfg.json').write_text(json.dumps(dict(dataset='cifar10', preset='tiny', root=str(tmp_path / 'data'))))
+    (tmp_path / 'cfg_noverify.json').write_text(json.dumps(dict(dataset='cifar10', preset='tiny', root=str(tmp_path / 'data'), verify=False)))
+    for cfg, needle in (('cfg.json', "fail torchvision's md5 check"), ('cfg_noverify.json', 'refusing posix.system')):
+        r = run(['train', '--config', cfg, '--cache', 'c', '--out', 'o', '--no-progress'], tmp_path)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and needle in r.stderr, r.stderr[-2000:]
+        assert 'data_batch_1' in r.stderr or 'test_batch' in r.stderr
+        assert not marker.exists() and not (tmp_path / 'c').exists() and not (tmp_path / 'o').exists()
+    # the same files, unpickled the ordinary way, would have run the payload: the test's payload is real
+    pickle.loads((d / 'test_batch').read_bytes()); assert marker.exists()
