@@ -16,7 +16,7 @@ from .sde import VESDE, VPSDE, DDPM
 from .datasets import (ImageSet, load_digits_images, load_fashion_mnist, load_mnist, load_cifar10, load_stl10, load_celeba,
                           from_model_range, forget_mask)
 from .nets import UNet
-from .train import TrainConfig, train, latest_checkpoint, load_checkpoint
+from .train import TrainConfig, train, latest_checkpoint, load_checkpoint, read_checkpoint, CheckpointError
 from .sampling import sample
 from .likelihood import log_likelihood
 from .classifier import SmallCNN, train_classifier, accuracy
@@ -250,8 +250,8 @@ def _finished(cfg: ImageConfig, method: str, d: Path) -> Path | None:
     "The final checkpoint of `method` in its cache folder `d`, if its training finished (train_info.json written, all steps done)."
     steps = cfg.ft_steps if parse_method(method)['finetune'] else cfg.steps
     if not (d / 'train_info.json').exists() or (j := latest_checkpoint(d)) is None: return None
-    try: return j if json.loads(j.read_text())['step'] >= steps else None
-    except (OSError, ValueError, KeyError): return None
+    try: return j if read_checkpoint(j)[0]['step'] >= steps else None
+    except (CheckpointError, KeyError, TypeError): return None   # unreadable: training resumes from the newest intact checkpoint
 
 def is_trained(cfg: ImageConfig, method: str, cache_dir) -> bool:
     "Whether `cache_dir` holds the finished model of `method` for `cfg` (so `train_method` only loads it)."
