@@ -381,6 +381,13 @@ def image_bpd(score_fn, sde, x: Tensor,   # images in [-1, 1] on the level grid 
     return torch.cat(out)
 
 # %% ../nbs/11_images.ipynb #ab517a72
+def _read_eval_cache(ed: Path | None, tag: str) -> tuple[dict, Tensor | None]:
+    "The cached numbers and samples of one evaluation, or `({}, None)`; an unreadable cache file is reported and recomputed."
+    if ed is None or not (ed / f'{tag}.json').exists() or not (ed / f'{tag}.pt').exists(): return {}, None
+    try: return json.loads((ed / f'{tag}.json').read_text()), torch.load(ed / f'{tag}.pt', weights_only=True)
+    except Exception as e:
+        print(f"note: evaluation cache {ed / tag}.* is unreadable ({type(e).__name__}); computing it again"); return {}, None
+
 def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_set: ImageSet, device=None, progress: bool = True,
                     samples_out: dict | None = None,  # if given, filled with {method: samples}
                     nll: bool = True,
@@ -396,9 +403,8 @@ def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_se
     tag = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     for name, model in models.items():
         ed = Path(cache_dir) / name / 'eval' if cache_dir is not None else None
-        cached = json.loads((ed / f'{tag}.json').read_text()) if ed is not None and (ed / f'{tag}.json').exists() else {}
-        if ed is not None and (ed / f'{tag}.pt').exists(): xs = torch.load(ed / f'{tag}.pt', weights_only=True)
-        else:
+        cached, xs = _read_eval_cache(ed, tag)
+        if xs is None:
             t0 = time.time()
             xs = generate(model, sde, cfg, cfg.n_samples, test_set.shape, seed=cfg.seed + 1, device=dev, progress=progress)
             cached['sample_s'] = round(time.time() - t0, 1)
