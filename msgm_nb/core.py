@@ -143,6 +143,9 @@ def score_fn(model: Callable, # a network called as `model(x, t)`
     "Wrap `model` into a score function `(x, t) -> score` following the package convention."
     if param not in ('noise', 'score'): raise ValueError(f"param must be 'noise' or 'score', got {param!r}")
     def _score(x: Tensor, t: Tensor) -> Tensor:
+        p = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
+        if p is not None and p.is_floating_point() and x.is_floating_point() and x.dtype != p.dtype:
+            raise TypeError(f"x is {x.dtype} but the network's weights are {p.dtype}: convert one of them (x.to({p.dtype}) or model.to({x.dtype}))")
         out = model(x, t)
         if out.shape != x.shape: raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
         if param == 'score': return out
