@@ -60,15 +60,32 @@ CASES = [
 def work(tmp_path_factory):
     d = tmp_path_factory.mktemp('cli_errors'); setup_files(d); return d
 
+@pytest.fixture(scope='module')
+def outcomes(tmp_path_factory):
+    "Every case run once, four processes at a time, each in its own copy of the input files: `{name: (process, files before, files after)}`."
+    from concurrent.futures import ThreadPoolExecutor
+    def one(case):
+        name, argv, _ = case
+        d = tmp_path_factory.mktemp('case'); setup_files(d); before = tree(d)
+        return name, (run(argv, d), before, tree(d))
+    with ThreadPoolExecutor(4) as ex: return dict(ex.map(one, CASES))
+
 @pytest.mark.parametrize('name,argv,needles', CASES, ids=[c[0] for c in CASES])
-def test_bad_input_fails_cleanly(work, name, argv, needles):
-    before = tree(work)
-    r = run(argv, work)
+def test_bad_input_fails_cleanly(outcomes, name, argv, needles):
+    r, before, after = outcomes[name]
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     assert len(lines) == 1 and 'Traceback' not in r.stderr, r.stderr[-2000:]
     for s in needles: assert s in lines[0], (s, lines[0])
-    assert tree(work) == before, f"{name} wrote {tree(work) - before}"
+    assert after == before, f"{name} wrote {after - before}"
+
+def test_config_left_by_a_failed_run_is_replaced(tmp_path):
+    "A cache whose config file differs but that holds no model (its run trained nothing) neither blocks the next run nor is reused silently."
+    (tmp_path / 'c').mkdir(); (tmp_path / 'c' / 'image_config.json').write_text(json.dumps(dict(dataset='digits', steps=999)))
+    (tmp_path / 'cfg.json').write_text(json.dumps(dict(dataset='digits', preset='tiny', steps=2, methods=['unseen'])))
+    r = run(['train', '--config', 'cfg.json', '--cache', 'c', '--out', 'o', '--no-progress'], tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'was written by a run that trained nothing' in r.stdout and json.loads((tmp_path / 'c' / 'image_config.json').read_text())['steps'] == 2
 
 def test_debug_shows_the_traceback(work):
     r = run(['nll', '--cache', 'DOES_NOT_EXIST', '--method', 'unseen', '--out', 'o', *TINY], work, env=dict(ENV, MSGM_DEBUG='1'))
