@@ -121,7 +121,7 @@ def _need_models(cfg, cache: Path, methods, train_missing: bool) -> None:
     if missing and not train_missing:
         have = trained_methods(cfg, cache)
         raise UsageError(f"no trained {', '.join(missing)} for this configuration in cache {cache} (it holds: {', '.join(have) or 'nothing'}); "
-                         f"run `msgm train` with this config first, or pass --train-missing")
+                         f"run msgm train with this config first, or pass --train-missing")
 
 def _write(args, res: dict) -> dict:
     "Write `res` (without `_`-keys) as `--out/results.json`, atomically; call it after every other output of the command."

@@ -21,7 +21,8 @@ def setup_files(d: Path):
     (d / 'cfgdir').mkdir(); (d / 'afile').write_text('x')
     (d / 'steps_abc.json').write_text(json.dumps(dict(dataset='digits', preset='tiny', steps='abc')))
     (d / 'steps_float.json').write_text(json.dumps(dict(dataset='digits', preset='tiny', steps=2.7)))
-    (d / 'grad_nan.json').write_text('{"dataset": "digits", "preset": "tiny", "lr": NaN}')
+    (d / 'stepz.json').write_text(json.dumps(dict(dataset='digits', stepz=3)))
+    (d / 'lr_nan.json').write_text('{"dataset": "digits", "preset": "tiny", "lr": NaN}')
     (d / 'badcache').mkdir(); (d / 'badcache' / 'image_config.json').write_text('{"dataset": "dig')
 
 # (name, argv, what stderr must contain)
@@ -38,8 +39,9 @@ CASES = [
     ('truncated config', ['train', '--config', 'trunc.json', '--out', 'o'], ['--config', 'trunc.json is not valid JSON', 'line 1 column']),
     ('config steps "abc"', ['train', '--config', 'steps_abc.json', '--cache', 'c', '--out', 'o'], ['steps_abc.json', "'steps' must be an integer", "'abc'"]),
     ('config steps 2.7', ['train', '--config', 'steps_float.json', '--cache', 'c', '--out', 'o'], ["'steps' must be an integer", '2.7']),
-    ('config lr NaN', ['train', '--config', 'grad_nan.json', '--cache', 'c', '--out', 'o'], ["'lr' must be finite"]),
-    ('unknown config field', ['train', '--dataset', 'svhn', '--out', 'o'], ["unknown dataset 'svhn'", 'digits']),
+    ('config lr NaN', ['train', '--config', 'lr_nan.json', '--cache', 'c', '--out', 'o'], ["'lr' must be finite"]),
+    ('unknown --dataset', ['train', '--dataset', 'svhn', '--out', 'o'], ["unknown dataset 'svhn'", 'digits']),
+    ('unknown config field', ['train', '--config', 'stepz.json', '--out', 'o'], ['stepz.json', "unknown config field(s) ['stepz']", "'steps'"]),
     ('--device gpu9', ['train', '--device', 'gpu9', '--out', 'o', *TINY], ['--device', "'gpu9' is not a device", 'cpu, cuda, cuda:N']),
     ('--device cuda:7', ['train', '--device', 'cuda:7', '--cache', 'c', '--out', 'o', *TINY], ['--device cuda:7']),
     ('--n 0', ['sample', '--method', 'standard', '--n', '0', '--out', 'o', *TINY], ['--n', 'must be an integer >= 1, got 0']),
