@@ -4,23 +4,49 @@
 
 # %% ../nbs/30_cli.ipynb #b76f4790
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, json, os, re, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval', 'cmd_leaderboard', 'build_parser', 'main']
+__all__ = ['UsageError', 'cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval', 'cmd_leaderboard', 'build_parser', 'main']
 
 # %% ../nbs/30_cli.ipynb #f133b5de
+class UsageError(ValueError):
+    "A bad argument, config file or cache: `main` prints the message as one line and exits with status 2."
+
+class _Parser(argparse.ArgumentParser):
+    "An argument parser whose errors are one line on stderr (no usage block) and exit status 2."
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+def _int_at_least(lo: int):
+    "An argparse type: an integer >= `lo`."
+    def parse(s: str) -> int:
+        try: v = int(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+        if v < lo: raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {v}")
+        return v
+    return parse
+
+def _out_dir(s: str) -> Path:
+    "An argparse type: a directory that exists and is writable, or that can be created (nothing is created here)."
+    p = q = Path(s)
+    if p.exists() and not p.is_dir(): raise argparse.ArgumentTypeError(f"{s} exists and is not a directory")
+    while not q.exists(): q = q.parent
+    if not q.is_dir(): raise argparse.ArgumentTypeError(f"{s} cannot be created: {q} is a file")
+    if not os.access(q, os.W_OK | os.X_OK): raise argparse.ArgumentTypeError(f"{s} is not writable: no write permission on {q}")
+    return p
+
+# %% ../nbs/30_cli.ipynb #b43fece1
 def _common(p: argparse.ArgumentParser, default_out: str):
     p.add_argument('--fast', action='store_true', help='the CPU-sized setting (what `make demo` runs)')
     p.add_argument('--preset', choices=['tiny', 'fast', 'full'], default=None,
                    help='tiny (seconds, for tests), fast (= --fast) or full (the default: the notebook setting)')
-    p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
-    p.add_argument('--out', type=Path, default=Path(default_out), help=f'output directory (default {default_out})')
+    p.add_argument('--seed', type=_int_at_least(0), default=0, help='random seed (default 0)')
+    p.add_argument('--out', type=_out_dir, default=default_out, help=f'output directory (default {default_out})')
     p.add_argument('--no-progress', action='store_true', help='hide progress bars')
 
 def _preset(args) -> str:
-    if args.fast and args.preset not in (None, 'fast'): raise ValueError('--fast contradicts --preset ' + args.preset)
+    if args.fast and args.preset not in (None, 'fast'): raise UsageError('--fast contradicts --preset ' + args.preset)
     return 'fast' if args.fast else (args.preset or 'full')
 
 def cmd_toy(args) -> dict:
@@ -30,36 +56,83 @@ def cmd_toy(args) -> dict:
     return run_toy(cfg, out=args.out, progress=not args.no_progress, command=' '.join(['msgm'] + sys.argv[1:]))
 
 # %% ../nbs/30_cli.ipynb #851f072f
-def _image_args(p: argparse.ArgumentParser, default_out: str, method: bool = False):
+def _config_file(s: str) -> Path:
+    "An argparse type: a readable file holding one JSON object."
+    p = Path(s)
+    if not p.exists(): raise argparse.ArgumentTypeError(f"{s}: no such file")
+    if p.is_dir(): raise argparse.ArgumentTypeError(f"{s} is a directory, not a JSON file")
+    try: d = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f"{s} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except (OSError, UnicodeDecodeError) as e: raise argparse.ArgumentTypeError(f"{s} cannot be read ({getattr(e, 'strerror', None) or e})") from None
+    if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"{s} must hold a JSON object of ImageConfig fields, got a JSON {type(d).__name__}")
+    return p
+
+def _device(s: str) -> str:
+    "An argparse type: a device name of the form torch accepts (whether it exists is checked before the run)."
+    if not re.fullmatch(r'cpu|mps|cuda(:\d+)?', s): raise argparse.ArgumentTypeError(f"{s!r} is not a device; use cpu, cuda, cuda:N or mps")
+    return s
+
+def _check_device(dev: str | None) -> None:
+    "Raise `UsageError` unless `dev` (None: automatic) exists on this machine."
+    if dev is None or dev == 'cpu': return
+    import torch
+    if dev == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()): raise UsageError('--device mps: MPS is not available here; use cpu')
+    n = torch.cuda.device_count() if dev.startswith('cuda') and torch.cuda.is_available() else 0
+    if dev.startswith('cuda') and int(dev.partition(':')[2] or 0) >= n:
+        raise UsageError(f"--device {dev}: " + (f"this machine has {n} CUDA device(s), cuda:0 .. cuda:{n - 1}" if n else 'no CUDA device is available; use cpu'))
+
+# %% ../nbs/30_cli.ipynb #b08ab184
+def _image_args(p: argparse.ArgumentParser, default_out: str, method: bool = False, train_missing: bool = False):
     _common(p, default_out)
-    p.add_argument('--config', type=Path, default=None, help='JSON file of ImageConfig fields (may include "preset")')
+    p.add_argument('--config', type=_config_file, default=None, help='JSON file of ImageConfig fields (may include "preset")')
     p.add_argument('--dataset', default=None, help='data set when no config names one (digits, fashion_mnist, mnist, cifar10, stl10, celeba)')
-    p.add_argument('--cache', type=Path, default=None, help='model cache (default runs/<dataset>[-<preset>])')
-    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
+    p.add_argument('--cache', type=_out_dir, default=None, help='model cache (default runs/<dataset>[-<preset>])')
+    p.add_argument('--device', type=_device, default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
     if method: p.add_argument('--method', required=True, help='e.g. standard, unseen, orthogonal, obtuse, erasediff, ft_obtuse, orthogonal_a0.9')
     else: p.add_argument('--methods', nargs='+', default=None, help='override the config\'s methods')
+    if train_missing: p.add_argument('--train-missing', action='store_true', help='train models the cache lacks (default: fail and list what it has)')
 
 def _image_cfg(args):
-    "`(ImageConfig, preset, cache_dir)` from the config file and the command line."
-    from msgm_nb.images import ImageConfig, default_cache_dir
+    "`(ImageConfig, preset, cache_dir)` from the config file and the command line, every check done and nothing written."
+    from msgm_nb.images import ImageConfig, default_cache_dir, parse_method, train_configs, check_cache
     d = json.loads(args.config.read_text()) if args.config else {}
     if args.dataset: d['dataset'] = args.dataset
     if args.fast or args.preset: d['preset'] = _preset(args)
     d['seed'] = args.seed
     if getattr(args, 'methods', None): d['methods'] = args.methods
-    try: cfg = ImageConfig.from_dict(d)
-    except ValueError as e: raise SystemExit(f'msgm: {e}')
-    return cfg, d.get('preset'), (args.cache or default_cache_dir(cfg, d.get('preset')))
+    src = f'--config {args.config}' if args.config else 'the command line'
+    if getattr(args, 'method', None):
+        try: parse_method(args.method)
+        except ValueError as e: raise UsageError(f"--method: {e}") from None
+    try:
+        cfg = ImageConfig.from_dict(d)
+        cache = args.cache or default_cache_dir(cfg, d.get('preset'))
+        train_configs(cfg, cache, [args.method] if getattr(args, 'method', None) else None)   # TrainConfig's checks, per method
+    except (ValueError, TypeError) as e: raise UsageError(f"{src}: {e}") from None
+    _check_device(args.device)
+    check_cache(cache, cfg, create=False)
+    return cfg, d.get('preset'), cache
+
+# %% ../nbs/30_cli.ipynb #a431289b
+def _need_models(cfg, cache: Path, methods, train_missing: bool) -> None:
+    "Raise `UsageError` if a model of `methods` is not trained in `cache`, unless `train_missing`: nothing is trained implicitly."
+    from msgm_nb.images import is_trained, trained_methods
+    missing = [m for m in methods if not is_trained(cfg, m, cache)]
+    if missing and not train_missing:
+        have = trained_methods(cfg, cache)
+        raise UsageError(f"no trained {', '.join(missing)} for this configuration in cache {cache} (it holds: {', '.join(have) or 'nothing'}); "
+                         f"run msgm train with this config first, or pass --train-missing")
 
 def _write(args, res: dict) -> dict:
+    "Write `res` (without `_`-keys) as `--out/results.json`, atomically; call it after every other output of the command."
+    from msgm_nb.core import atomic_write
     args.out.mkdir(parents=True, exist_ok=True)
     res = dict(res, command=' '.join(['msgm'] + sys.argv[1:]) if res.get('command') is None else res['command'])
-    (args.out / 'results.json').write_text(json.dumps({k: v for k, v in res.items() if not k.startswith('_')}, indent=1, default=str))
+    atomic_write(args.out / 'results.json', json.dumps({k: v for k, v in res.items() if not k.startswith('_')}, indent=1, default=str))
     return res
 
 def _dist():
     "`(rank, world, device)` under torchrun (WORLD_SIZE > 1), else `(0, 1, None)`."
-    import os
     world = int(os.environ.get('WORLD_SIZE', 1))
     if world == 1: return 0, 1, None
     import torch, torch.distributed as dist
@@ -86,17 +159,19 @@ def cmd_train(args) -> dict:
     return _write(args, dict(config=cfg.to_dict(), cache_dir=str(cache), world_size=world, parallel='data' if args.ddp else 'methods', train=info))
 
 def cmd_sample(args) -> dict:
-    "Draw `--n` samples from one cached method: DIR/samples.pt (tensor in [-1, 1]) and DIR/samples.png."
-    import torch
+    "Draw `--n` samples from one cached method: DIR/samples.pt (tensor in [-1, 1]) and DIR/samples.png, then DIR/results.json."
+    import io, torch
+    from msgm_nb.core import atomic_write, atomic_savefig
     from msgm_nb.images import train_method, load_image_data, make_sde, generate
     from msgm_nb.plots import show_grid
-    cfg, preset, cache = _image_cfg(args)
+    cfg, preset, cache = _image_cfg(args); _need_models(cfg, cache, [args.method], args.train_missing)
     data = load_image_data(cfg, 'train'); sde = make_sde(cfg, data.x)
     model = train_method(cfg, args.method, data, cache, sde, args.device, not args.no_progress)
     xs = generate(model, sde, cfg, args.n, data.shape, seed=args.seed, device=args.device, progress=not args.no_progress)
-    args.out.mkdir(parents=True, exist_ok=True); torch.save(xs, args.out / 'samples.pt')
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    ax = show_grid(xs[:64], nrow=8, title=f'{cfg.dataset}: {args.method}'); ax.figure.savefig(args.out / 'samples.png', dpi=110); plt.close('all')
+    ax = show_grid(xs[:64], nrow=8, title=f'{cfg.dataset}: {args.method}')
+    args.out.mkdir(parents=True, exist_ok=True); buf = io.BytesIO(); torch.save(xs, buf)
+    atomic_write(args.out / 'samples.pt', buf.getvalue()); atomic_savefig(ax.figure, args.out / 'samples.png', dpi=110); plt.close('all')
     return _write(args, dict(config=cfg.to_dict(), method=args.method, n=args.n, samples='samples.pt'))
 
 # %% ../nbs/30_cli.ipynb #46eecaf4
@@ -104,7 +179,7 @@ def cmd_nll(args) -> dict:
     "Bits/dim of `n_nll` test images of D_g and of D_f under one cached method."
     from msgm_nb.core import score_fn, seeded
     from msgm_nb.images import train_method, load_image_data, make_sde, image_bpd
-    cfg, preset, cache = _image_cfg(args)
+    cfg, preset, cache = _image_cfg(args); _need_models(cfg, cache, [args.method], args.train_missing)
     tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
     model = train_method(cfg, args.method, tr, cache, sde, args.device, not args.no_progress)
     sf = score_fn(model, sde); x_g, x_f = te.split(cfg.forget)
@@ -115,9 +190,9 @@ def cmd_nll(args) -> dict:
     return _write(args, dict(config=cfg.to_dict(), method=args.method, n_nll=cfg.n_nll, **b))
 
 def cmd_eval(args) -> dict:
-    "Train what is missing and evaluate every method: UR per class and together, NLL (bits/dim), FID; DIR/results.json + DIR/samples.png."
+    "Evaluate every method (with `--train-missing`, train what the cache lacks): UR per class and together, NLL (bits/dim), FID; DIR/samples.png + DIR/results.json."
     from msgm_nb.images import run_experiment, results_table
-    cfg, preset, cache = _image_cfg(args)
+    cfg, preset, cache = _image_cfg(args); _need_models(cfg, cache, cfg.methods, args.train_missing)
     res = run_experiment(cfg, out=args.out, cache_dir=cache, device=args.device, progress=not args.no_progress,
                          command=' '.join(['msgm'] + sys.argv[1:]))
     print(results_table(res))
@@ -139,7 +214,7 @@ def cmd_leaderboard(args) -> dict:
 # %% ../nbs/30_cli.ipynb #7ca62061
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `msgm` console script."
-    p = argparse.ArgumentParser(prog='msgm', description='Machine unlearning for score-based generative models (MSGM) from the shell.')
+    p = _Parser(prog='msgm', description='Machine unlearning for score-based generative models (MSGM) from the shell.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     toy = sub.add_parser('toy', help='the three-Gaussian toy experiment: Fig. 1, Fig. 2, Table 1, the alpha / k / variant sweep')
     _common(toy, 'runs/toy'); toy.set_defaults(func=cmd_toy)
@@ -147,24 +222,53 @@ def build_parser() -> argparse.ArgumentParser:
     _common(lb, 'runs/leaderboard'); lb.set_defaults(func=cmd_leaderboard)
     lb.add_argument('--methods', default=None, help='comma-separated subset of the methods (default: all of msgm_nb.unlearn.UNLEARN_METHODS)')
     lb.add_argument('--parts', default=None, help='comma-separated data sets: toy, digits (default: both)')
-    lb.add_argument('--workers', type=int, default=None, help="worker processes of one thread each (default: the preset's; fast: 2)")
-    lb.add_argument('--cache', type=Path, default=None, help='digits model cache (default runs/digits, shared with 21_digits)')
+    lb.add_argument('--workers', type=_int_at_least(1), default=None, help="worker processes of one thread each (default: the preset's; fast: 2)")
+    lb.add_argument('--cache', type=_out_dir, default=None, help='digits model cache (default runs/digits, shared with 21_digits)')
     for name, fn, hlp in (('train', cmd_train, 'train image-unlearning models (cached; torchrun spreads methods over GPUs)'),
                           ('sample', cmd_sample, 'sample one trained method'), ('nll', cmd_nll, 'bits/dim on test D_g and D_f for one method'),
-                          ('eval', cmd_eval, 'UR, NLL, FID and sample grids for every method (trains what is missing)')):
-        sp = sub.add_parser(name, help=hlp); _image_args(sp, f'runs/{name}', method=name in ('sample', 'nll'))
-        if name == 'sample': sp.add_argument('--n', type=int, default=64, help='number of samples (default 64)')
+                          ('eval', cmd_eval, 'UR, NLL, FID and sample grids for every cached method')):
+        sp = sub.add_parser(name, help=hlp); _image_args(sp, f'runs/{name}', method=name in ('sample', 'nll'), train_missing=name != 'train')
+        if name == 'sample': sp.add_argument('--n', type=_int_at_least(1), default=64, help='number of samples (default 64)')
         if name == 'train': sp.add_argument('--ddp', action='store_true', help='under torchrun: data parallel, all processes train each model together')
         sp.set_defaults(func=fn)
     return p
 
+# %% ../nbs/30_cli.ipynb #fc6a0060
+_BAD_INPUT = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
+
+def _new_dirs(args) -> list:
+    "The output and cache folders of `args` that do not exist yet (removed again if the command fails and leaves them empty)."
+    return [Path(p) for p in (getattr(args, 'out', None), getattr(args, 'cache', None)) if p is not None and not Path(p).exists()]
+
+def _prune(dirs: list) -> None:
+    "Remove the empty folders under (and including) each of `dirs`, deepest first; folders holding files stay."
+    for d in dirs:
+        for sub in sorted((p for p in d.rglob('*') if p.is_dir()), key=lambda p: len(p.parts), reverse=True) if d.is_dir() else []:
+            if not any(sub.iterdir()): sub.rmdir()
+        if d.is_dir() and not any(d.iterdir()): d.rmdir()
+
+def _one_line(e: BaseException) -> str:
+    msg = ' '.join(str(e).split())
+    return msg if isinstance(e, _BAD_INPUT) and msg else f"{type(e).__name__}: {msg}"
+
+# %% ../nbs/30_cli.ipynb #dd12cd75
 def main(argv=None) -> int:
-    "Entry point of the `msgm` console script."
+    "Entry point of the `msgm` console script: exit status 0 done, 2 bad input, 1 failure during the run, 130 interrupted (Ctrl-C)."
     parser = build_parser()
     args = parser.parse_args(argv)
-    t0 = time.time()
+    debug, made, t0 = os.environ.get('MSGM_DEBUG', '') not in ('', '0'), _new_dirs(args), time.time()
     try: args.func(args)
-    except ValueError as e: parser.error(str(e))  # bad input: a clear message and exit status 2
+    except KeyboardInterrupt:
+        _prune(made)
+        if debug: raise
+        print(f'msgm {args.command}: interrupted; outputs written so far are complete files, the results file comes last', file=sys.stderr)
+        return 130
+    except Exception as e:
+        _prune(made)
+        if debug: raise
+        bad = isinstance(e, _BAD_INPUT)
+        print(f"msgm {args.command}: {'error' if bad else 'failed'}: {_one_line(e)}" + ('' if bad else ' (MSGM_DEBUG=1 shows the traceback)'), file=sys.stderr)
+        return 2 if bad else 1
     print(f"msgm {args.command}: done in {time.time() - t0:.1f} s; results in {args.out}/results.json")
     return 0
 

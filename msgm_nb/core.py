@@ -13,7 +13,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['ScoreFn', 'set_seed', 'seeded', 'rng_scope', 'get_device', 'check_finite', 'batch_times', 'bcast', 'as_data_tensor',
-           'check_images', 'atomic_write', 'score_fn']
+           'check_images', 'atomic_write', 'atomic_savefig', 'score_fn']
 
 # %% ../nbs/00_core.ipynb #e80db42f
 def set_seed(seed: int,  # the seed for python, numpy and torch (all devices)
@@ -103,8 +103,15 @@ def check_images(x: Tensor,                # the images to check
     return x
 
 # %% ../nbs/00_core.ipynb #29ffae7d
+def _umask() -> int:
+    "The process's umask, read without changing it where the OS allows (Linux: /proc/self/status)."
+    try:
+        with open('/proc/self/status') as f: return next(int(l.split()[1], 8) for l in f if l.startswith('Umask:'))
+    except (OSError, StopIteration, ValueError):
+        m = os.umask(0o022); os.umask(m); return m
+
 def atomic_write(path, data: bytes | str) -> None:
-    "Write `data` (bytes, or text as UTF-8) to `path` atomically: temporary file in the same directory, fsync, `os.replace`."
+    "Write `data` (bytes, or text as UTF-8) to `path` atomically: temporary file in the same directory, fsync, `os.replace`; mode 0o666 less the umask."
     import tempfile
     from pathlib import Path
     path = Path(path)
@@ -112,11 +119,19 @@ def atomic_write(path, data: bytes | str) -> None:
     if not isinstance(data, (bytes, bytearray)): raise ValueError(f"data must be bytes or str, got {type(data).__name__}")
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
         raise
+
+def atomic_savefig(fig, path, **kw) -> None:
+    "Save a matplotlib figure to `path` through `atomic_write` (format from the suffix; `kw` go to `savefig`)."
+    import io
+    from pathlib import Path
+    buf = io.BytesIO(); fig.savefig(buf, format=Path(path).suffix.lstrip('.') or 'png', **kw)
+    atomic_write(path, buf.getvalue())
 
 # %% ../nbs/00_core.ipynb #88c35663
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
@@ -128,6 +143,9 @@ def score_fn(model: Callable, # a network called as `model(x, t)`
     "Wrap `model` into a score function `(x, t) -> score` following the package convention."
     if param not in ('noise', 'score'): raise ValueError(f"param must be 'noise' or 'score', got {param!r}")
     def _score(x: Tensor, t: Tensor) -> Tensor:
+        p = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
+        if p is not None and p.is_floating_point() and x.is_floating_point() and x.dtype != p.dtype:
+            raise TypeError(f"x is {x.dtype} but the network's weights are {p.dtype}: convert one of them (x.to({p.dtype}) or model.to({x.dtype}))")
         out = model(x, t)
         if out.shape != x.shape: raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
         if param == 'score': return out

@@ -166,10 +166,23 @@ def _verify(cls, root, name, files_md5: list, how):
     from torchvision.datasets.utils import check_integrity
     bad = [f for f, md5 in files_md5 if not check_integrity(os.path.join(root, cls.base_folder, f), md5)]
     if bad: raise ValueError(f"{name}: {', '.join(bad)} in {Path(root) / cls.base_folder} fail torchvision's md5 check (corrupt or not the "
-                             f"official files); delete them and download again, or pass verify=False to use them anyway. {how}")
+                             f"official files); delete them and download again, or pass verify=False (in a config: \"verify\": false) to use them anyway. {how}")
+
+class _ArrayUnpickler(pickle.Unpickler):
+    "An unpickler that builds only NumPy arrays besides plain dicts, lists, strings and numbers: a data file cannot run code."
+    ALLOWED = {(m, n) for m in ('numpy.core.multiarray', 'numpy._core.multiarray') for n in ('_reconstruct', 'scalar')} | {('numpy', 'ndarray'), ('numpy', 'dtype')}
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED: return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing {module}.{name}: a data file may hold only NumPy arrays, lists, dicts, strings and numbers")
+
+def _load_pickle(path: Path):
+    "A CIFAR batch file through `_ArrayUnpickler`; `ValueError` naming the file if it holds anything else."
+    with open(path, 'rb') as fh:
+        try: return _ArrayUnpickler(fh, encoding='latin1').load()
+        except (pickle.UnpicklingError, EOFError) as e: raise ValueError(f"{path}: not a CIFAR-10 batch file ({e})") from None
 
 def load_cifar10(root='data', split: str = 'train', forget=(1, 5), download: bool = True,
-                 verify: bool = True,  # check torchvision's md5 sums of the batch files
+                 verify: bool = True,  # check the published md5 sums of the batch files (torchvision's list) first
                 ) -> ImageSet:
     "Real 32×32 CIFAR-10 as an `ImageSet` in [-1, 1] from `<root>/cifar-10-batches-py/` (the pickled batches)."
     from torchvision.datasets import CIFAR10 as C
@@ -182,9 +195,9 @@ def load_cifar10(root='data', split: str = 'train', forget=(1, 5), download: boo
     if verify: _verify(C, root, 'CIFAR-10', C.train_list + C.test_list + [(C.meta['filename'], C.meta['md5'])], how)
     xs, ys = [], []
     for f, _ in (C.train_list if _split_arg(split) else C.test_list):
-        with open(d / f, 'rb') as fh: e = pickle.load(fh, encoding='latin1')
+        e = _load_pickle(d / f)
         xs.append(np.asarray(e['data'], dtype=np.uint8).reshape(-1, 3, 32, 32)); ys += list(e['labels'] if 'labels' in e else e['fine_labels'])
-    with open(d / C.meta['filename'], 'rb') as fh: classes = pickle.load(fh, encoding='latin1')[C.meta['key']]
+    classes = _load_pickle(d / C.meta['filename'])[C.meta['key']]
     return ImageSet('cifar10', to_model_range(torch.from_numpy(np.concatenate(xs))), torch.tensor(ys), list(classes), list(forget))
 
 # %% ../nbs/02a_datasets.ipynb #0148106f

@@ -4,19 +4,19 @@
 
 # %% ../nbs/11_images.ipynb #727aee14
 from __future__ import annotations
-import hashlib, json, math, re, time
+import hashlib, io, json, math, re, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
-from .core import set_seed, seeded, rng_scope, get_device, atomic_write, score_fn as make_score_fn
+from .core import set_seed, seeded, rng_scope, get_device, atomic_write, atomic_savefig, score_fn as make_score_fn
 from .sde import VESDE, VPSDE, DDPM
 from .datasets import (ImageSet, load_digits_images, load_fashion_mnist, load_mnist, load_cifar10, load_stl10, load_celeba,
                           from_model_range, forget_mask)
 from .nets import UNet
-from .train import TrainConfig, train, latest_checkpoint, load_checkpoint
+from .train import TrainConfig, train, latest_checkpoint, load_checkpoint, read_checkpoint, CheckpointError
 from .sampling import sample
 from .likelihood import log_likelihood
 from .classifier import SmallCNN, train_classifier, accuracy
@@ -25,9 +25,9 @@ from .plots import show_grid
 
 # %% auto #0
 __all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig',
-           'load_image_data', 'make_sde', 'make_model', 'default_cache_dir', 'check_cache', 'train_method',
-           'get_models', 'get_digits_models', 'get_classifier', 'weights_run', 'generate', 'image_bpd',
-           'evaluate_models', 'forget_grid', 'results_table', 'run_experiment']
+           'load_image_data', 'make_sde', 'make_model', 'default_cache_dir', 'train_configs', 'check_cache',
+           'is_trained', 'trained_methods', 'train_method', 'get_models', 'get_digits_models', 'get_classifier',
+           'weights_run', 'generate', 'image_bpd', 'evaluate_models', 'forget_grid', 'results_table', 'run_experiment']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -53,6 +53,31 @@ def parse_method(name: str) -> dict:
     return dict(finetune=bool(m[1]), base=m[2], alpha=float(m[3]) if m[3] else None, every=int(m[4]) if m[4] else None)
 
 # %% ../nbs/11_images.ipynb #da1f334a
+_INT_FIELDS = ('n_train', 'image_size', 'base', 'num_res', 'steps', 'batch', 'warmup', 'every', 'ft_steps', 'n_samples', 'sample_steps',
+               'sample_batch', 'n_nll', 'clf_epochs', 'clf_width', 'seed')
+_FLOAT_FIELDS = ('sigma_max', 'lr', 'ema', 'alpha', 'lam', 'ft_lr', 'nll_tol')
+_POSITIVE = ('n_train', 'image_size', 'base', 'num_res', 'batch', 'every', 'n_samples', 'sample_steps', 'sample_batch', 'n_nll', 'clf_epochs',
+             'clf_width', 'sigma_max', 'lr', 'ft_lr', 'nll_tol')
+
+def _check_types(c) -> None:
+    "Raise `TypeError` naming the field for a value of the wrong type, `ValueError` for a count or rate out of range (None allowed where the default is None)."
+    isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    for k in _INT_FIELDS + _FLOAT_FIELDS:
+        v = getattr(c, k)
+        if v is None and getattr(type(c), k) is None: continue
+        if not (isint(v) or (k in _FLOAT_FIELDS and isinstance(v, (float, np.floating)))):
+            raise TypeError(f"config field {k!r} must be {'an integer' if k in _INT_FIELDS else 'a number'}, got {v!r} ({type(v).__name__})")
+        if k in _FLOAT_FIELDS and not math.isfinite(v): raise ValueError(f"config field {k!r} must be finite, got {v!r}")
+        if v < 0 or (k in _POSITIVE and v == 0): raise ValueError(f"config field {k!r} must be {'> 0' if k in _POSITIVE else '>= 0'}, got {v!r}")
+    if not isinstance(c.verify, bool): raise TypeError(f"config field 'verify' must be true or false, got {c.verify!r}")
+    for k in ('dataset', 'sde', 'root', 'sampler'):
+        if not isinstance(getattr(c, k), str): raise TypeError(f"config field {k!r} must be a string, got {getattr(c, k)!r}")
+    for k in ('ch_mult', 'attn_res', 'methods', 'forget'):
+        v = getattr(c, k); ok = (lambda x: isinstance(x, str)) if k == 'methods' else isint
+        if k == 'forget' and (v is None or isint(v)): continue
+        if isinstance(v, (str, bytes)) or not hasattr(v, '__iter__') or not all(ok(x) for x in v):
+            raise TypeError(f"config field {k!r} must be a list of {'names' if k == 'methods' else 'integers'}, got {v!r}")
+
 @dataclass
 class ImageConfig:
     "Everything an image-unlearning experiment depends on (data, SDE, network, training, evaluation)."
@@ -63,6 +88,7 @@ class ImageConfig:
     n_train: int | None = None       # use only the first n training images (None = all)
     image_size: int | None = None    # STL-10 / CelebA resize (None = the loader's default, 64)
     root: str = 'data'               # where the loaders find (or put) the data
+    verify: bool = True              # check the published md5 sums of CIFAR-10 / STL-10 / CelebA files, for any root
     base: int = 32                   # U-Net width
     ch_mult: tuple = (1, 2)          # U-Net width multipliers (len-1 downsamplings)
     num_res: int = 1                 # residual blocks per level
@@ -93,11 +119,14 @@ class ImageConfig:
                   'batch', 'lr', 'warmup', 'ema', 'alpha', 'every', 'lam', 'ft_steps', 'ft_lr', 'seed')
 
     def __post_init__(self):
+        _check_types(self)
         if self.dataset not in DATASETS: raise ValueError(f"unknown dataset {self.dataset!r}; one of {', '.join(DATASETS)}")
         if self.sde not in ('ve', 'vp', 'ddpm'): raise ValueError(f"sde must be 've', 'vp' or 'ddpm', got {self.sde!r}")
         self.ch_mult, self.attn_res, self.methods = tuple(self.ch_mult), tuple(self.attn_res), tuple(self.methods)
         if self.forget is not None: self.forget = [int(c) for c in np.atleast_1d(self.forget)]
         for m in self.methods: parse_method(m)
+        if not self.methods: raise ValueError("methods must name at least one method")
+        if self.sampler not in ('em', 'rd', 'pc', 'ddpm'): raise ValueError(f"sampler must be 'em', 'rd', 'pc' or 'ddpm', got {self.sampler!r}")
 
     def to_dict(self) -> dict: return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
     @classmethod
@@ -156,9 +185,9 @@ def load_image_data(cfg: ImageConfig, split: str = 'train') -> ImageSet:
     if cfg.dataset == 'digits': ds = load_digits_images(split, seed=0, **kw)
     elif cfg.dataset == 'fashion_mnist': ds = load_fashion_mnist(cfg.root, split, **kw)
     elif cfg.dataset == 'mnist': ds = load_mnist(cfg.root, split, **kw)
-    elif cfg.dataset == 'cifar10': ds = load_cifar10(cfg.root, split, verify=cfg.root == 'data', **kw)
-    elif cfg.dataset == 'stl10': ds = load_stl10(cfg.root, split, verify=cfg.root == 'data', **size, **kw)
-    else: ds = load_celeba(cfg.root, 'train' if split == 'train' else 'test', verify=cfg.root == 'data', **size)
+    elif cfg.dataset == 'cifar10': ds = load_cifar10(cfg.root, split, verify=cfg.verify, **kw)
+    elif cfg.dataset == 'stl10': ds = load_stl10(cfg.root, split, verify=cfg.verify, **size, **kw)
+    else: ds = load_celeba(cfg.root, 'train' if split == 'train' else 'test', verify=cfg.verify, **size)
     if split == 'train' and cfg.n_train is not None and cfg.n_train < len(ds): ds = ds.subset(torch.arange(cfg.n_train))
     return ds
 
@@ -192,17 +221,47 @@ def _train_cfg(cfg: ImageConfig, method: str, ckpt_dir: Path, device, progress, 
                   ckpt_every=max(cfg.ft_steps // 4, 1))
     return TrainConfig(**kw)
 
-def check_cache(d: Path, cfg: ImageConfig):
-    f = d / 'image_config.json'
+def train_configs(cfg: ImageConfig, cache_dir, methods=None, device=None) -> dict:
+    "`{method: TrainConfig}` for `methods` (default `cfg.methods`): builds, and so checks, every training configuration before any work."
+    return {m: _train_cfg(cfg, m, Path(cache_dir) / m, device, False) for m in (methods or cfg.methods)}
+
+def _holds_work(d: Path) -> bool:
+    "Whether cache `d` holds any checkpoint or finished model (else its config file is left over from a run that trained nothing)."
+    return d.is_dir() and any(any(m.glob('step_*.json')) or (m / 'train_info.json').exists() for m in d.iterdir() if m.is_dir())
+
+def check_cache(d: Path, cfg: ImageConfig, create: bool = True):
+    "Raise `ValueError` if cache `d` belongs to another configuration or its config file is unreadable; `create`: make `d` and write the file."
+    d = Path(d); f = d / 'image_config.json'
     want = {k: cfg.to_dict()[k] for k in ImageConfig.TRAIN_KEYS}
     if f.exists():
-        have = json.loads(f.read_text())
+        try: have = json.loads(f.read_text()); assert isinstance(have, dict)
+        except (ValueError, AssertionError, OSError) as e:
+            raise ValueError(f"the cache's config file {f} is unreadable ({type(e).__name__}); delete it (or the cache) to start afresh") from None
         diff = [k for k in want if have.get(k) != want[k]]
-        if diff: raise ValueError(f"{d} holds models of another configuration (differs in {', '.join(diff)}); use another cache_dir or delete it")
-    else:   # atomically: processes of one torchrun job may create the cache at the same moment
+        if not diff: return
+        if _holds_work(d): raise ValueError(f"{d} holds models of another configuration (differs in {', '.join(diff)}); use another cache_dir or delete it")
+        if not create: return   # a config file left by a run that trained nothing: replaced when this run starts training
+        print(f"note: {f} was written by a run that trained nothing (differs in {', '.join(diff)}); replacing it")
+    if create:   # atomically: processes of one torchrun job may create the cache at the same moment
         d.mkdir(parents=True, exist_ok=True); atomic_write(f, json.dumps(want, indent=1))
 
 # %% ../nbs/11_images.ipynb #77abe9d9
+def _finished(cfg: ImageConfig, method: str, d: Path) -> Path | None:
+    "The final checkpoint of `method` in its cache folder `d`, if its training finished (train_info.json written, all steps done)."
+    steps = cfg.ft_steps if parse_method(method)['finetune'] else cfg.steps
+    if not (d / 'train_info.json').exists() or (j := latest_checkpoint(d)) is None: return None
+    try: return j if read_checkpoint(j)[0]['step'] >= steps else None
+    except (CheckpointError, KeyError, TypeError): return None   # unreadable: training resumes from the newest intact checkpoint
+
+def is_trained(cfg: ImageConfig, method: str, cache_dir) -> bool:
+    "Whether `cache_dir` holds the finished model of `method` for `cfg` (so `train_method` only loads it)."
+    return _finished(cfg, method, Path(cache_dir) / method) is not None
+
+def trained_methods(cfg: ImageConfig, cache_dir) -> list:
+    "The methods whose finished models for `cfg` are in `cache_dir`."
+    d = Path(cache_dir)
+    return sorted(m.name for m in d.iterdir() if m.is_dir() and re.match(_METHOD, m.name) and is_trained(cfg, m.name, d)) if d.is_dir() else []
+
 def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, cache_dir=None, sde=None,
                  device=None, progress: bool = True,
                  ddp: bool = False,   # data parallel: every process of the torch.distributed group trains this one model (TrainConfig.ddp)
@@ -213,18 +272,18 @@ def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, ca
     data = data if data is not None else load_image_data(cfg, 'train')
     sde = sde if sde is not None else make_sde(cfg, data.x)
     d = cache_dir / method
-    if parse_method(method)['finetune']: train_method(cfg, 'standard', data, cache_dir, sde, device, progress, ddp)
     tc = _train_cfg(cfg, method, d, device, progress, ddp)
     info = d / 'train_info.json'
-    if info.exists() and (j := latest_checkpoint(d)) is not None and json.loads(j.read_text())['step'] >= tc.steps:
+    if (j := _finished(cfg, method, d)) is not None:
         model = make_model(cfg, data.shape, sde); load_checkpoint(j, model=model, use_ema=True)
         return model.to(get_device(device)).eval()
+    if parse_method(method)['finetune']: train_method(cfg, 'standard', data, cache_dir, sde, device, progress, ddp)
     x_g, x_f = data.split()
     with rng_scope(cfg.seed): model = make_model(cfg, data.shape, sde)   # initial weights; the caller's RNG untouched
     t0 = time.time(); res = train(model, sde, x_g, x_f, tc)
     import torch.distributed as dist
     world = dist.get_world_size() if ddp else 1
-    if not ddp or dist.get_rank() == 0: info.write_text(json.dumps(dict(method=method, seconds=time.time() - t0, steps=tc.steps, device=str(get_device(device)),
+    if not ddp or dist.get_rank() == 0: atomic_write(info, json.dumps(dict(method=method, seconds=time.time() - t0, steps=tc.steps, device=str(get_device(device)),
                                     torch_threads=torch.get_num_threads(), world_size=world, final=res.history[-1] if res.history else None), indent=1))
     if ddp: dist.barrier()   # the other ranks see train_info.json before they go on
     return res.ema_model.eval()
@@ -322,6 +381,13 @@ def image_bpd(score_fn, sde, x: Tensor,   # images in [-1, 1] on the level grid 
     return torch.cat(out)
 
 # %% ../nbs/11_images.ipynb #ab517a72
+def _read_eval_cache(ed: Path | None, tag: str) -> tuple[dict, Tensor | None]:
+    "The cached numbers and samples of one evaluation, or `({}, None)`; an unreadable cache file is reported and recomputed."
+    if ed is None or not (ed / f'{tag}.json').exists() or not (ed / f'{tag}.pt').exists(): return {}, None
+    try: return json.loads((ed / f'{tag}.json').read_text()), torch.load(ed / f'{tag}.pt', weights_only=True)
+    except Exception as e:
+        print(f"note: evaluation cache {ed / tag}.* is unreadable ({type(e).__name__}); computing it again"); return {}, None
+
 def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_set: ImageSet, device=None, progress: bool = True,
                     samples_out: dict | None = None,  # if given, filled with {method: samples}
                     nll: bool = True,
@@ -337,9 +403,8 @@ def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_se
     tag = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     for name, model in models.items():
         ed = Path(cache_dir) / name / 'eval' if cache_dir is not None else None
-        cached = json.loads((ed / f'{tag}.json').read_text()) if ed is not None and (ed / f'{tag}.json').exists() else {}
-        if ed is not None and (ed / f'{tag}.pt').exists(): xs = torch.load(ed / f'{tag}.pt')
-        else:
+        cached, xs = _read_eval_cache(ed, tag)
+        if xs is None:
             t0 = time.time()
             xs = generate(model, sde, cfg, cfg.n_samples, test_set.shape, seed=cfg.seed + 1, device=dev, progress=progress)
             cached['sample_s'] = round(time.time() - t0, 1)
@@ -354,8 +419,8 @@ def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_se
             cached['nll_s'] = round(time.time() - t0, 1)
         if nll: r.update(bpd_g=cached['bpd_g'], bpd_f=cached['bpd_f'], nll_s=cached['nll_s'])
         if ed is not None:
-            ed.mkdir(parents=True, exist_ok=True); torch.save(xs, ed / f'{tag}.pt')
-            (ed / f'{tag}.json').write_text(json.dumps(dict(cached, key=key)))
+            ed.mkdir(parents=True, exist_ok=True); buf = io.BytesIO(); torch.save(xs, buf)
+            atomic_write(ed / f'{tag}.pt', buf.getvalue()); atomic_write(ed / f'{tag}.json', json.dumps(dict(cached, key=key)))
         out[name] = r
         if progress: print(f"{name:>14}: UR {ur['all']:.1%}  bpd D_g {r.get('bpd_g', float('nan')):.3f}  D_f {r.get('bpd_f', float('nan')):.3f}  FID {r['fid_g']:.2f}")
     return out
@@ -416,10 +481,10 @@ def run_experiment(cfg: ImageConfig, out=None, cache_dir=None, methods=None, dev
                device=str(get_device(device)), torch_threads=torch.get_num_threads(), total_s=round(time.time() - t_start, 1))
     if out is not None:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
-        (out / 'results.json').write_text(json.dumps(res, indent=1))
         if figure:
             import matplotlib.pyplot as plt
             fig = forget_grid(te.split(forget)[1], samples, clf, forget, title=f"{cfg.dataset}, {cfg.sde.upper()}: forget {', '.join(res['forget'])}")
-            fig.savefig(out / 'samples.png', dpi=110); plt.close(fig)
+            atomic_savefig(fig, out / 'samples.png', dpi=110); plt.close(fig)
+        atomic_write(out / 'results.json', json.dumps(res, indent=1))   # last: a results file means every output is there
     res['_samples'] = samples
     return res

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
-from .core import seeded, score_fn, atomic_write
+from .core import seeded, score_fn, atomic_write, atomic_savefig
 from .sampling import sample, ode_sample
 from .likelihood import log_likelihood
 from .metrics import retention
@@ -448,14 +448,14 @@ def plot_pareto(res: dict, part: str = 'toy', ax=None):
     return ax
 
 def save_leaderboard(res: dict, out) -> Path:
-    "Write results.json, leaderboard.md (a table per data set and its Pareto front) and pareto.png into `out`; returns the JSON path."
+    "Write results.json, leaderboard.md (a table per data set and its Pareto front), pareto.png and last results.json into `out`; returns the JSON path."
     import matplotlib.pyplot as plt
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / 'results.json', json.dumps(res, indent=1, default=str))
     parts = [p for p in PARTS if res.get(p)]
     md = [f"## {p}\n\n{leaderboard_table(res, p)}\n\nPareto front (UR vs retention d): {', '.join(pareto_front(res, p)) or 'none'}\n" for p in parts]
-    (out / 'leaderboard.md').write_text('\n'.join(md))
+    atomic_write(out / 'leaderboard.md', '\n'.join(md))
     fig, axs = plt.subplots(1, len(parts), figsize=(7 * len(parts), 5), squeeze=False)
     for p, ax in zip(parts, axs[0]): plot_pareto(res, p, ax)
-    fig.tight_layout(); fig.savefig(out / 'pareto.png', dpi=110); plt.close(fig)
+    fig.tight_layout(); atomic_savefig(fig, out / 'pareto.png', dpi=110); plt.close(fig)
+    atomic_write(out / 'results.json', json.dumps(res, indent=1, default=str))   # last: a results file means every output is there
     return out / 'results.json'

@@ -19,8 +19,10 @@ __all__ = ['VARIANTS', 'check_batch', 'sample_times', 'perturb', 'reduce_batch',
 VARIANTS = ('orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed')
 
 def check_batch(x: Tensor, name: str) -> Tensor:
-    "A non-empty, finite, batch-first tensor, or a ValueError naming the problem."
+    "`x` if a non-empty, finite, batch-first real tensor (integers come back as float32, values unchanged), else an error naming the problem."
     if not torch.is_tensor(x): raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype == torch.bool or x.is_complex(): raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if not x.is_floating_point(): x = x.float()   # integer data (e.g. pixel levels already mapped by the caller): the obvious intent
     if x.ndim < 2: raise ValueError(f"{name} must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
     if x.shape[0] == 0: raise ValueError(f"{name} is empty (batch size 0)")
     return check_finite(x, name)
@@ -31,8 +33,8 @@ def sample_times(sde, x0: Tensor, t=None, eps: float = 1e-5, name: str = 't') ->
     return batch_times(t, x0, T=sde.T, eps=eps, name=name)
 
 def perturb(sde, x0: Tensor, t=None, z=None, eps: float = 1e-5, name: str = 'x0'):
-    "`(x_t, t, z, sigma)` with `x_t = m(t) x0 + sigma(t) z`; `sigma` broadcast to `x0`'s shape."
-    check_batch(x0, name)
+    "`(x_t, t, z, sigma)` with `x_t = m(t) x0 + sigma(t) z`; `sigma` broadcast to `x0`'s shape. Integer `x0` is used as float32."
+    x0 = check_batch(x0, name)
     t = sample_times(sde, x0, t, eps, name=f't for {name}')
     if z is None: z = torch.randn_like(x0)
     elif not torch.is_tensor(z) or z.shape != x0.shape: raise ValueError(f"z must have the shape of {name} {tuple(x0.shape)}, got {tuple(getattr(z, 'shape', ()))}")
@@ -138,7 +140,7 @@ def erasediff_forget_loss(score_fn: ScoreFn, sde, x0: Tensor, *, t=None,
                           u: Tensor | None = None, # uniform noise shaped like x0 (default U[0, 1))
                           eps: float = 1e-5, reduce: bool = True) -> Tensor:
     "EraseDiff's forget loss (unconditional v1 form): sum ||sigma s(m x0 + sigma u, t) + u||^2, u ~ U[0, 1)^d."
-    check_batch(x0, 'x0')
+    x0 = check_batch(x0, 'x0')
     if u is None: u = torch.rand_like(x0)
     x_t, t, u, sig = perturb(sde, x0, t, u, eps)
     return reduce_batch((sig * score_fn(x_t, t) + u).flatten(1).pow(2).sum(1), reduce)

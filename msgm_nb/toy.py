@@ -15,7 +15,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 import matplotlib
 import matplotlib.pyplot as plt
-from .core import set_seed, seeded, rng_scope, score_fn, ScoreFn, atomic_write
+from .core import set_seed, seeded, rng_scope, score_fn, ScoreFn, atomic_write, atomic_savefig
 from .sde import VESDE
 from .mixtures import GaussianMixture, three_gaussians, mixture_unlearning_ratio
 from .datasets import split_by_label
@@ -315,11 +315,10 @@ def load_models(results: dict, cfg: ToyConfig) -> dict:
     return out
 
 def save_toy(results: dict, cfg: ToyConfig, data: dict, sde, out) -> Path:
-    "Write results.json, table.md and the figures of a `run_toy` result into `out`."
+    "Write the figures, table.md and then results.json of a `run_toy` result into `out` (each atomically; results.json last, so it means all are there)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     public = {k: v for k, v in results.items() if not k.startswith('_')}
-    atomic_write(out / 'results.json', json.dumps(public, indent=1))
-    (out / 'table.md').write_text(_table(results) + '\n')
+    atomic_write(out / 'table.md', _table(results) + '\n')
     scores = load_models(results, cfg)
     sel = [m for m in ('standard', 'unseen', 'orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed') if m in scores]
     with matplotlib.rc_context({'figure.max_open_warning': 0}):
@@ -329,7 +328,8 @@ def save_toy(results: dict, cfg: ToyConfig, data: dict, sde, out) -> Path:
                                            data['gm'], title=f'closed-form optimum at t = {cfg.quiver_t} (alpha = {cfg.alpha}, k = {cfg.every})'),
             fig2_samples=plot_samples(results['_samples'], data, title='generated samples (green: nearest to the forget mean)'),
             fig_sweep=plot_sweep(results['sweep'], results['methods'], results['optimum_sweep']))
-        for name, fig in figs.items(): fig.savefig(out / f'{name}.png', dpi=110); plt.close(fig)
+        for name, fig in figs.items(): atomic_savefig(fig, out / f'{name}.png', dpi=110); plt.close(fig)
+    atomic_write(out / 'results.json', json.dumps(public, indent=1))
     return out
 
 # %% ../nbs/20_toy.ipynb #b88b3781

@@ -18,8 +18,9 @@ from .losses import (VARIANTS, dsm_loss, msgm_loss, erasediff_forget_loss, negat
                             check_alpha, check_pair, check_batch)
 
 # %% auto #0
-__all__ = ['MODES', 'NEEDS_F', 'TrainingDiverged', 'TrainConfig', 'latest_checkpoint', 'save_checkpoint', 'load_checkpoint',
-           'restore_rng', 'TrainResult', 'lr_at', 'ema_update', 'train', 'plot_losses']
+__all__ = ['MODES', 'NEEDS_F', 'TrainingDiverged', 'TrainConfig', 'complete_checkpoints', 'latest_checkpoint', 'save_checkpoint',
+           'CheckpointError', 'read_checkpoint', 'load_checkpoint', 'restore_rng', 'TrainResult', 'lr_at', 'ema_update',
+           'train', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #96e489c7
 MODES = ('standard', 'unseen', 'msgm', 'finetune', 'erasediff', 'negate')
@@ -30,6 +31,23 @@ class TrainingDiverged(RuntimeError):
     "The loss (or the gradient norm) became NaN or Inf; the last good checkpoint is kept."
 
 # %% ../nbs/05_train.ipynb #6502c669
+def _check_field_types(c) -> None:
+    "Raise `TypeError` naming the field for a value of the wrong type (`ValueError` for a NaN or infinite number)."
+    isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    for k in ('every', 'batch_g', 'batch_f', 'log_every', 'keep', 'steps', 'warmup', 'ckpt_every', 'seed'):
+        if not isint(getattr(c, k)): raise TypeError(f"TrainConfig.{k} must be an integer, got {getattr(c, k)!r} ({type(getattr(c, k)).__name__})")
+    for k in ('alpha', 'lr', 'ema', 'grad_clip', 'lam', 'eps'):
+        v = getattr(c, k)
+        if not (isint(v) or isinstance(v, (float, np.floating))): raise TypeError(f"TrainConfig.{k} must be a number, got {v!r} ({type(v).__name__})")
+        if not math.isfinite(v): raise ValueError(f"TrainConfig.{k} must be finite, got {v}")
+    for k in ('amp', 'init_ema', 'resume', 'progress', 'ddp'):
+        if not isinstance(getattr(c, k), bool): raise TypeError(f"TrainConfig.{k} must be True or False, got {getattr(c, k)!r}")
+    for k in ('mode', 'variant', 'param'):
+        if not isinstance(getattr(c, k), str): raise TypeError(f"TrainConfig.{k} must be a string, got {getattr(c, k)!r}")
+    for k in ('init', 'ckpt_dir', 'device'):
+        v = getattr(c, k)
+        if v is not None and not isinstance(v, (str, Path, torch.device)): raise TypeError(f"TrainConfig.{k} must be a string (path or device name) or None, got {v!r}")
+
 @dataclass
 class TrainConfig:
     "Everything a training run depends on; stored with every checkpoint."
@@ -61,6 +79,7 @@ class TrainConfig:
     ddp: bool = False            # data parallel over the torch.distributed group (torchrun): batches split, gradients averaged
 
     def __post_init__(self):
+        _check_field_types(self)
         if self.mode not in MODES: raise ValueError(f"unknown mode {self.mode!r}; valid modes: {', '.join(MODES)}")
         if self.variant not in VARIANTS: raise ValueError(f"unknown variant {self.variant!r}; valid variants: {', '.join(VARIANTS)}")
         self.alpha = check_alpha(self.alpha)
@@ -78,11 +97,14 @@ class TrainConfig:
 # %% ../nbs/05_train.ipynb #4de8b786
 _CKPT = re.compile(r'step_(\d{8})\.json$')
 
+def complete_checkpoints(ckpt_dir) -> list:
+    "The JSONs of the complete checkpoints in `ckpt_dir` (both files present), oldest first."
+    d = Path(ckpt_dir)
+    return sorted(p for p in d.iterdir() if _CKPT.fullmatch(p.name) and p.with_suffix('.safetensors').exists()) if d.is_dir() else []
+
 def latest_checkpoint(ckpt_dir) -> Path | None:
     "The JSON of the newest complete checkpoint in `ckpt_dir`, or None."
-    d = Path(ckpt_dir)
-    if not d.is_dir(): return None
-    done = sorted(p for p in d.iterdir() if _CKPT.fullmatch(p.name) and p.with_suffix('.safetensors').exists())
+    done = complete_checkpoints(ckpt_dir)
     return done[-1] if done else None
 
 def _sd(prefix: str, module: nn.Module) -> dict:
@@ -137,12 +159,25 @@ def _load_into(module: nn.Module, tensors: dict, prefix: str) -> None:
     if not sd: raise ValueError(f"the checkpoint holds no '{prefix}' weights")
     module.load_state_dict(sd)
 
+class CheckpointError(ValueError):
+    "A checkpoint whose files cannot be read (truncated, corrupted, not a checkpoint); the message names the file."
+
+def _read_file(f: Path, read: Callable):
+    try: return read()
+    except Exception as e: raise CheckpointError(f"checkpoint file {f} cannot be read ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+
+def read_checkpoint(path) -> tuple[dict, dict]:
+    "`(meta, tensors)` of a checkpoint (see `load_checkpoint` for `path`), both files read in full; `CheckpointError` naming the file if one is unreadable."
+    st, js = _resolve(path)
+    tensors = _read_file(st, lambda: st_load(str(st)))
+    meta = _read_file(js, lambda: json.loads(js.read_text())) if js is not None else {}
+    if not isinstance(meta, dict): raise CheckpointError(f"checkpoint file {js} does not hold a JSON object")
+    return meta, tensors
+
 def load_checkpoint(path, model: nn.Module | None = None, ema_model: nn.Module | None = None, optimizer=None,
                     frozen: nn.Module | None = None, use_ema: bool = False) -> tuple[dict, dict]:
     "Load a checkpoint into the given modules (`use_ema`: the EMA weights into `model`); returns `(meta, tensors)`."
-    st, js = _resolve(path)
-    tensors = st_load(str(st))
-    meta = json.loads(js.read_text()) if js is not None else {}
+    meta, tensors = read_checkpoint(path)
     if not any(k.startswith(('model.', 'ema.')) for k in tensors):     # a plain weight file
         tensors = {f'model.{k}': v for k, v in tensors.items()}
     if model is not None: _load_into(model, tensors, 'ema' if use_ema else 'model')
@@ -280,10 +315,21 @@ def _setup(model: nn.Module, sde, cfg: TrainConfig) -> _Run:
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     return _Run(cfg, lcfg, sde, model, ema, frozen, opt, gen, dev, rank, world)
 
+def _newest_intact(ckpt_dir) -> Path | None:
+    "The newest checkpoint whose files read in full; each newer one that does not is reported by path (a warning) and skipped."
+    for p in Path(ckpt_dir).glob('.step_*.tmp'): p.unlink(missing_ok=True)   # half-written files of a run killed while saving
+    for j in reversed(complete_checkpoints(ckpt_dir)):
+        try:
+            meta, _ = read_checkpoint(j)
+            if not all(k in meta for k in ('step', 'config', 'history', 'acc', 'rng', 'optimizer')): raise CheckpointError(f"checkpoint file {j} lacks fields")
+            return j
+        except CheckpointError as e: warnings.warn(f"{e}; trying the next older checkpoint")
+    return None
+
 def _resume(r: _Run) -> None:
     "Continue from the newest checkpoint in `cfg.ckpt_dir` (weights, Adam, every random stream, history), if there is one."
     cfg = r.cfg
-    if not cfg.resume or (j := latest_checkpoint(cfg.ckpt_dir)) is None: return
+    if not cfg.resume or (j := _newest_intact(cfg.ckpt_dir)) is None: return
     meta, tensors = load_checkpoint(j, model=r.model, ema_model=r.ema, optimizer=r.opt, frozen=r.frozen)
     old = meta['config']
     diff = [k for k in old if k not in _RESUME_FREE and k in asdict(cfg) and old[k] != asdict(cfg)[k]]

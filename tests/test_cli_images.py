@@ -48,7 +48,7 @@ def test_train_then_sample_nll_eval(setup):
 def test_config_mismatch_and_bad_input(setup):
     d, cfg = setup
     (d / 'other.json').write_text(json.dumps(dict(dataset='digits', preset='tiny', steps=11, methods=['unseen'])))
-    (d / 'cache2' / 'unseen').mkdir(parents=True)
+    (d / 'cache2' / 'unseen').mkdir(parents=True); (d / 'cache2' / 'unseen' / 'train_info.json').write_text('{}')   # the cache holds a model
     (d / 'cache2' / 'image_config.json').write_text(json.dumps(dict(dataset='digits', steps=10)))
     r = run('train', '--config', d / 'other.json', '--cache', d / 'cache2', '--out', d / 'x', '--no-progress')
     assert r.returncode != 0 and 'another configuration' in r.stderr
