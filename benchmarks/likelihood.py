@@ -36,6 +36,7 @@ OURS = {  # name: log_likelihood options
     'log-SNR dopri5 logp-norm': dict(time_var='log_snr'),
     't dopri5 sample-norm (old path)': dict(time_var='t', norm='sample'),
 }
+DEFAULT = 'angle dopri5 logp-norm (default)'
 SHORT = ['angle dopri5 logp-norm (default)', 'angle tsit5 logp-norm', 'angle dopri5 sample-norm', 'log-SNR dopri5 logp-norm',
          't dopri5 sample-norm (old path)']
 UNET = ['angle dopri5 logp-norm (default)', 'log-SNR dopri5 logp-norm', 't dopri5 sample-norm (old path)']
@@ -192,12 +193,18 @@ def report(c, res):
         rt, reached = ref_time(err.mean().item())
         print(f"{name:40s} {tol:9.0e} {nfe:5d} {wall:8.3f} {('' if reached else '>') + f'{rt / wall:.2f}':>9s} {err.mean():10.2e} {err.max():9.2e}")
     target = res[ref, 1e-5][2].mean().item()
-    best = max(((ref_time(v[2].mean().item()), v[1], n, t) for (n, t), v in res.items() if n != ref and v[2].mean().item() <= target),
-               key=lambda b: b[0][0] / b[1], default=None)
+    def best_of(names):
+        return max(((ref_time(v[2].mean().item()), v[1], n, t) for (n, t), v in res.items() if n in names and v[2].mean().item() <= target),
+                   key=lambda b: b[0][0] / b[1], default=None)
+    best = best_of([n for n, _ in res if n != ref])
     if best is None: print(f"no run of msgm_nb reached the reference's accuracy at 1e-5 ({target:.2e})"); return
+    for label, b in (('default', best_of([DEFAULT])), ('best', best)):
+        if b is None: print(f"{label}: no run reached the target"); continue
+        (rt, reached), wall, n, t = b
+        print(f"{label}: {n} at {t:.0e}, {wall:.3f} s against the reference's {rt:.3f} s = {rt / wall:.2f}x"
+              f"{'' if reached else ' (a lower bound: no reference run was as accurate)'}")
     (rt, reached), wall, n, t = best
-    print(f"accuracy target: mean |err| <= {target:.2e} (the reference at rtol = atol = 1e-5); best: {n} at {t:.0e}, "
-          f"{wall:.3f} s against the reference's {rt:.3f} s{'' if reached else ' (a lower bound: no reference run was as accurate)'}")
+    print(f"accuracy target: mean |err| <= {target:.2e} (the reference at rtol = atol = 1e-5)")
     print(f"best speed-up at equal accuracy: {rt / wall:.2f}x")
 
 
