@@ -178,14 +178,16 @@ def cmd_sample(args) -> dict:
 def cmd_nll(args) -> dict:
     "Bits/dim of `n_nll` test images of D_g and of D_f under one cached method."
     from msgm_nb.core import score_fn, seeded
-    from msgm_nb.images import train_method, load_image_data, make_sde, image_bpd
+    from msgm_nb.images import train_method, load_image_data, make_sde
+    from msgm_nb.likelihood import bits_per_dim
+    from msgm_nb.datasets import from_model_range
     cfg, preset, cache = _image_cfg(args); _need_models(cfg, cache, [args.method], args.train_missing)
     tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
     model = train_method(cfg, args.method, tr, cache, sde, args.device, not args.no_progress)
     sf = score_fn(model, sde); x_g, x_f = te.split(cfg.forget)
-    kw = dict(levels=te.levels, rtol=cfg.nll_tol, atol=cfg.nll_tol)
+    L = te.levels; kw = dict(data_range=(-1, 1), levels=L, grid='centres', batch_size=100, rtol=cfg.nll_tol, atol=cfg.nll_tol)
     dev = next(model.parameters()).device
-    b = {k: image_bpd(sf, sde, x[:cfg.n_nll].to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item() for k, x in (('bpd_g', x_g), ('bpd_f', x_f))}
+    b = {k: bits_per_dim(sf, sde, from_model_range(x[:cfg.n_nll], L).to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item() for k, x in (('bpd_g', x_g), ('bpd_f', x_f))}
     print(f"{args.method}: bits/dim D_g {b['bpd_g']:.3f}  D_f {b['bpd_f']:.3f}")
     return _write(args, dict(config=cfg.to_dict(), method=args.method, n_nll=cfg.n_nll, **b))
 

@@ -18,7 +18,7 @@ from .datasets import (ImageSet, load_digits_images, load_fashion_mnist, load_mn
 from .nets import UNet
 from .train import TrainConfig, train, latest_checkpoint, load_checkpoint, read_checkpoint, CheckpointError
 from .sampling import sample
-from .likelihood import log_likelihood
+from .likelihood import bits_per_dim
 from .classifier import SmallCNN, train_classifier, accuracy
 from .metrics import unlearning_ratio, unlearning_ratio_per_class, fid
 from .plots import show_grid
@@ -27,7 +27,7 @@ from .plots import show_grid
 __all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig',
            'load_image_data', 'make_sde', 'make_model', 'default_cache_dir', 'train_configs', 'check_cache',
            'is_trained', 'trained_methods', 'train_method', 'get_models', 'get_digits_models', 'get_classifier',
-           'weights_run', 'generate', 'image_bpd', 'evaluate_models', 'forget_grid', 'results_table', 'run_experiment']
+           'weights_run', 'generate', 'evaluate_models', 'forget_grid', 'results_table', 'run_experiment']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -367,19 +367,6 @@ def generate(model: nn.Module, sde, cfg: ImageConfig, n: int, shape: tuple, seed
         out.append(sample(sf, sde, (b, *shape), method=method, steps=cfg.sample_steps, generator=g, device=dev, progress=False).clamp(-1, 1).cpu())
     return torch.cat(out)
 
-def image_bpd(score_fn, sde, x: Tensor,   # images in [-1, 1] on the level grid of `levels`
-              levels: int = 256, generator: torch.Generator | None = None, batch_size: int = 100, **kw) -> Tensor:
-    "Bits per dimension `[B]` of discrete images under the PF-ODE likelihood, with centred uniform dequantisation."
-    delta = 2. / (levels - 1)
-    x = from_model_range(x, levels).float() * delta - 1.
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size]
-        u = torch.rand(xb.shape, generator=generator, device=xb.device) if generator is not None else torch.rand_like(xb)
-        ll = log_likelihood(score_fn, sde, xb + delta * (u - .5), generator=generator, **kw)
-        out.append(-ll / (xb[0].numel() * math.log(2)) - math.log2(delta))
-    return torch.cat(out)
-
 # %% ../nbs/11_images.ipynb #ab517a72
 def _read_eval_cache(ed: Path | None, tag: str) -> tuple[dict, Tensor | None]:
     "The cached numbers and samples of one evaluation, or `({}, None)`; an unreadable cache file is reported and recomputed."
@@ -413,9 +400,9 @@ def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_se
         r = dict(ur=ur, ur_conf=unlearning_ratio(xs, clf, forget, threshold=0.9), fid_g=fid(x_g, xs, clf), sample_s=cached.get('sample_s'))
         if nll and 'bpd_g' not in cached:
             t0 = time.time(); sf = make_score_fn(model.to(dev), sde)
-            kw = dict(levels=test_set.levels, rtol=cfg.nll_tol, atol=cfg.nll_tol)
-            cached['bpd_g'] = image_bpd(sf, sde, x_g[gsel].to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item()
-            cached['bpd_f'] = image_bpd(sf, sde, x_f[fsel].to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item()
+            L = test_set.levels; kw = dict(data_range=(-1, 1), levels=L, grid='centres', batch_size=100, rtol=cfg.nll_tol, atol=cfg.nll_tol)
+            cached['bpd_g'] = bits_per_dim(sf, sde, from_model_range(x_g[gsel], L).to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item()
+            cached['bpd_f'] = bits_per_dim(sf, sde, from_model_range(x_f[fsel], L).to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item()
             cached['nll_s'] = round(time.time() - t0, 1)
         if nll: r.update(bpd_g=cached['bpd_g'], bpd_f=cached['bpd_f'], nll_s=cached['nll_s'])
         if ed is not None:

@@ -12,7 +12,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from .core import seeded, score_fn, atomic_write, atomic_savefig
 from .sampling import sample, ode_sample
-from .likelihood import log_likelihood
+from .likelihood import log_likelihood, bits_per_dim
 from .metrics import retention
 from .toy import ToyConfig, toy_sde, toy_data, train_toy
 from .mixtures import mixture_unlearning_ratio
@@ -200,7 +200,8 @@ def digits_reference(model, ctx: dict, cfg: LeaderboardConfig, seed: int) -> dic
 def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: dict | None = None) -> dict:
     "UR, bits/dim of test D_f and D_g, classifier-FID, and retention (1 - SSIM) against `ref` of one digits model."
     from dataclasses import replace
-    from msgm_nb.images import generate, image_bpd
+    from msgm_nb.images import generate
+    from msgm_nb.datasets import from_model_range
     from msgm_nb.metrics import unlearning_ratio, fid, ssim_distance
     sde, te = ctx['sde'], ctx['test']; sf = score_fn(model.eval(), sde)
     icfg = replace(ctx['icfg'], sample_steps=cfg.digits_sample_steps, sample_batch=min(cfg.digits_samples, 500))
@@ -212,7 +213,8 @@ def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: di
     else: out.update(ur=None, fid=None, nonfinite_samples=int((~torch.isfinite(xs.flatten(1)).all(1)).sum()))
     for k, x in (('nll_g', x_g), ('nll_f', x_f)):
         sel = x[torch.randperm(len(x), generator=seeded(seed + 300))[:cfg.digits_nll]]
-        try: b = image_bpd(_capped(sf, cfg.max_nfe), sde, sel, levels=te.levels, generator=seeded(seed + 301), rtol=cfg.digits_rtol, atol=cfg.digits_rtol)
+        try: b = bits_per_dim(_capped(sf, cfg.max_nfe), sde, from_model_range(sel, te.levels), data_range=(-1, 1), levels=te.levels, grid='centres',
+                             batch_size=100, generator=seeded(seed + 301), rtol=cfg.digits_rtol, atol=cfg.digits_rtol)
         except (ValueError, AssertionError, RuntimeError): b = None
         out[k] = float(b.mean()) if b is not None and torch.isfinite(b).all() else None
     if ref is not None:

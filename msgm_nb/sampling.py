@@ -15,7 +15,7 @@ from .sde import VPSDE, subVPSDE
 
 # %% auto #0
 __all__ = ['STEPS', 'em_step', 'reverse_diffusion_step', 'langevin_step', 'pc_step', 'ddpm_step', 'tweedie', 'max_rms_norm',
-           'ode_sample', 'sample']
+           'error_norm_option', 'ode_sample', 'sample']
 
 # %% ../nbs/06_sampling.ipynb #17098ffe
 def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -130,7 +130,9 @@ def max_rms_norm(e: Tensor) -> Tensor:
     "Error norm for batched ODE solves: the largest per-sample RMS (samples are along dim 0)."
     return e.reshape(e.shape[0], -1).pow(2).mean(1).sqrt().max()
 
-def _norm_option(norm: str):
+def error_norm_option(norm: str, # 'sample' (per-sample error control) or 'batch' (torchdiffeq's RMS over the batch)
+                     ) -> dict:
+    "The torchdiffeq `options` entry that selects the error norm of an adaptive solve."
     if norm == 'sample': return dict(norm=max_rms_norm)
     if norm == 'batch': return {}
     raise ValueError(f"norm must be 'sample' (per-sample error control) or 'batch' (torchdiffeq's RMS over the batch), got {norm!r}")
@@ -148,7 +150,7 @@ def ode_sample(score_fn: ScoreFn, sde, shape=None, *, eps: float = 1e-3, rtol: f
         nfe[0] += 1
         return rsde.sde(y, t.clamp(lo, hi).expand(B))[0]  # clamp: the solver's first-step probe may overshoot the interval
     ts = torch.tensor([t0, eps], dtype=x.dtype, device=x.device)
-    x = odeint(f, x, ts, rtol=rtol, atol=atol, method=method, options=_norm_option(norm))[-1]
+    x = odeint(f, x, ts, rtol=rtol, atol=atol, method=method, options=error_norm_option(norm))[-1]
     if denoise: x = tweedie(score_fn, sde, x, eps); nfe[0] += 1
     return x, nfe[0]
 
