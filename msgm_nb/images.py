@@ -55,7 +55,9 @@ def parse_method(name: str) -> dict:
 # %% ../nbs/11_images.ipynb #da1f334a
 _INT_FIELDS = ('n_train', 'image_size', 'base', 'num_res', 'steps', 'batch', 'warmup', 'every', 'ft_steps', 'n_samples', 'sample_steps',
                'sample_batch', 'n_nll', 'clf_epochs', 'clf_width', 'seed')
+
 _FLOAT_FIELDS = ('sigma_max', 'lr', 'ema', 'alpha', 'lam', 'ft_lr', 'nll_tol')
+
 _POSITIVE = ('n_train', 'image_size', 'base', 'num_res', 'batch', 'every', 'n_samples', 'sample_steps', 'sample_batch', 'n_nll', 'clf_epochs',
              'clf_width', 'sigma_max', 'lr', 'ft_lr', 'nll_tol')
 
@@ -78,6 +80,7 @@ def _check_types(c) -> None:
         if isinstance(v, (str, bytes)) or not hasattr(v, '__iter__') or not all(ok(x) for x in v):
             raise TypeError(f"config field {k!r} must be a list of {'names' if k == 'methods' else 'integers'}, got {v!r}")
 
+# %% ../nbs/11_images.ipynb #5e7bf7e9
 @dataclass
 class ImageConfig:
     "Everything an image-unlearning experiment depends on (data, SDE, network, training, evaluation)."
@@ -229,6 +232,7 @@ def _holds_work(d: Path) -> bool:
     "Whether cache `d` holds any checkpoint or finished model (else its config file is left over from a run that trained nothing)."
     return d.is_dir() and any(any(m.glob('step_*.json')) or (m / 'train_info.json').exists() for m in d.iterdir() if m.is_dir())
 
+# %% ../nbs/11_images.ipynb #5b0fbb1c
 def check_cache(d: Path, cfg: ImageConfig, create: bool = True):
     "Raise `ValueError` if cache `d` belongs to another configuration or its config file is unreadable; `create`: make `d` and write the file."
     d = Path(d); f = d / 'image_config.json'
@@ -262,6 +266,7 @@ def trained_methods(cfg: ImageConfig, cache_dir) -> list:
     d = Path(cache_dir)
     return sorted(m.name for m in d.iterdir() if m.is_dir() and re.match(_METHOD, m.name) and is_trained(cfg, m.name, d)) if d.is_dir() else []
 
+# %% ../nbs/11_images.ipynb #6553a8c1
 def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, cache_dir=None, sde=None,
                  device=None, progress: bool = True,
                  ddp: bool = False,   # data parallel: every process of the torch.distributed group trains this one model (TrainConfig.ddp)
@@ -375,6 +380,7 @@ def _read_eval_cache(ed: Path | None, tag: str) -> tuple[dict, Tensor | None]:
     except Exception as e:
         print(f"note: evaluation cache {ed / tag}.* is unreadable ({type(e).__name__}); computing it again"); return {}, None
 
+# %% ../nbs/11_images.ipynb #4fb5cf91
 def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_set: ImageSet, device=None, progress: bool = True,
                     samples_out: dict | None = None,  # if given, filled with {method: samples}
                     nll: bool = True,

@@ -21,9 +21,9 @@ from .unlearn import unlearn, UNLEARN_METHODS
 from .nets import ScoreMLP
 
 # %% auto #0
-__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LeaderboardConfig', 'evaluate_toy', 'digits_context', 'digits_model', 'digits_reference',
-           'evaluate_digits', 'select_best', 'run_leaderboard', 'leaderboard_table', 'pareto_front', 'plot_pareto',
-           'save_leaderboard']
+__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'LeaderboardConfig', 'evaluate_toy', 'digits_context', 'digits_model',
+           'digits_reference', 'evaluate_digits', 'select_best', 'run_leaderboard', 'leaderboard_table', 'pareto_front',
+           'plot_pareto', 'save_leaderboard']
 
 # %% ../nbs/29_leaderboard.ipynb #1116cd42
 DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid of size n takes the first n)
@@ -38,6 +38,18 @@ DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid
 }
 
 PARTS = ('toy', 'digits')
+
+# %% ../nbs/29_leaderboard.ipynb #5b4b62b4
+LEADERBOARD_PRESETS = dict(  # name -> LeaderboardConfig fields: `tiny` (seconds per run; the checks), `fast` (under 15 min on 2 CPU cores), `full`
+    tiny=dict(toy='tiny', toy_overrides=dict(steps=200, ema=0.9, hidden=64, depth=2), steps=40, batch=128, grid_size=2,
+              n_samples=400, sample_steps=60, n_test=40, n_retention=100, rtol=1e-3, atol=1e-3, workers=1,
+              digits='tiny', digits_steps=6, digits_batch=16, digits_samples=48, digits_sample_steps=10, digits_nll=4,
+              digits_retention=48, digits_rtol=1e-2),
+    fast=dict(steps=300, grid_size=2, n_samples=1500, sample_steps=200, n_test=100, n_retention=300, max_nfe=2000,
+              digits_steps=150, digits_samples=400, digits_nll=24, digits_retention=150),
+    full=dict(toy='full', steps=5000, seeds=(0, 1, 2), n_samples=10_000, sample_steps=500, n_test=500,
+              n_retention=2000, rtol=1e-5, atol=1e-5, digits='full', digits_steps=1000, digits_samples=2000,
+              digits_sample_steps=200, digits_nll=200, digits_retention=1000, digits_rtol=1e-4))
 
 # %% ../nbs/29_leaderboard.ipynb #beeb826e
 @dataclass
@@ -79,17 +91,8 @@ class LeaderboardConfig:
     @classmethod
     def preset(cls, name: str = 'fast', **kw) -> 'LeaderboardConfig':
         "`tiny` (seconds per run; the notebook's checks), `fast` (under 15 minutes on 2 CPU cores), `full` (more of everything, three seeds)."
-        presets = dict(tiny=dict(toy='tiny', toy_overrides=dict(steps=200, ema=0.9, hidden=64, depth=2), steps=40, batch=128, grid_size=2,
-                                 n_samples=400, sample_steps=60, n_test=40, n_retention=100, rtol=1e-3, atol=1e-3, workers=1,
-                                 digits='tiny', digits_steps=6, digits_batch=16, digits_samples=48, digits_sample_steps=10, digits_nll=4,
-                                 digits_retention=48, digits_rtol=1e-2),
-                       fast=dict(steps=300, grid_size=2, n_samples=1500, sample_steps=200, n_test=100, n_retention=300, max_nfe=2000,
-                                 digits_steps=150, digits_samples=400, digits_nll=24, digits_retention=150),
-                       full=dict(toy='full', steps=5000, seeds=(0, 1, 2), n_samples=10_000, sample_steps=500, n_test=500,
-                                 n_retention=2000, rtol=1e-5, atol=1e-5, digits='full', digits_steps=1000, digits_samples=2000,
-                                 digits_sample_steps=200, digits_nll=200, digits_retention=1000, digits_rtol=1e-4))
-        if name not in presets: raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(presets)}")
-        return cls(**{**presets[name], **kw})
+        if name not in LEADERBOARD_PRESETS: raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(LEADERBOARD_PRESETS)}")
+        return cls(**{**LEADERBOARD_PRESETS[name], **kw})
 
     def __post_init__(self):
         self.methods, self.seeds, self.parts = tuple(self.methods), tuple(int(s) for s in self.seeds), tuple(self.parts)

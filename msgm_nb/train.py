@@ -48,6 +48,7 @@ def _check_field_types(c) -> None:
         v = getattr(c, k)
         if v is not None and not isinstance(v, (str, Path, torch.device)): raise TypeError(f"TrainConfig.{k} must be a string (path or device name) or None, got {v!r}")
 
+# %% ../nbs/05_train.ipynb #04eb84f4
 @dataclass
 class TrainConfig:
     "Everything a training run depends on; stored with every checkpoint."
@@ -174,6 +175,7 @@ def read_checkpoint(path) -> tuple[dict, dict]:
     if not isinstance(meta, dict): raise CheckpointError(f"checkpoint file {js} does not hold a JSON object")
     return meta, tensors
 
+# %% ../nbs/05_train.ipynb #7ae8ebec
 def load_checkpoint(path, model: nn.Module | None = None, ema_model: nn.Module | None = None, optimizer=None,
                     frozen: nn.Module | None = None, use_ema: bool = False) -> tuple[dict, dict]:
     "Load a checkpoint into the given modules (`use_ema`: the EMA weights into `model`); returns `(meta, tensors)`."
@@ -326,6 +328,7 @@ def _newest_intact(ckpt_dir) -> Path | None:
         except CheckpointError as e: warnings.warn(f"{e}; trying the next older checkpoint")
     return None
 
+# %% ../nbs/05_train.ipynb #4f55f463
 def _resume(r: _Run) -> None:
     "Continue from the newest checkpoint in `cfg.ckpt_dir` (weights, Adam, every random stream, history), if there is one."
     cfg = r.cfg
