@@ -76,10 +76,10 @@ def score_divergence(score_fn: ScoreFn, x: Tensor, t: Tensor, *,
 # %% ../nbs/07_likelihood.ipynb #c10c0002
 def signal_noise(sde, t: Tensor) -> tuple[Tensor, Tensor]:
     "Mean coefficient `m(t)` and std `sigma(t)` of the kernel the probability-flow ODE transports (for DDPM those of the continuous VP its ODE uses)."
-    if isinstance(sde, VESDE): return torch.ones_like(t), sde.std(t)
+    if isinstance(sde, VESDE): return sde.mean_coef(t), sde.std(t)
     if not isinstance(sde, VPSDE): raise TypeError(f"sde must be a VESDE, VPSDE, subVPSDE or DDPM, got {type(sde).__name__}")
-    I = VPSDE.int_beta(sde, t)
-    return torch.exp(-I / 2), (-torch.expm1(-I) if isinstance(sde, subVPSDE) else (-torch.expm1(-I)).sqrt())
+    kernel = subVPSDE if isinstance(sde, subVPSDE) else VPSDE   # DDPM: the continuous VP kernel, not its step-snapped one
+    return kernel.mean_coef(sde, t), kernel.std(sde, t)
 
 def noise_to_signal(sde, t: Tensor) -> Tensor:
     "The noise-to-signal ratio `rho(t) = sigma(t) / m(t)` (sigma itself for VE; `rho^2 = 1 / SNR`)."
