@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #f2016ab7
 from __future__ import annotations
-import os, random
+import math, os, random
 from contextlib import contextmanager
 from typing import Callable
 import numpy as np
@@ -13,7 +13,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['ScoreFn', 'set_seed', 'seeded', 'rng_scope', 'get_device', 'check_finite', 'batch_times', 'bcast', 'as_data_tensor',
-           'check_images', 'atomic_write', 'atomic_savefig', 'score_fn']
+           'check_field_types', 'check_images', 'atomic_write', 'atomic_savefig', 'score_fn']
 
 # %% ../nbs/00_core.ipynb #e80db42f
 def set_seed(seed: int,  # the seed for python, numpy and torch (all devices)
@@ -87,6 +87,23 @@ def as_data_tensor(x, name: str) -> Tensor | None:
     if isinstance(x, torch.utils.data.DataLoader): return torch.cat([first(b) for b in x])
     if hasattr(x, '__getitem__') and hasattr(x, '__len__'): return torch.stack([torch.as_tensor(first(x[i])) for i in range(len(x))])
     raise ValueError(f"{name} must be a tensor, a TensorDataset, a DataLoader or an indexable data set, got {type(x).__name__}")
+
+# %% ../nbs/00_core.ipynb #89eeecc0
+def check_field_types(obj,               # a config object (e.g. a dataclass instance)
+                      label: str,        # how a field is named in messages, formatted with the field's name, e.g. "TrainConfig.{}"
+                      ints=(), numbers=(), bools=(), strings=(), # field names of each kind (a bool is not an integer; numbers must be finite)
+                      optional=(),       # fields that may also be None
+                     ) -> None:
+    "Raise `TypeError` naming the field when a field of `obj` has the wrong type, `ValueError` when a number is NaN or infinite."
+    isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    for k in (*ints, *numbers, *bools, *strings):
+        v, name = getattr(obj, k), label.format(k)
+        if v is None and k in optional: continue
+        if k in ints and not isint(v): raise TypeError(f"{name} must be an integer, got {v!r} ({type(v).__name__})")
+        if k in numbers and not (isint(v) or isinstance(v, (float, np.floating))): raise TypeError(f"{name} must be a number, got {v!r} ({type(v).__name__})")
+        if k in numbers and not math.isfinite(v): raise ValueError(f"{name} must be finite, got {v!r}")
+        if k in bools and not isinstance(v, bool): raise TypeError(f"{name} must be True or False, got {v!r}")
+        if k in strings and not isinstance(v, str): raise TypeError(f"{name} must be a string, got {v!r}")
 
 # %% ../nbs/00_core.ipynb #c1896e08
 def check_images(x: Tensor,                # the images to check

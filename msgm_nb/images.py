@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
-from .core import set_seed, seeded, rng_scope, get_device, atomic_write, atomic_savefig, score_fn as make_score_fn
+from .core import set_seed, seeded, rng_scope, check_field_types, get_device, atomic_write, atomic_savefig, score_fn as make_score_fn
 from .sde import VESDE, VPSDE, DDPM
 from .datasets import (ImageSet, load_digits_images, load_fashion_mnist, load_mnist, load_cifar10, load_stl10, load_celeba,
                           from_model_range, forget_mask)
@@ -63,17 +63,14 @@ _POSITIVE = ('n_train', 'image_size', 'base', 'num_res', 'batch', 'every', 'n_sa
 
 def _check_types(c) -> None:
     "Raise `TypeError` naming the field for a value of the wrong type, `ValueError` for a count or rate out of range (None allowed where the default is None)."
-    isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    optional = [k for k in _INT_FIELDS + _FLOAT_FIELDS if getattr(type(c), k) is None]
+    check_field_types(c, 'config field {!r}', ints=_INT_FIELDS, numbers=_FLOAT_FIELDS, bools=('verify',),
+                      strings=('dataset', 'sde', 'root', 'sampler'), optional=optional)
     for k in _INT_FIELDS + _FLOAT_FIELDS:
         v = getattr(c, k)
-        if v is None and getattr(type(c), k) is None: continue
-        if not (isint(v) or (k in _FLOAT_FIELDS and isinstance(v, (float, np.floating)))):
-            raise TypeError(f"config field {k!r} must be {'an integer' if k in _INT_FIELDS else 'a number'}, got {v!r} ({type(v).__name__})")
-        if k in _FLOAT_FIELDS and not math.isfinite(v): raise ValueError(f"config field {k!r} must be finite, got {v!r}")
-        if v < 0 or (k in _POSITIVE and v == 0): raise ValueError(f"config field {k!r} must be {'> 0' if k in _POSITIVE else '>= 0'}, got {v!r}")
-    if not isinstance(c.verify, bool): raise TypeError(f"config field 'verify' must be true or false, got {c.verify!r}")
-    for k in ('dataset', 'sde', 'root', 'sampler'):
-        if not isinstance(getattr(c, k), str): raise TypeError(f"config field {k!r} must be a string, got {getattr(c, k)!r}")
+        if v is not None and (v < 0 or (k in _POSITIVE and v == 0)):
+            raise ValueError(f"config field {k!r} must be {'> 0' if k in _POSITIVE else '>= 0'}, got {v!r}")
+    isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     for k in ('ch_mult', 'attn_res', 'methods', 'forget'):
         v = getattr(c, k); ok = (lambda x: isinstance(x, str)) if k == 'methods' else isint
         if k == 'forget' and (v is None or isint(v)): continue

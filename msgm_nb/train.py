@@ -13,7 +13,7 @@ import torch
 from torch import nn, Tensor
 from safetensors.torch import save as st_save, load_file as st_load
 from tqdm.auto import tqdm
-from .core import set_seed, seeded, rng_scope, get_device, check_finite, as_data_tensor, atomic_write, score_fn as make_score_fn
+from .core import set_seed, seeded, rng_scope, get_device, check_finite, check_field_types, as_data_tensor, atomic_write, score_fn as make_score_fn
 from .losses import (VARIANTS, dsm_loss, msgm_loss, erasediff_forget_loss, negated_score_loss,
                             check_alpha, check_pair, check_batch)
 
@@ -33,17 +33,9 @@ class TrainingDiverged(RuntimeError):
 # %% ../nbs/05_train.ipynb #6502c669
 def _check_field_types(c) -> None:
     "Raise `TypeError` naming the field for a value of the wrong type (`ValueError` for a NaN or infinite number)."
-    isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-    for k in ('every', 'batch_g', 'batch_f', 'log_every', 'keep', 'steps', 'warmup', 'ckpt_every', 'seed'):
-        if not isint(getattr(c, k)): raise TypeError(f"TrainConfig.{k} must be an integer, got {getattr(c, k)!r} ({type(getattr(c, k)).__name__})")
-    for k in ('alpha', 'lr', 'ema', 'grad_clip', 'lam', 'eps'):
-        v = getattr(c, k)
-        if not (isint(v) or isinstance(v, (float, np.floating))): raise TypeError(f"TrainConfig.{k} must be a number, got {v!r} ({type(v).__name__})")
-        if not math.isfinite(v): raise ValueError(f"TrainConfig.{k} must be finite, got {v}")
-    for k in ('amp', 'init_ema', 'resume', 'progress', 'ddp'):
-        if not isinstance(getattr(c, k), bool): raise TypeError(f"TrainConfig.{k} must be True or False, got {getattr(c, k)!r}")
-    for k in ('mode', 'variant', 'param'):
-        if not isinstance(getattr(c, k), str): raise TypeError(f"TrainConfig.{k} must be a string, got {getattr(c, k)!r}")
+    check_field_types(c, 'TrainConfig.{}', ints=('every', 'batch_g', 'batch_f', 'log_every', 'keep', 'steps', 'warmup', 'ckpt_every', 'seed'),
+                      numbers=('alpha', 'lr', 'ema', 'grad_clip', 'lam', 'eps'), bools=('amp', 'init_ema', 'resume', 'progress', 'ddp'),
+                      strings=('mode', 'variant', 'param'))
     for k in ('init', 'ckpt_dir', 'device'):
         v = getattr(c, k)
         if v is not None and not isinstance(v, (str, Path, torch.device)): raise TypeError(f"TrainConfig.{k} must be a string (path or device name) or None, got {v!r}")
