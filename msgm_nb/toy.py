@@ -24,14 +24,17 @@ from .losses import VARIANTS, dsm_loss, forget_loss
 from .train import TrainConfig, train, TrainingDiverged
 from .sampling import sample
 from .likelihood import log_likelihood
+from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['TOY_METHODS', 'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde', 'toy_data', 'optimal_score', 'train_toy', 'evaluate',
-           'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy', 'load_models', 'save_toy',
+__all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_RESULT_FIELDS', 'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde', 'toy_data',
+           'optimal_score', 'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep',
+           'run_toy', 'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan', 'toy_convergence_plan',
            'toy_explorer', 'explorer_grid', 'frame_key', 'explorer_frames', 'explorer_html']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
+VERDICT_STEPS = 10_000  # the training budget of the verdict runs, chosen by the convergence study (19_convergence)
 
 # %% ../nbs/20_toy.ipynb #605c2485
 @dataclass
@@ -65,13 +68,14 @@ class ToyConfig:
 
     @classmethod
     def preset(cls, name: str = 'full', **kw) -> 'ToyConfig':
-        "`tiny` (seconds; tests), `fast` (minutes on 2 CPU cores; `make demo`) or `full` (the notebook's setting)."
+        "`tiny` (seconds; tests), `fast` (minutes on 2 CPU cores; `make demo`), `full` (the notebook's setting) or `verdict` (seeded records)."
         presets = dict(
             tiny=dict(n_train=2000, n_test=40, steps=120, sweep_steps=80, batch=128, n_samples=400, sample_steps=60, sweep_samples=400, sweep_test=40,
                       alphas=(0.5, 0.99), everys=(4,), variants=('orthogonal', 'obtuse'), rtol=1e-3, atol=1e-3, workers=1),
             fast=dict(n_test=150, steps=2500, sweep_steps=1000, n_samples=3000, sample_steps=200, sweep_samples=1500, sweep_test=80,
                       alphas=(0.5, 0.99), rtol=1e-4, atol=1e-4),
-            full=dict())
+            full=dict(),
+            verdict=dict(n_test=500, steps=VERDICT_STEPS, n_samples=10_000, sample_steps=200, rtol=1e-4, atol=1e-4))
         if name not in presets: raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(presets)}")
         return cls(**{**presets[name], **kw})
 
@@ -330,6 +334,48 @@ def save_toy(results: dict, cfg: ToyConfig, data: dict, sde, out) -> Path:
             fig_sweep=plot_sweep(results['sweep'], results['methods'], results['optimum_sweep']))
         for name, fig in figs.items(): atomic_savefig(fig, out / f'{name}.png', dpi=110); plt.close(fig)
     atomic_write(out / 'results.json', json.dumps(public, indent=1))
+    return out
+
+# %% ../nbs/20_toy.ipynb #57193aab
+TOY_RESULT_FIELDS = ('n_train', 'n_test', 'batch', 'lr', 'ema', 'hidden', 'depth', 'n_samples', 'sample_steps', 'sigma_min', 'sigma_max', 'rtol', 'atol')
+
+def toy_spec(cfg: ToyConfig, method: str, seed: int, alpha: float | None = None, every: int | None = None,
+             steps: int | None = None, experiment: str = 'toy') -> RunSpec:
+    "The `RunSpec` of one toy run: `method` at (`alpha`, `every`) for MSGM, trained `steps` (default `cfg.steps`) from `seed`; data of `cfg.seed`."
+    if method not in TOY_METHODS: raise ValueError(f"unknown method {method!r}; valid: {', '.join(TOY_METHODS)}")
+    steps = cfg.steps if steps is None else steps
+    f = dict({k: getattr(cfg, k) for k in TOY_RESULT_FIELDS}, method=method, steps=steps, data_seed=cfg.seed)
+    row = method
+    if method not in ('standard', 'unseen'):
+        f.update(alpha=cfg.alpha if alpha is None else alpha, every=cfg.every if every is None else every)
+        row = f"{method} a={f['alpha']} k={f['every']}"
+    return RunSpec(experiment, row, seed, f, cost=f'toy-{steps}')
+
+def toy_run(spec: dict) -> dict:
+    "Runner of a toy `RunSpec` (as a dict): train, evaluate, and return the metrics (a diverged run returns `diverged=True`)."
+    f = spec['fields']
+    cfg = ToyConfig(**{k: f[k] for k in TOY_RESULT_FIELDS}, seed=f['data_seed'], workers=1)
+    data, sde = toy_data(cfg), toy_sde(cfg)
+    run_cfg = replace(cfg, seed=spec['seed'])
+    try: model = train_toy(f['method'], data, sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'])
+    except TrainingDiverged as e: return dict(diverged=True, error=str(e))
+    out = evaluate(score_fn(model, sde), sde, data, run_cfg)
+    last = model.history[-1] if model.history else {}
+    return dict(out, diverged=False, final_L_g=last.get('L_g'), final_L_f=last.get('L_f'))
+
+# %% ../nbs/20_toy.ipynb #9ed9a180
+def toy_verdict_plan(cfg: ToyConfig, seeds: int = 3, alphas=(0.99, 0.9, 0.5), everys=(4, 1), variants=VARIANTS) -> list[RunSpec]:
+    "The toy verdict set, the rows the conclusions need first: Standard, Unseen, then each variant at alpha = 0.99, k = 4, then the rest."
+    rows = [('standard', None, None), ('unseen', None, None)] + [(v, a, k) for a in alphas for k in everys for v in variants]
+    return [toy_spec(cfg, m, s, a, k) for m, a, k in rows for s in range(seeds)]
+
+def toy_convergence_plan(cfg: ToyConfig, budgets=(1, 2, 4, 8), methods=('standard', 'unseen'), seed: int = 0) -> list[RunSpec]:
+    "Standard and Unseen trained `b * cfg.steps` steps for each budget `b`; rows carry the budget, and a run shared with the verdict plan is one record."
+    out = []
+    for b in budgets:
+        for m in methods:
+            s = toy_spec(cfg, m, seed, steps=int(b * cfg.steps), experiment='toy')
+            out.append(RunSpec(s.experiment, f'{m} x{b}', s.seed, s.fields, s.cost))
     return out
 
 # %% ../nbs/20_toy.ipynb #b88b3781
