@@ -8,7 +8,8 @@ import argparse, json, os, re, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UsageError', 'cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval', 'cmd_leaderboard', 'build_parser', 'main']
+__all__ = ['VERDICT_SETS', 'CONVERGENCE_SETS', 'UsageError', 'cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval',
+           'cmd_leaderboard', 'cmd_verdict', 'cmd_converge', 'build_parser', 'main']
 
 # %% ../nbs/30_cli.ipynb #f133b5de
 class UsageError(ValueError):
@@ -213,6 +214,80 @@ def cmd_leaderboard(args) -> dict:
     cfg = LeaderboardConfig.preset(preset, seeds=tuple(range(args.seed, args.seed + n_seeds)), **kw)
     return run_leaderboard(cfg, out=args.out, progress=not args.no_progress, command=' '.join(['msgm'] + sys.argv[1:]))
 
+# %% ../nbs/30_cli.ipynb #15630dd9
+VERDICT_SETS = ('toy', 'digits', 'leaderboard')
+CONVERGENCE_SETS = ('toy', 'digits', 'digits-ddpm')
+
+def _verdict_plan(name: str, preset: str, seeds: int):
+    "`(specs, runner, metrics, title)` of a verdict set; every summary is one (name, specs, metrics)."
+    if name == 'toy':
+        from msgm_nb.toy import ToyConfig, toy_verdict_plan, toy_run, TOY_VERDICT_METRICS
+        small = dict(alphas=(0.99,), everys=(4,), variants=('obtuse',)) if preset == 'tiny' else {}
+        return [('toy', toy_verdict_plan(ToyConfig.preset(preset), seeds, **small), TOY_VERDICT_METRICS)], toy_run, 'toy'
+    if name == 'digits':
+        from msgm_nb.images import digits_verdict_config, image_plan, image_run, DIGITS_VE_ROWS, DIGITS_DDPM_ROWS, IMAGE_VERDICT_METRICS
+        ve, dd = (DIGITS_VE_ROWS, DIGITS_DDPM_ROWS) if preset != 'tiny' else (('unseen', 'obtuse'), ('unseen',))
+        return [('digits-ve', image_plan(digits_verdict_config('ve', preset), ve, seeds), IMAGE_VERDICT_METRICS),
+                ('digits-ddpm', image_plan(digits_verdict_config('ddpm', preset), dd, seeds), IMAGE_VERDICT_METRICS)], image_run, 'digits'
+    from msgm_nb.leaderboard import verdict_leaderboard_plan, leaderboard_run, LEADERBOARD_VERDICT_METRICS
+    parts = verdict_leaderboard_plan(preset, seeds)
+    return [(f'leaderboard-{k}', v, LEADERBOARD_VERDICT_METRICS[k]) for k, v in parts.items()], leaderboard_run, 'leaderboard'
+
+def _convergence_plan(name: str, preset: str):
+    "`(plan(budgets) -> specs, runner, tolerances)` of a convergence study: budgets are multiples of the `fast` preset's steps."
+    if name == 'toy':
+        from msgm_nb.toy import ToyConfig, toy_convergence_plan, toy_run, TOY_CONVERGENCE_TOLERANCES
+        cfg = ToyConfig.preset(preset, steps=ToyConfig.preset('fast' if preset != 'tiny' else 'tiny').steps)
+        return (lambda b: toy_convergence_plan(cfg, b)), toy_run, TOY_CONVERGENCE_TOLERANCES
+    from msgm_nb.images import ImageConfig, digits_verdict_config, image_convergence_plan, image_run, IMAGE_CONVERGENCE_TOLERANCES
+    sde = 'ddpm' if name == 'digits-ddpm' else 've'
+    base = ImageConfig.preset('digits', 'fast' if preset != 'tiny' else 'tiny').steps
+    cfg = digits_verdict_config(sde, preset); cfg = type(cfg)(**{**cfg.to_dict(), 'steps': base})
+    return (lambda b: image_convergence_plan(cfg, b)), image_run, IMAGE_CONVERGENCE_TOLERANCES
+
+# %% ../nbs/30_cli.ipynb #7b9528bb
+def _verdict_common(p: argparse.ArgumentParser):
+    p.add_argument('--preset', choices=['verdict', 'tiny'], default='verdict', help='verdict (the converged budget) or tiny (seconds; for checks)')
+    p.add_argument('--out', type=_out_dir, default='nbs/results/verdict', help='records and summaries (default nbs/results/verdict)')
+    p.add_argument('--work', type=_out_dir, default='runs/verdict', help='checkpoints of the runs in progress (default runs/verdict)')
+    p.add_argument('--device', type=_device, default='cpu', help='cpu (default), cuda, cuda:N')
+    p.add_argument('--workers', type=_int_at_least(1), default=1, help='runs at a time, in separate processes (default 1)')
+    p.add_argument('--deadline', type=float, default=None, help='start no run after this many seconds (records of finished runs stay)')
+    p.add_argument('--no-progress', action='store_true', help='hide progress bars')
+
+def cmd_verdict(args) -> dict:
+    "Run the missing seeded runs of a verdict set (or `--list` them), then rebuild its summaries from every record."
+    from msgm_nb.verdict import plan_status, format_status, run_plan, write_summary
+    _check_device(args.device)
+    parts, runner, name = _verdict_plan(args.set, args.preset, args.seeds)
+    specs = [s for _, ss, _ in parts for s in ss]
+    if args.list:
+        print(format_status(plan_status(specs, args.out, args.device), args.workers)); return dict(_results='(nothing written: --list)')
+    if not args.aggregate:
+        r = run_plan(specs, runner, args.out, workers=args.workers, device=args.device, deadline=args.deadline, work=args.work,
+                     max_runs=args.max_runs, progress=not args.no_progress)
+        print(f"{r['ran']} run(s) done now, {r['skipped']} had records, {r['left']} left")
+    out = {n: write_summary(ss, args.out, f'{n}_summary', metrics, out=args.out, title=n) for n, ss, metrics in parts}
+    print(format_status(plan_status(specs, args.out, args.device), args.workers))
+    return dict(summaries=out, _results=args.out / f'{parts[0][0]}_summary.json')
+
+def cmd_converge(args) -> dict:
+    "Train Standard and Unseen at doubling budgets until doubling moves no watched metric beyond its tolerance; write the study's summary."
+    from msgm_nb.core import atomic_write, atomic_savefig
+    from msgm_nb.verdict import run_convergence, plot_convergence
+    _check_device(args.device)
+    budgets = tuple(int(b) for b in args.budgets.split(','))
+    if len(budgets) < 2 or any(b2 != 2 * b1 for b1, b2 in zip(budgets, budgets[1:])): raise UsageError(f"--budgets must double from one to the next, got {args.budgets}")
+    plan, runner, tol = _convergence_plan(args.set, args.preset)
+    conv = run_convergence(plan, runner, args.out, tol, budgets, workers=args.workers, device=args.device, deadline=args.deadline,
+                           work=args.work, progress=not args.no_progress)
+    name = f'converge-{args.set}'
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig = plot_convergence(conv, title=f'{args.set}: held-out metrics against the training budget (seed 0)'); atomic_savefig(fig, args.out / f'{name}.png', dpi=100); plt.close(fig)
+    atomic_write(args.out / f'{name}.json', json.dumps(conv, indent=1) + '\n')
+    print(f"{args.set}: chosen budget {conv['chosen']} steps" if conv['chosen'] else f"{args.set}: no budget up to {budgets[-1]}x passed")
+    return dict(conv, _results=args.out / f'{name}.json')
+
 # %% ../nbs/30_cli.ipynb #7ca62061
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `msgm` console script."
@@ -233,6 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
         if name == 'sample': sp.add_argument('--n', type=_int_at_least(1), default=64, help='number of samples (default 64)')
         if name == 'train': sp.add_argument('--ddp', action='store_true', help='under torchrun: data parallel, all processes train each model together')
         sp.set_defaults(func=fn)
+    v = sub.add_parser('verdict', help='seeded runs with one record each, skipped when present; summaries with mean ± s.e. and the 2-s.e. rule')
+    v.add_argument('set', choices=VERDICT_SETS); _verdict_common(v)
+    v.add_argument('--seeds', type=_int_at_least(1), default=3, help='seeds per row (default 3)')
+    v.add_argument('--list', action='store_true', help='print done / missing runs and the estimated time of the missing ones; run nothing')
+    v.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
+    v.add_argument('--max-runs', type=_int_at_least(0), default=None, help='run at most this many missing runs, in plan order (the rows conclusions need come first)')
+    v.set_defaults(func=cmd_verdict)
+    cv = sub.add_parser('converge', help='the convergence study: Standard and Unseen at doubling budgets until the held-out metrics settle')
+    cv.add_argument('set', choices=CONVERGENCE_SETS); _verdict_common(cv)
+    cv.add_argument('--budgets', default='1,2,4,8,16', help="multiples of the fast preset's steps, each double the last (default 1,2,4,8,16)")
+    cv.set_defaults(func=cmd_converge)
     return p
 
 # %% ../nbs/30_cli.ipynb #fc6a0060
@@ -259,7 +345,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug, made, t0 = os.environ.get('MSGM_DEBUG', '') not in ('', '0'), _new_dirs(args), time.time()
-    try: args.func(args)
+    try: res = args.func(args)
     except KeyboardInterrupt:
         _prune(made)
         if debug: raise
@@ -271,7 +357,8 @@ def main(argv=None) -> int:
         bad = isinstance(e, _BAD_INPUT)
         print(f"msgm {args.command}: {'error' if bad else 'failed'}: {_one_line(e)}" + ('' if bad else ' (MSGM_DEBUG=1 shows the traceback)'), file=sys.stderr)
         return 2 if bad else 1
-    print(f"msgm {args.command}: done in {time.time() - t0:.1f} s; results in {args.out}/results.json")
+    where = res.get('_results') if isinstance(res, dict) and res.get('_results') else f'{args.out}/results.json'
+    print(f"msgm {args.command}: done in {time.time() - t0:.1f} s; results in {where}")
     return 0
 
 # %% ../nbs/30_cli.ipynb #55d0289f

@@ -5,7 +5,7 @@
 # %% ../nbs/11_images.ipynb #727aee14
 from __future__ import annotations
 import hashlib, io, json, math, re, time
-from dataclasses import dataclass, field, asdict, fields
+from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,18 +16,23 @@ from .sde import VESDE, VPSDE, DDPM
 from .datasets import (ImageSet, load_digits_images, load_fashion_mnist, load_mnist, load_cifar10, load_stl10, load_celeba,
                           from_model_range, forget_mask)
 from .nets import UNet
+from .losses import VARIANTS
 from .train import TrainConfig, train, latest_checkpoint, load_checkpoint, read_checkpoint, CheckpointError
 from .sampling import sample
 from .likelihood import bits_per_dim
 from .classifier import SmallCNN, train_classifier, accuracy
 from .metrics import unlearning_ratio, unlearning_ratio_per_class, fid
 from .plots import show_grid
+from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig',
-           'load_image_data', 'make_sde', 'make_model', 'default_cache_dir', 'train_configs', 'check_cache',
-           'is_trained', 'trained_methods', 'train_method', 'get_models', 'get_digits_models', 'get_classifier',
-           'weights_run', 'generate', 'evaluate_models', 'forget_grid', 'results_table', 'run_experiment']
+__all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'DIGITS_VERDICT_STEPS', 'PRESETS', 'IMAGE_RESULT_FIELDS', 'DIGITS_VE_ROWS',
+           'DIGITS_DDPM_ROWS', 'IMAGE_VERDICT_METRICS', 'IMAGE_CONVERGENCE_TOLERANCES', 'song_sigma_max',
+           'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model', 'default_cache_dir',
+           'train_configs', 'check_cache', 'is_trained', 'trained_methods', 'train_method', 'get_models',
+           'get_digits_models', 'get_classifier', 'weights_run', 'generate', 'evaluate_models', 'forget_grid',
+           'results_table', 'run_experiment', 'image_spec', 'classifier_floor', 'image_run', 'image_plan',
+           'image_convergence_plan', 'digits_verdict_config', 'digits_verdict_plan']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -43,13 +48,13 @@ def song_sigma_max(x: Tensor,            # data [N, ...]
 IMAGE_METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff')
 FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff')
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'cifar10', 'stl10', 'celeba')
-_METHOD = re.compile(r'^(ft_)?(standard|unseen|orthogonal|obtuse|erasediff)(?:_a([0-9.]+))?(?:_k(\d+))?$')
+_METHOD = re.compile(r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff)(?:_a([0-9.]+))?(?:_k(\d+))?$')
 
 def parse_method(name: str) -> dict:
     "Split a method name into `finetune`, `base`, `alpha`, `every` (None where the config's value applies)."
     m = _METHOD.match(name)
-    if m is None or (m[1] and m[2] in ('standard', 'unseen')) or ((m[3] or m[4]) and m[2] not in ('orthogonal', 'obtuse')):
-        raise ValueError(f"unknown method {name!r}: use one of {', '.join(IMAGE_METHODS + FT_METHODS)}, optionally with _a<alpha> / _k<every> for orthogonal/obtuse")
+    if m is None or (m[1] and m[2] in ('standard', 'unseen')) or ((m[3] or m[4]) and m[2] not in VARIANTS):
+        raise ValueError(f"unknown method {name!r}: use one of {', '.join(IMAGE_METHODS + FT_METHODS)}, orthogonal_elementwise or obtuse_reversed (the public code's forms), optionally with _a<alpha> / _k<every> for the MSGM variants")
     return dict(finetune=bool(m[1]), base=m[2], alpha=float(m[3]) if m[3] else None, every=int(m[4]) if m[4] else None)
 
 # %% ../nbs/11_images.ipynb #da1f334a
@@ -144,12 +149,15 @@ class ImageConfig:
         return cls(**{**PRESETS[dataset, name], **over, 'dataset': dataset})
 
 # %% ../nbs/11_images.ipynb #f3f567bd
+DIGITS_VERDICT_STEPS = 8000   # the verdict runs' training budget on digits: the convergence study's choice (19_convergence)
+
 _TINY = dict(n_train=256, base=8, ch_mult=(1, 2), steps=24, batch=32, warmup=0, ft_steps=8, n_samples=48, sample_steps=12, n_nll=4,
              nll_tol=1e-2, clf_epochs=1, clf_width=8, sample_batch=48)
 
 PRESETS = {
     ('digits', 'tiny'): dict(_TINY, n_train=None, clf_epochs=4),
     ('digits', 'fast'): dict(base=16, steps=2000, batch=64, ft_steps=600, sample_steps=100, n_nll=64, nll_tol=1e-3, clf_epochs=8),
+    ('digits', 'verdict'): dict(base=16, steps=DIGITS_VERDICT_STEPS, batch=64, sample_steps=100, n_nll=64, nll_tol=1e-3, clf_epochs=20, clf_width=32),
     ('digits', 'full'): dict(steps=8000, ft_steps=2000, n_samples=2000, sample_steps=200, n_nll=200),
     ('fashion_mnist', 'tiny'): dict(_TINY, sde='vp'),
     ('fashion_mnist', 'fast'): dict(sde='vp', n_train=12000, base=16, ch_mult=(1, 2, 2), steps=2500, batch=64, ft_steps=800, n_samples=500,
@@ -215,7 +223,7 @@ def _train_cfg(cfg: ImageConfig, method: str, ckpt_dir: Path, device, progress, 
               ckpt_dir=str(ckpt_dir), ckpt_every=max(cfg.steps // 4, 1), resume=True, device=device, progress=progress, log_every=25, ddp=ddp)
     b = p['base']
     kw['mode'] = {'standard': 'standard', 'unseen': 'unseen', 'erasediff': 'erasediff'}.get(b, 'finetune' if p['finetune'] else 'msgm')
-    if b in ('orthogonal', 'obtuse'): kw['variant'] = b
+    if b in VARIANTS: kw['variant'] = b
     if p['finetune']:
         kw.update(steps=cfg.ft_steps, lr=cfg.ft_lr, warmup=0, init=str(ckpt_dir.parent / 'standard'), init_ema=True,
                   ckpt_every=max(cfg.ft_steps // 4, 1))
@@ -478,3 +486,60 @@ def run_experiment(cfg: ImageConfig, out=None, cache_dir=None, methods=None, dev
         atomic_write(out / 'results.json', json.dumps(res, indent=1))   # last: a results file means every output is there
     res['_samples'] = samples
     return res
+
+# %% ../nbs/11_images.ipynb #8055a96e
+IMAGE_RESULT_FIELDS = tuple(k for k in ImageConfig.TRAIN_KEYS if k != 'seed') + ('n_samples', 'sampler', 'sample_steps', 'sample_batch', 'n_nll',
+                                                                                  'nll_tol', 'clf_epochs', 'clf_width')
+
+def image_spec(cfg: ImageConfig, method: str, seed: int, steps: int | None = None, experiment: str | None = None, row: str | None = None) -> RunSpec:
+    "The `RunSpec` of one image run: `method` (any `parse_method` name) trained from `seed` (`steps` overrides `cfg.steps`)."
+    parse_method(method)
+    f = dict({k: getattr(cfg, k) for k in IMAGE_RESULT_FIELDS}, method=method)
+    if steps is not None: f['steps'] = int(steps)
+    return RunSpec(experiment or f'{cfg.dataset}-{cfg.sde}', row or method, seed, f, cost=f"{cfg.dataset}-{cfg.sde}-{f['steps']}-{method}")
+
+@torch.no_grad()
+def classifier_floor(clf: nn.Module, test_set: ImageSet, forget) -> dict:
+    "On real held-out images: `floor_g` (share of D_g classified as a forget class) and `recall_f` (share of D_f classified so)."
+    from .classifier import predict_logits
+    x_g, x_f = test_set.split(forget)
+    hit = lambda x: float(torch.isin(predict_logits(clf, x).argmax(-1), torch.as_tensor(list(forget))).float().mean())
+    return dict(floor_g=hit(x_g), recall_f=hit(x_f))
+
+# %% ../nbs/11_images.ipynb #558936f1
+def image_run(spec: dict) -> dict:
+    "Runner of an image `RunSpec` (as a dict, with `work` and `device`): train (resumable), evaluate, and return the metrics."
+    f, dev = spec['fields'], spec.get('device')
+    cfg = ImageConfig(**{k: f[k] for k in IMAGE_RESULT_FIELDS}, seed=spec['seed'], methods=(f['method'],))
+    work = Path(spec.get('work') or 'runs/verdict')
+    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
+    clf, acc = get_classifier(replace(cfg, seed=0), work / f'{cfg.dataset}-classifier', tr, te, dev, progress=False)
+    cache = work / spec['experiment'] / spec['hash']
+    model = train_method(cfg, f['method'], tr, cache, sde, dev, progress=False)
+    ev = evaluate_models({f['method']: model}, cfg, sde, clf, te, dev, progress=False)[f['method']]
+    forget = cfg.forget if cfg.forget is not None else te.forget
+    info = json.loads((cache / f['method'] / 'train_info.json').read_text())
+    return dict(ev, clf_acc=acc, **classifier_floor(clf, te, forget), train_s=info['seconds'], final=info.get('final'))
+
+def image_plan(cfg: ImageConfig, methods, seeds: int = 3, experiment: str | None = None) -> list[RunSpec]:
+    "Every method with `seeds` seeds, method by method (the rows the conclusions need first should come first in `methods`)."
+    return [image_spec(cfg, m, s, experiment=experiment) for m in methods for s in range(seeds)]
+
+def image_convergence_plan(cfg: ImageConfig, budgets=(1, 2, 4, 8), methods=('standard', 'unseen'), seed: int = 0) -> list[RunSpec]:
+    "Standard and Unseen trained `b * cfg.steps` steps for each budget `b` (rows carry the budget)."
+    return [image_spec(cfg, m, seed, steps=int(b * cfg.steps), row=f'{m} x{b}') for b in budgets for m in methods]
+
+DIGITS_VE_ROWS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed', 'orthogonal_a0.9', 'obtuse_a0.9',
+                  'orthogonal_elementwise_a0.9', 'obtuse_reversed_a0.9', 'erasediff')
+DIGITS_DDPM_ROWS = ('standard', 'unseen', 'orthogonal', 'obtuse')
+IMAGE_VERDICT_METRICS = {'ur.all': ('UR %', 100, 1), 'bpd_g': ('bpd D_g', 1, 3), 'bpd_f': ('bpd D_f', 1, 3), 'fid_g': ('FID', 1, 2),
+                         'floor_g': ('floor %', 100, 1), 'recall_f': ('recall %', 100, 1)}
+IMAGE_CONVERGENCE_TOLERANCES = {'bpd_g': 0.02, 'ur.all': 0.01}   # bits/dim; one point of UR
+
+def digits_verdict_config(sde: str = 've', preset: str = 'verdict') -> ImageConfig:
+    "The digits configuration of the verdict runs (`preset='tiny'` for checks); DDPM samples with its own ancestral sampler."
+    return ImageConfig.preset('digits', preset, sde=sde, **(dict(sampler='ddpm') if sde == 'ddpm' else {}))
+
+def digits_verdict_plan(seeds: int = 3, preset: str = 'verdict') -> list[RunSpec]:
+    "The digits verdict set: VE (Standard, Unseen, the four readings at alpha 0.99 and 0.9, EraseDiff), then DDPM (Standard, Unseen, Eq. 7, Eq. 8)."
+    return image_plan(digits_verdict_config('ve', preset), DIGITS_VE_ROWS, seeds) + image_plan(digits_verdict_config('ddpm', preset), DIGITS_DDPM_ROWS, seeds)

@@ -27,14 +27,15 @@ from .likelihood import log_likelihood
 from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_RESULT_FIELDS', 'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde', 'toy_data',
-           'optimal_score', 'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep',
-           'run_toy', 'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan', 'toy_convergence_plan',
-           'toy_explorer', 'explorer_grid', 'frame_key', 'explorer_frames', 'explorer_html']
+__all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_METRICS', 'TOY_CONVERGENCE_TOLERANCES',
+           'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde', 'toy_data', 'optimal_score', 'train_toy', 'evaluate', 'run_jobs',
+           'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy', 'load_models', 'save_toy', 'toy_spec',
+           'toy_run', 'toy_verdict_plan', 'toy_convergence_plan', 'toy_explorer', 'explorer_grid', 'frame_key',
+           'explorer_frames', 'explorer_html']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
-VERDICT_STEPS = 10_000  # the training budget of the verdict runs, chosen by the convergence study (19_convergence)
+VERDICT_STEPS = 5_000  # the training budget of the verdict runs, chosen by the convergence study (19_convergence)
 
 # %% ../nbs/20_toy.ipynb #605c2485
 @dataclass
@@ -377,6 +378,9 @@ def toy_convergence_plan(cfg: ToyConfig, budgets=(1, 2, 4, 8), methods=('standar
             s = toy_spec(cfg, m, seed, steps=int(b * cfg.steps), experiment='toy')
             out.append(RunSpec(s.experiment, f'{m} x{b}', s.seed, s.fields, s.cost))
     return out
+
+TOY_VERDICT_METRICS = {'nll_g': ('NLL(D_g) nats', 1, 3), 'nll_f': ('NLL(D_f) nats', 1, 3), 'unlearning_ratio': ('UR %', 100, 1)}
+TOY_CONVERGENCE_TOLERANCES = {'nll_g': 0.02, 'unlearning_ratio': 0.01}   # nats per point; one point of UR
 
 # %% ../nbs/20_toy.ipynb #b88b3781
 def toy_explorer(cfg: ToyConfig | None = None):

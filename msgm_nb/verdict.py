@@ -17,7 +17,8 @@ from .core import atomic_write
 # %% auto #0
 __all__ = ['RECORD_KEYS', 'result_hash', 'RunSpec', 'record_path', 'RecordError', 'read_record', 'load_records', 'plan_records',
            'device_label', 'package_commit', 'write_record', 'run_plan', 'plan_status', 'format_status', 'mean_se',
-           'aggregate', 'differs', 'verdict_table', 'plot_rows']
+           'aggregate', 'differs', 'verdict_table', 'plot_rows', 'write_summary', 'convergence', 'run_convergence',
+           'plot_convergence']
 
 # %% ../nbs/12_verdict.ipynb #0571625f
 def _canon(v):
@@ -135,14 +136,17 @@ def run_plan(specs: list[RunSpec],   # the plan
              workers: int = 1,       # processes (1 = in this process)
              device: str | None = None,  # recorded as the run's hardware (see `device_label`)
              deadline: float | None = None,  # seconds after which no new run starts
+             work=None,              # folder for the runs' own files (checkpoints), passed to the runner as spec['work']
+             max_runs: int | None = None,  # run at most this many of the missing specs (in plan order)
              progress: bool = True) -> dict:
     "Run every spec without a record; returns counts `dict(skipped=, ran=, left=)` and the records written."
     todo = [s for s in specs if not record_path(root, s).exists()]
+    n_missing = len(todo); todo = todo[:max_runs] if max_runs is not None else todo
     label, t0, written = device_label(device), time.time(), []
     if workers <= 1:
         for s in tqdm(todo, desc='runs', disable=not progress):
             if deadline is not None and time.time() - t0 > deadline: break
-            m, sec = _timed(runner, dict(s.to_dict(), device=device), None)
+            m, sec = _timed(runner, dict(s.to_dict(), hash=s.hash, device=device, work=None if work is None else str(work)), None)
             written.append(write_record(root, s, m, sec, label))
     else:
         threads = max(1, (os.cpu_count() or 1) // workers) if device in (None, 'cpu') else None
@@ -150,13 +154,13 @@ def run_plan(specs: list[RunSpec],   # the plan
             futs, pending = {}, list(todo)
             def submit():
                 while pending and len(futs) < workers and (deadline is None or time.time() - t0 <= deadline):
-                    s = pending.pop(0); futs[ex.submit(_timed, runner, dict(s.to_dict(), device=device), threads)] = s
+                    s = pending.pop(0); futs[ex.submit(_timed, runner, dict(s.to_dict(), hash=s.hash, device=device, work=None if work is None else str(work)), threads)] = s
             submit()
             with tqdm(total=len(todo), desc='runs', disable=not progress) as bar:
                 while futs:
                     fut = next(as_completed(futs)); s = futs.pop(fut)
                     m, sec = fut.result(); written.append(write_record(root, s, m, sec, label)); bar.update(); submit()
-    return dict(skipped=len(specs) - len(todo), ran=len(written), left=len(todo) - len(written), written=written)
+    return dict(skipped=len(specs) - n_missing, ran=len(written), left=n_missing - len(written), written=written)
 
 # %% ../nbs/12_verdict.ipynb #ac62c7ab
 def _demo_runner(spec: dict) -> dict:
@@ -254,3 +258,78 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/12_verdict.ipynb #cce6889f
+def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str | None = 'unseen', out=None, title: str = '') -> dict:
+    "Aggregate a plan's records into `out/<name>.json`, `.md` and `.png` (default `out` = `root`); returns the summary."
+    import matplotlib.pyplot as plt
+    from msgm_nb.core import atomic_savefig
+    recs, st = plan_records(specs, root), plan_status(specs, root)
+    rows = list(dict.fromkeys(s.row for s in specs)); seeds = max(sum(t.row == r for t in specs) for r in rows)
+    agg = aggregate(recs, list(metrics))
+    diffs = {r: {k: differs(agg[r][k], agg[ref][k]) for k in metrics} for r in agg if ref in agg and r != ref} if ref else {}
+    summ = dict(name=name, metrics={k: list(v) for k, v in metrics.items()}, reference=ref, seeds=seeds,
+                rows={r: {k: (list(v) if k != 'seeds' else v) for k, v in agg[r].items()} for r in rows if r in agg},
+                differences_to_reference=diffs, done=len(st['done']), missing=sorted({s.row for s in st['missing']}, key=rows.index),
+                missing_runs=len(st['missing']), devices=sorted({r['device'] for r in recs}), commits=sorted({str(r['commit']) for r in recs}),
+                run_seconds=round(sum(r['seconds'] for r in recs), 1), records=f'{Path(root).name}/<experiment>/<hash>.json')
+    out = Path(out or root); out.mkdir(parents=True, exist_ok=True)
+    table = verdict_table(agg, metrics, rows=rows, ref=ref, seeds=seeds)
+    text = f"{table}\n\n{len(st['done'])} runs done, {len(st['missing'])} missing" + (f" (rows: {', '.join(summ['missing'])})" if summ['missing'] else '') + '\n'
+    atomic_write(out / f'{name}.md', text)
+    if agg:
+        fig = plot_rows(agg, metrics, rows=rows, title=title); atomic_savefig(fig, out / f'{name}.png', dpi=100); plt.close(fig)
+    atomic_write(out / f'{name}.json', json.dumps(summ, indent=1) + '\n')
+    return summ
+
+# %% ../nbs/12_verdict.ipynb #5098971a
+def _get(m: dict, path: str):
+    for k in path.split('.'): m = m.get(k) if isinstance(m, dict) else None
+    return m
+
+def convergence(specs: list[RunSpec], root, tolerances: dict) -> dict:
+    "From a convergence plan's records (fields 'method' and 'steps'): per budget the metrics, the change on doubling, and `chosen` steps."
+    recs = {(r['fields']['method'], r['fields']['steps']): r['metrics'] for r in plan_records(specs, root)}
+    methods = sorted({s.fields['method'] for s in specs}); steps = sorted({s.fields['steps'] for s in specs})
+    rows, chosen = [], None
+    for a, b in zip(steps, steps[1:]):
+        if b != 2 * a: continue
+        d = {(m, k): None if (m, a) not in recs or (m, b) not in recs or _get(recs[m, a], k) is None or _get(recs[m, b], k) is None
+             else _get(recs[m, b], k) - _get(recs[m, a], k) for m in methods for k in tolerances}
+        complete = all(v is not None for v in d.values())
+        ok = complete and all(abs(v) < tolerances[k] for (m, k), v in d.items())
+        rows.append(dict(steps=a, doubled=b, complete=complete, passed=ok, change={f'{m}.{k}': v for (m, k), v in d.items()}))
+        if ok and chosen is None: chosen = a
+    curves = {m: {k: [(s, _get(recs[m, s], k)) for s in steps if (m, s) in recs] for k in tolerances} for m in methods}
+    return dict(tolerances=tolerances, rows=rows, chosen=chosen, curves=curves)
+
+def run_convergence(plan: Callable, runner: Callable, root, tolerances: dict, budgets=(1, 2, 4, 8, 16), **kw) -> dict:
+    "Train rung after rung (`plan(budgets)` -> specs; `kw` go to `run_plan`) until a budget passes; returns `convergence` of the records present."
+    for j in range(1, len(budgets)):
+        specs = plan(budgets[:j + 1]); run_plan(specs, runner, root, **kw)
+        res = convergence(specs, root, tolerances)
+        if res['chosen'] is not None: break
+    return convergence(plan(budgets), root, tolerances)   # with any records of larger budgets already present (never run here)
+
+# %% ../nbs/12_verdict.ipynb #ffb4edb4
+def plot_convergence(conv: dict, labels: dict | None = None, title: str = ''):
+    "Each watched metric against the training steps (log scale), one line per method; the chosen budget marked."
+    import matplotlib.pyplot as plt
+    keys = list(conv['tolerances'])
+    fig, axs = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
+    for ax, k in zip(axs[0], keys):
+        for m, cs in conv['curves'].items():
+            pts = [(s, v) for s, v in cs[k] if v is not None]
+            if pts: ax.plot(*zip(*pts), 'o-', label=m)
+        if conv['chosen']: ax.axvline(conv['chosen'], color='grey', ls=':', label=f"chosen: {conv['chosen']} steps")
+        ax.set_xscale('log', base=2); ax.set_xlabel('training steps'); ax.set_title((labels or {}).get(k, k) + f"  (tolerance {conv['tolerances'][k]})", fontsize=9)
+    axs[0, 0].legend(fontsize=8)
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/12_verdict.ipynb #7eefc966
+def _conv_runner(spec: dict) -> dict:
+    "A runner for tests: a metric that converges like 1/steps (and differs between methods)."
+    f = spec['fields']
+    return dict(loss=(2. if f['method'] == 'a' else 1.) + 8. / f['steps'])
