@@ -216,7 +216,7 @@ def cmd_leaderboard(args) -> dict:
 
 # %% ../nbs/30_cli.ipynb #15630dd9
 VERDICT_SETS = ('toy', 'digits', 'leaderboard')
-CONVERGENCE_SETS = ('toy', 'digits', 'digits-ddpm')
+CONVERGENCE_SETS = ('toy', 'digits', 'digits-ddpm', 'leaderboard-toy', 'leaderboard-digits')
 
 def _verdict_plan(name: str, preset: str, seeds: int):
     "`(specs, runner, metrics, title)` of a verdict set; every summary is one (name, specs, metrics)."
@@ -234,11 +234,14 @@ def _verdict_plan(name: str, preset: str, seeds: int):
     return [(f'leaderboard-{k}', v, LEADERBOARD_VERDICT_METRICS[k]) for k, v in parts.items()], leaderboard_run, 'leaderboard'
 
 def _convergence_plan(name: str, preset: str):
-    "`(plan(budgets) -> specs, runner, tolerances)` of a convergence study: budgets are multiples of the `fast` preset's steps."
+    "`(plan(budgets) -> specs, runner, tolerances)` of a convergence study: budgets are multiples of the `fast` preset's steps (fine-tuning steps for the leaderboard)."
     if name == 'toy':
         from msgm_nb.toy import ToyConfig, toy_convergence_plan, toy_run, TOY_CONVERGENCE_TOLERANCES
         cfg = ToyConfig.preset(preset, steps=ToyConfig.preset('fast' if preset != 'tiny' else 'tiny').steps)
         return (lambda b: toy_convergence_plan(cfg, b)), toy_run, TOY_CONVERGENCE_TOLERANCES
+    if name.startswith('leaderboard-'):
+        from msgm_nb.leaderboard import finetune_convergence_plan, leaderboard_run
+        return (lambda b: finetune_convergence_plan(name.split('-')[1], b, preset)), leaderboard_run, {'ur': 0.01}
     from msgm_nb.images import ImageConfig, digits_verdict_config, image_convergence_plan, image_run, IMAGE_CONVERGENCE_TOLERANCES
     sde = 'ddpm' if name == 'digits-ddpm' else 've'
     base = ImageConfig.preset('digits', 'fast' if preset != 'tiny' else 'tiny').steps
@@ -262,7 +265,7 @@ def cmd_verdict(args) -> dict:
     parts, runner, name = _verdict_plan(args.set, args.preset, args.seeds)
     specs = [s for _, ss, _ in parts for s in ss]
     if args.list:
-        print(format_status(plan_status(specs, args.out, args.device), args.workers)); return dict(_results='(nothing written: --list)')
+        print(format_status(plan_status(specs, args.out, args.device), args.workers)); return dict(_quiet=True)   # the listing ends with its 'N done, M missing' line
     if not args.aggregate:
         r = run_plan(specs, runner, args.out, workers=args.workers, device=args.device, deadline=args.deadline, work=args.work,
                      max_runs=args.max_runs, progress=not args.no_progress)
@@ -357,6 +360,7 @@ def main(argv=None) -> int:
         bad = isinstance(e, _BAD_INPUT)
         print(f"msgm {args.command}: {'error' if bad else 'failed'}: {_one_line(e)}" + ('' if bad else ' (MSGM_DEBUG=1 shows the traceback)'), file=sys.stderr)
         return 2 if bad else 1
+    if isinstance(res, dict) and res.get('_quiet'): return 0
     where = res.get('_results') if isinstance(res, dict) and res.get('_results') else f'{args.out}/results.json'
     print(f"msgm {args.command}: done in {time.time() - t0:.1f} s; results in {where}")
     return 0

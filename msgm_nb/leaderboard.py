@@ -4,8 +4,8 @@
 
 # %% ../nbs/29_leaderboard.ipynb #6087e415
 from __future__ import annotations
-import copy, json, math, os, time
-from dataclasses import dataclass, asdict, field
+import copy, io, json, math, os, time
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
 from torch import Tensor
@@ -19,11 +19,13 @@ from .mixtures import mixture_unlearning_ratio
 from .train import TrainingDiverged
 from .unlearn import unlearn, UNLEARN_METHODS
 from .nets import ScoreMLP
+from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'LeaderboardConfig', 'evaluate_toy', 'digits_context', 'digits_model',
-           'digits_reference', 'evaluate_digits', 'select_best', 'run_leaderboard', 'leaderboard_table', 'pareto_front',
-           'plot_pareto', 'save_leaderboard']
+__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'LEADERBOARD_VERDICT_METRICS', 'LeaderboardConfig', 'evaluate_toy',
+           'digits_context', 'digits_model', 'digits_reference', 'evaluate_digits', 'select_best', 'run_leaderboard',
+           'leaderboard_table', 'pareto_front', 'plot_pareto', 'save_leaderboard', 'leaderboard_spec',
+           'verdict_leaderboard_plan', 'finetune_convergence_plan', 'leaderboard_run']
 
 # %% ../nbs/29_leaderboard.ipynb #1116cd42
 DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid of size n takes the first n)
@@ -40,7 +42,7 @@ DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid
 PARTS = ('toy', 'digits')
 
 # %% ../nbs/29_leaderboard.ipynb #5b4b62b4
-LEADERBOARD_PRESETS = dict(  # name -> LeaderboardConfig fields: `tiny` (seconds per run; the checks), `fast` (under 15 min on 2 CPU cores), `full`
+LEADERBOARD_PRESETS = dict(  # name -> LeaderboardConfig fields: `tiny` (seconds per run; the checks), `fast` (under 15 min on 2 CPU cores), `full`, `verdict` (seeded records; steps = the fine-tuning budget of the convergence study)
     tiny=dict(toy='tiny', toy_overrides=dict(steps=200, ema=0.9, hidden=64, depth=2), steps=40, batch=128, grid_size=2,
               n_samples=400, sample_steps=60, n_test=40, n_retention=100, rtol=1e-3, atol=1e-3, workers=1,
               digits='tiny', digits_steps=6, digits_batch=16, digits_samples=48, digits_sample_steps=10, digits_nll=4,
@@ -49,7 +51,9 @@ LEADERBOARD_PRESETS = dict(  # name -> LeaderboardConfig fields: `tiny` (seconds
               digits_steps=150, digits_samples=400, digits_nll=24, digits_retention=150),
     full=dict(toy='full', steps=5000, seeds=(0, 1, 2), n_samples=10_000, sample_steps=500, n_test=500,
               n_retention=2000, rtol=1e-5, atol=1e-5, digits='full', digits_steps=1000, digits_samples=2000,
-              digits_sample_steps=200, digits_nll=200, digits_retention=1000, digits_rtol=1e-4))
+              digits_sample_steps=200, digits_nll=200, digits_retention=1000, digits_rtol=1e-4),
+    verdict=dict(toy='verdict', steps=300, grid_size=3, n_samples=10_000, sample_steps=200, n_test=500, n_retention=1000,
+                 digits='verdict', digits_steps=150, digits_samples=1000, digits_nll=64, digits_retention=200, workers=1))
 
 # %% ../nbs/29_leaderboard.ipynb #beeb826e
 @dataclass
@@ -178,11 +182,12 @@ def _reference(model, sde, data: dict, cfg: LeaderboardConfig, seed: int) -> dic
 
 # %% ../nbs/29_leaderboard.ipynb #cf4c9050
 def digits_context(cfg: LeaderboardConfig, seed: int, device='cpu', progress: bool = False, classifier: bool = True) -> dict:
-    "The digits data, SDE, classifier and cache of `seed` (the classifier is trained and cached if missing; `classifier=False` skips it)."
+    "The digits data, SDE, classifier and cache of `seed` (one classifier for every seed, trained once into `digits_cache`; `classifier=False` skips it)."
     from msgm_nb.images import load_image_data, make_sde, get_classifier
     icfg = cfg.digits_config(seed); cache = cfg.digits_cache_dir(seed)
     tr, te = load_image_data(icfg, 'train'), load_image_data(icfg, 'test')
-    clf, acc = get_classifier(icfg, cache, tr, te, device=device, progress=progress) if classifier else (None, None)
+    from dataclasses import replace
+    clf, acc = get_classifier(replace(icfg, seed=0), Path(cfg.digits_cache), tr, te, device=device, progress=progress) if classifier else (None, None)
     return dict(icfg=icfg, cache=cache, train=tr, test=te, sde=make_sde(icfg, tr.x), clf=clf.cpu().eval() if clf is not None else None,
                 clf_acc=acc, forget=list(tr.forget))
 
@@ -269,6 +274,10 @@ def _toy_model(tc: ToyConfig, sde, state: dict):
     m = ScoreMLP(2, hidden=tc.hidden, depth=tc.depth, sde=sde); m.load_state_dict(state); return m.eval()
 
 # %% ../nbs/29_leaderboard.ipynb #c12a670f
+def _save_pt(obj, path: Path) -> None:
+    "`torch.save` to `path` atomically (a worker killed mid-write leaves no half file for another to load)."
+    buf = io.BytesIO(); torch.save(obj, buf); atomic_write(path, buf.getvalue())
+
 def _job(spec: dict) -> dict:
     "Run one leaderboard job (in a worker process or in this one); returns `{'rows': [...]}`."
     cfg, work, kind, seed = spec['cfg'], Path(spec['work']), spec['kind'], spec['seed']
@@ -278,7 +287,7 @@ def _job(spec: dict) -> dict:
         tc = cfg.toy_config(seed); data, sde = toy_data(tc), toy_sde(tc)
         std = train_toy('standard', data, sde, tc); t_std = time.time() - t0
         ref = _reference(std, sde, data, cfg, seed)
-        torch.save(dict(state=std.state_dict(), **ref), work / f'toy-{seed}.pt')
+        _save_pt(dict(state=std.state_dict(), **ref), work / f'toy-{seed}.pt')
         row_s = _row(evaluate_toy(std, sde, data, cfg, seed, ref), t_std)
         t1 = time.time(); uns = train_toy('unseen', data, sde, tc); t_uns = time.time() - t1
         return dict(rows=[dict(part='toy', method='standard', seed=seed, **row_s),
@@ -297,7 +306,7 @@ def _job(spec: dict) -> dict:
     train_s = lambda m: json.loads((ctx['cache'] / m / 'train_info.json').read_text())['seconds']
     if kind == 'digits-ref':
         ref = digits_reference(std, ctx, cfg, seed)
-        torch.save(ref, work / f'digits-{seed}.pt')
+        _save_pt(ref, work / f'digits-{seed}.pt')
         return dict(rows=[dict(part='digits', method='standard', seed=seed, **_row(evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')))],
                     classifier_test_acc=ctx['clf_acc'])
     ref = torch.load(work / f'digits-{seed}.pt', weights_only=True)
@@ -464,3 +473,77 @@ def save_leaderboard(res: dict, out) -> Path:
     fig.tight_layout(); atomic_savefig(fig, out / 'pareto.png', dpi=110); plt.close(fig)
     atomic_write(out / 'results.json', json.dumps(res, indent=1, default=str))   # last: a results file means every output is there
     return out / 'results.json'
+
+# %% ../nbs/29_leaderboard.ipynb #0c3fb7af
+_LB_FIELDS = dict(toy=('steps', 'lr', 'batch', 'n_samples', 'sample_steps', 'n_test', 'n_retention', 'delta', 'rtol', 'atol', 'max_nfe'),
+                  digits=('digits_steps', 'digits_lr', 'digits_batch', 'digits_samples', 'digits_sample_steps', 'digits_nll', 'digits_retention',
+                          'digits_delta', 'digits_rtol', 'max_nfe'))
+LEADERBOARD_VERDICT_METRICS = {
+    'toy': {'ur': ('UR %', 100, 1), 'nll_g': ('NLL(D_g) nats', 1, 3), 'nll_f': ('NLL(D_f) nats', 1, 3), 'retention': ('retention d', 1, 3)},
+    'digits': {'ur': ('UR %', 100, 1), 'nll_g': ('bpd D_g', 1, 3), 'nll_f': ('bpd D_f', 1, 3), 'fid': ('FID', 1, 2), 'retention': ('1-SSIM', 1, 3)}}
+
+def _setting_row(method: str, setting: dict) -> str:
+    return method if not setting else f"{method} " + ' '.join(f'{k}={v}' for k, v in setting.items())
+
+def leaderboard_spec(cfg: LeaderboardConfig, part: str, method: str, seed: int, setting: dict | None = None, steps: int | None = None) -> RunSpec:
+    "The `RunSpec` of one leaderboard run: `method` ('standard', 'unseen' or an unlearning method at `setting`) on `part`, from `seed`."
+    from msgm_nb.toy import TOY_RESULT_FIELDS
+    from msgm_nb.images import IMAGE_RESULT_FIELDS
+    f = {k.removeprefix('digits_') if part == 'digits' else k: getattr(cfg, k) for k in _LB_FIELDS[part]}
+    if steps is not None: f['steps'] = int(steps)
+    if part == 'toy': tc = cfg.toy_config(0); f['base'] = dict({k: getattr(tc, k) for k in TOY_RESULT_FIELDS}, steps=tc.steps)
+    else: ic = cfg.digits_config(0); f['base'] = {k: getattr(ic, k) for k in IMAGE_RESULT_FIELDS}
+    if method in ('standard', 'unseen'): f = dict(base=f['base'], **{k: v for k, v in f.items() if k not in ('steps', 'lr', 'batch', 'base')})
+    f.update(part=part, method=method, setting=dict(setting or {}))
+    return RunSpec(f'leaderboard-{part}', _setting_row(method, setting or {}), seed, f, cost=f"lb-{part}-{method}-{f.get('steps', 'base')}")
+
+def verdict_leaderboard_plan(preset: str = 'verdict', seeds: int = 3, methods=UNLEARN_METHODS) -> dict:
+    "`{part: specs}`: per part Standard and Unseen, then every method over its whole grid, `seeds` seeds each (seed by seed)."
+    cfg = LeaderboardConfig.preset(preset)
+    out = {}
+    for part in PARTS:
+        rows = [('standard', {}), ('unseen', {})] + [(m, st) for m in methods for st in cfg.grid(m)]
+        out[part] = [leaderboard_spec(cfg, part, m, s, st) for s in range(seeds) for m, st in rows]
+    return out
+
+def finetune_convergence_plan(part: str, budgets=(1, 2, 4, 8), preset: str = 'verdict', seed: int = 0) -> list[RunSpec]:
+    "Every method at the first value of its grid, fine-tuned `b` times the `fast` preset's steps for each budget `b` (the cap is the last budget)."
+    cfg, fast = LeaderboardConfig.preset(preset), LeaderboardConfig.preset('fast' if preset != 'tiny' else 'tiny')
+    base = fast.steps if part == 'toy' else fast.digits_steps
+    out = []
+    for b in budgets:
+        for m in cfg.methods:
+            s = leaderboard_spec(cfg, part, m, seed, cfg.grid(m)[0], steps=b * base)
+            out.append(RunSpec(s.experiment, f'{s.row} x{b}', s.seed, s.fields, s.cost))
+    return out
+
+# %% ../nbs/29_leaderboard.ipynb #33ce1ef4
+def _lb_config(f: dict, seed: int) -> LeaderboardConfig:
+    "The `LeaderboardConfig` of a run's fields (the base model's settings spelled out, so presets may change without changing the run)."
+    part = f['part']
+    kw = {(k if part == 'toy' else f'digits_{k}'): v for k, v in f.items() if k not in ('part', 'method', 'setting', 'base') and k != 'max_nfe'}
+    base = dict(f['base'])
+    if part == 'toy': kw.update(toy='verdict', toy_overrides=base)
+    else: kw.update(digits='verdict', digits_overrides={k: v for k, v in base.items() if k not in ('dataset',)})
+    return LeaderboardConfig(parts=(part,), seeds=(seed,), workers=1, max_nfe=f['max_nfe'], **kw)
+
+def leaderboard_run(spec: dict) -> dict:
+    "Runner of a leaderboard `RunSpec`: the seed's Standard model and references (made once in the work folder), then the row's model, evaluated."
+    f, seed = spec['fields'], spec['seed']
+    cfg = _lb_config(f, seed)
+    from msgm_nb.verdict import result_hash
+    base = Path(spec.get('work') or 'runs/verdict') / spec['experiment'] / result_hash('base', dict(f['base'], seed=seed, max_nfe=f['max_nfe']))
+    base.mkdir(parents=True, exist_ok=True)
+    cfg = replace(cfg, digits_cache=str(base / 'digits'))
+    common = dict(cfg=cfg, work=str(base), seed=seed)
+    part, method = f['part'], f['method']
+    if part == 'toy':
+        if method in ('standard', 'unseen') or not (base / f'toy-{seed}.pt').exists():
+            rows = _job(dict(common, kind='toy-base'))['rows']
+            if method in ('standard', 'unseen'): return next(r for r in rows if r['method'] == method)
+        return _job(dict(common, kind='toy', method=method, setting=f['setting']))['rows'][0]
+    if not (base / f'digits-{seed}.pt').exists() or method == 'standard':
+        std_row = _job(dict(common, kind='digits-ref'))['rows'][0]
+        if method == 'standard': return std_row
+    if method == 'unseen': return _job(dict(common, kind='digits-unseen'))['rows'][0]
+    return _job(dict(common, kind='digits', method=method, setting=f['setting']))['rows'][0]

@@ -149,7 +149,7 @@ def run_plan(specs: list[RunSpec],   # the plan
             m, sec = _timed(runner, dict(s.to_dict(), hash=s.hash, device=device, work=None if work is None else str(work)), None)
             written.append(write_record(root, s, m, sec, label))
     else:
-        threads = max(1, (os.cpu_count() or 1) // workers) if device in (None, 'cpu') else None
+        threads = max(1, (os.cpu_count() or 1) // workers) if device in (None, 'cpu') else 1   # accelerator runs need one CPU thread each
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as ex:
             futs, pending = {}, list(todo)
             def submit():

@@ -1,0 +1,73 @@
+"""Verdict records across notebooks: `msgm verdict` as a real process (records, skip on rerun, --list, summaries), the result hash of every
+toy and image field, and aggregation of made-up records."""
+import json, math, subprocess, sys
+from dataclasses import replace, fields
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MSGM = [sys.executable, '-m', 'msgm_nb.cli']
+
+def run(*args):
+    return subprocess.run(MSGM + list(args), cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+def test_msgm_verdict_toy_tiny(tmp_path):
+    out, work = tmp_path / 'records', tmp_path / 'work'
+    common = ['--preset', 'tiny', '--seeds', '2', '--out', str(out), '--work', str(work), '--no-progress']
+    r = run('verdict', 'toy', '--list', *common)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == '0 done, 6 missing', r.stdout + r.stderr[-2000:]
+    assert not out.exists()                                   # --list writes nothing
+    r = run('verdict', 'toy', '--max-runs', '4', *common)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert len(list((out / 'toy').glob('*.json'))) == 4 and '4 done, 2 missing' in r.stdout
+    r = run('verdict', 'toy', '--workers', '2', *common)      # resumes: the two missing runs, in two processes
+    assert r.returncode == 0 and '2 run(s) done now, 4 had records' in r.stdout, r.stdout + r.stderr[-3000:]
+    recs = [json.loads(p.read_text()) for p in (out / 'toy').glob('*.json')]
+    assert len(recs) == 6 and {r['seed'] for r in recs} == {0, 1} and all(r['device'].endswith('CPU') and r['seconds'] > 0 for r in recs)
+    before = {p.name: p.stat().st_mtime_ns for p in (out / 'toy').glob('*.json')}
+    r = run('verdict', 'toy', *common)                         # nothing left: no run, no record rewritten
+    assert r.returncode == 0 and '0 run(s) done now, 6 had records' in r.stdout
+    assert before == {p.name: p.stat().st_mtime_ns for p in (out / 'toy').glob('*.json')}
+    summ = json.loads((out / 'toy_summary.json').read_text())
+    assert summ['done'] == 6 and summ['missing_runs'] == 0 and set(summ['rows']) == {'standard', 'unseen', 'obtuse a=0.99 k=4'}
+    m, se, n = summ['rows']['unseen']['nll_g']
+    vals = [r['metrics']['nll_g'] for r in recs if r['row'] == 'unseen']
+    assert n == 2 and math.isclose(m, sum(vals) / 2) and math.isclose(se, abs(vals[0] - vals[1]) / 2)
+    assert (out / 'toy_summary.md').read_text().startswith('| row | n |') and (out / 'toy_summary.png').stat().st_size > 1000
+
+def test_verdict_bad_arguments(tmp_path):
+    r = run('verdict', 'nope')
+    assert r.returncode == 2 and 'nope' in r.stderr
+    r = run('converge', 'toy', '--budgets', '1,3', '--out', str(tmp_path))
+    assert r.returncode == 2 and '--budgets' in r.stderr and not any(tmp_path.iterdir())
+    r = run('verdict', 'toy', '--device', 'cuda:7', '--out', str(tmp_path / 'x'))
+    assert r.returncode == 2 and 'cuda:7' in r.stderr and not (tmp_path / 'x').exists()
+
+def _flip(v):
+    if isinstance(v, bool): return not v
+    if isinstance(v, int): return v + 1
+    if isinstance(v, float): return v * 0.5 + 0.001 if v < 1 else v * 1.5
+    if isinstance(v, tuple): return v + v[:1]
+    if isinstance(v, str): return v + 'x'
+    return v
+
+def test_toy_hash_covers_exactly_the_result_fields():
+    from msgm_nb.toy import ToyConfig, toy_spec, TOY_RESULT_FIELDS
+    cfg = ToyConfig.preset('verdict'); h = toy_spec(cfg, 'obtuse', 0).hash
+    for f in fields(ToyConfig):
+        v = getattr(cfg, f.name)
+        if f.name in ('variants', 'alphas', 'everys'): continue          # sweep settings: not fields of one run
+        other = replace(cfg, **{f.name: _flip(v)})
+        changed = toy_spec(other, 'obtuse', 0).hash != h
+        should = f.name in TOY_RESULT_FIELDS or f.name in ('seed', 'steps', 'alpha', 'every')
+        assert changed == should, f"{f.name}: hash {'changed' if changed else 'unchanged'}"
+    assert toy_spec(cfg, 'obtuse', 1).hash != h
+
+def test_image_hash_covers_exactly_the_result_fields():
+    from msgm_nb.images import ImageConfig, image_spec, IMAGE_RESULT_FIELDS
+    cfg = ImageConfig.preset('digits', 'verdict'); h = image_spec(cfg, 'obtuse', 0).hash
+    for f, v in (('lr', 3e-4), ('steps', 9), ('ema', 0.99), ('alpha', 0.9), ('n_samples', 7), ('nll_tol', 1e-2), ('clf_width', 8), ('sde', 'vp'), ('forget', [1])):
+        assert image_spec(replace(cfg, **{f: v}), 'obtuse', 0).hash != h, f
+    for f, v in (('root', 'elsewhere'), ('verify', False), ('methods', ('standard',)), ('seed', 5)):   # cfg.seed is replaced by the run's seed
+        assert image_spec(replace(cfg, **{f: v}), 'obtuse', 0).hash == h, f
+    assert set(IMAGE_RESULT_FIELDS) >= set(ImageConfig.TRAIN_KEYS) - {'seed'}
