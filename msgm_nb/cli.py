@@ -222,7 +222,7 @@ def _verdict_plan(name: str, preset: str, seeds: int):
     "`(specs, runner, metrics, title)` of a verdict set; every summary is one (name, specs, metrics)."
     if name == 'toy':
         from msgm_nb.toy import ToyConfig, toy_verdict_plan, toy_run, TOY_VERDICT_METRICS
-        small = dict(alphas=(0.99,), everys=(4,), variants=('obtuse',)) if preset == 'tiny' else {}
+        small = dict(settings=((0.99, 4),), variants=('obtuse',)) if preset == 'tiny' else {}
         return [('toy', toy_verdict_plan(ToyConfig.preset(preset), seeds, **small), TOY_VERDICT_METRICS)], toy_run, 'toy'
     if name == 'digits':
         from msgm_nb.images import digits_verdict_config, image_plan, image_run, DIGITS_VE_ROWS, DIGITS_DDPM_ROWS, IMAGE_VERDICT_METRICS

@@ -20,7 +20,7 @@ from .losses import VARIANTS
 from .train import TrainConfig, train, latest_checkpoint, load_checkpoint, read_checkpoint, CheckpointError
 from .sampling import sample
 from .likelihood import bits_per_dim
-from .classifier import SmallCNN, train_classifier, accuracy
+from .classifier import SmallCNN, train_classifier, accuracy, predict_logits
 from .metrics import unlearning_ratio, unlearning_ratio_per_class, fid
 from .plots import show_grid
 from .verdict import RunSpec
@@ -30,8 +30,8 @@ __all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'DIGITS_VERDICT_STEPS', 'P
            'DIGITS_DDPM_ROWS', 'IMAGE_VERDICT_METRICS', 'IMAGE_CONVERGENCE_TOLERANCES', 'song_sigma_max',
            'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model', 'default_cache_dir',
            'train_configs', 'check_cache', 'is_trained', 'trained_methods', 'train_method', 'get_models',
-           'get_digits_models', 'get_classifier', 'weights_run', 'generate', 'evaluate_models', 'forget_grid',
-           'results_table', 'run_experiment', 'image_spec', 'classifier_floor', 'image_run', 'image_plan',
+           'get_digits_models', 'get_classifier', 'weights_run', 'generate', 'evaluate_models', 'classifier_floor',
+           'forget_grid', 'results_table', 'run_experiment', 'image_spec', 'image_run', 'image_plan',
            'image_convergence_plan', 'digits_verdict_config', 'digits_verdict_plan']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
@@ -423,6 +423,14 @@ def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_se
         if progress: print(f"{name:>14}: UR {ur['all']:.1%}  bpd D_g {r.get('bpd_g', float('nan')):.3f}  D_f {r.get('bpd_f', float('nan')):.3f}  FID {r['fid_g']:.2f}")
     return out
 
+# %% ../nbs/11_images.ipynb #ce11ffea
+@torch.no_grad()
+def classifier_floor(clf: nn.Module, test_set: ImageSet, forget) -> dict:
+    "On real held-out images: `floor_g` (share of D_g classified as a forget class) and `recall_f` (share of D_f classified so)."
+    x_g, x_f = test_set.split(forget)
+    hit = lambda x: float(torch.isin(predict_logits(clf, x).argmax(-1), torch.as_tensor(list(forget))).float().mean())
+    return dict(floor_g=hit(x_g), recall_f=hit(x_f))
+
 # %% ../nbs/11_images.ipynb #cdd61754
 def forget_grid(x_f: Tensor, samples: dict, clf: nn.Module | None = None, forget=None, n: int = 16, nrow: int = 8, title: str | None = None):
     "Figure: for each method a row with D_f examples (green frame) and its samples (yellow frame, forget-class samples underlined red)."
@@ -457,6 +465,9 @@ def results_table(res: dict) -> str:
     for m, r in meth.items():
         lines.append(f"| {m} | " + ' | '.join(f(r['ur'][c], True) for c in cls) + f" | {f(r['ur']['all'], True)} | {f(r['ur_conf'], True)} | "
                      f"{f(r.get('bpd_g'))} | {f(r.get('bpd_f'))} | {r['fid_g']:.2f} |")
+    if (fl := res.get('classifier_floor')):   # the classifier on real held-out images: what UR reads for perfect retained images, and its reach on D_f
+        lines.append(f"| *real test $D_g$ (floor)* | " + ' | '.join('' for _ in cls) + f" | {f(fl['floor_g'], True)} | | | | |")
+        lines.append(f"| *real test $D_f$ (recall)* | " + ' | '.join('' for _ in cls) + f" | {f(fl['recall_f'], True)} | | | | |")
     return '\n'.join(lines)
 
 def run_experiment(cfg: ImageConfig, out=None, cache_dir=None, methods=None, device=None, progress: bool = True,
@@ -475,7 +486,7 @@ def run_experiment(cfg: ImageConfig, out=None, cache_dir=None, methods=None, dev
     for m in methods: ev[m]['train_s'] = round(train_s[m], 1)
     forget = cfg.forget if cfg.forget is not None else tr.forget
     res = dict(dataset=cfg.dataset, sde=repr(sde), forget=[tr.classes[c] for c in forget], n_train=len(tr), n_test=len(te),
-               classifier_test_acc=acc, methods=ev, config=cfg.to_dict(), command=command, cache_dir=str(cache_dir),
+               classifier_test_acc=acc, classifier_floor=classifier_floor(clf, te, forget), methods=ev, config=cfg.to_dict(), command=command, cache_dir=str(cache_dir),
                device=str(get_device(device)), torch_threads=torch.get_num_threads(), total_s=round(time.time() - t_start, 1))
     if out is not None:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -497,14 +508,6 @@ def image_spec(cfg: ImageConfig, method: str, seed: int, steps: int | None = Non
     f = dict({k: getattr(cfg, k) for k in IMAGE_RESULT_FIELDS}, method=method)
     if steps is not None: f['steps'] = int(steps)
     return RunSpec(experiment or f'{cfg.dataset}-{cfg.sde}', row or method, seed, f, cost=f"{cfg.dataset}-{cfg.sde}-{f['steps']}-{method}")
-
-@torch.no_grad()
-def classifier_floor(clf: nn.Module, test_set: ImageSet, forget) -> dict:
-    "On real held-out images: `floor_g` (share of D_g classified as a forget class) and `recall_f` (share of D_f classified so)."
-    from .classifier import predict_logits
-    x_g, x_f = test_set.split(forget)
-    hit = lambda x: float(torch.isin(predict_logits(clf, x).argmax(-1), torch.as_tensor(list(forget))).float().mean())
-    return dict(floor_g=hit(x_g), recall_f=hit(x_f))
 
 # %% ../nbs/11_images.ipynb #558936f1
 def image_run(spec: dict) -> dict:

@@ -27,11 +27,11 @@ from .likelihood import log_likelihood
 from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_METRICS', 'TOY_CONVERGENCE_TOLERANCES',
-           'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde', 'toy_data', 'optimal_score', 'train_toy', 'evaluate', 'run_jobs',
-           'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy', 'load_models', 'save_toy', 'toy_spec',
-           'toy_run', 'toy_verdict_plan', 'toy_convergence_plan', 'toy_explorer', 'explorer_grid', 'frame_key',
-           'explorer_frames', 'explorer_html']
+__all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_SETTINGS', 'TOY_VERDICT_METRICS',
+           'TOY_CONVERGENCE_TOLERANCES', 'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde', 'toy_data', 'optimal_score',
+           'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy',
+           'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan', 'toy_convergence_plan', 'toy_explorer',
+           'explorer_grid', 'frame_key', 'explorer_frames', 'explorer_html']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
@@ -365,9 +365,11 @@ def toy_run(spec: dict) -> dict:
     return dict(out, diverged=False, final_L_g=last.get('L_g'), final_L_f=last.get('L_f'))
 
 # %% ../nbs/20_toy.ipynb #9ed9a180
-def toy_verdict_plan(cfg: ToyConfig, seeds: int = 3, alphas=(0.99, 0.9, 0.5), everys=(4, 1), variants=VARIANTS) -> list[RunSpec]:
-    "The toy verdict set, the rows the conclusions need first: Standard, Unseen, then each variant at alpha = 0.99, k = 4, then the rest."
-    rows = [('standard', None, None), ('unseen', None, None)] + [(v, a, k) for a in alphas for k in everys for v in variants]
+TOY_VERDICT_SETTINGS = ((0.99, 4), (0.5, 1), (0.5, 4), (0.9, 4), (0.99, 1), (0.9, 1))  # (alpha, k), in the order the conclusions need them
+
+def toy_verdict_plan(cfg: ToyConfig, seeds: int = 3, settings=TOY_VERDICT_SETTINGS, variants=VARIANTS) -> list[RunSpec]:
+    "The toy verdict set in priority order: Standard, Unseen, then every variant at each (alpha, k) of `settings` (the paper's default first)."
+    rows = [('standard', None, None), ('unseen', None, None)] + [(v, a, k) for a, k in settings for v in variants]
     return [toy_spec(cfg, m, s, a, k) for m, a, k in rows for s in range(seeds)]
 
 def toy_convergence_plan(cfg: ToyConfig, budgets=(1, 2, 4, 8), methods=('standard', 'unseen'), seed: int = 0) -> list[RunSpec]:
