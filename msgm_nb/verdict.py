@@ -179,7 +179,10 @@ def plan_status(specs: list[RunSpec], root, device: str | None = None) -> dict:
         pool = [r for r in recs[s.experiment] if (r.get('cost') or cost.get(r['hash'])) == s.cost]
         same = [r['seconds'] for r in pool if r['device'] == label]
         vals = same or [r['seconds'] for r in pool]
-        return sum(vals) / len(vals) if vals else None
+        if vals: return sum(vals) / len(vals)
+        steps = s.fields.get('steps')   # no run of this cost yet: seconds per training step of the experiment's runs, times this run's steps
+        rate = [r['seconds'] / r['fields']['steps'] for r in recs[s.experiment] if isinstance(r['fields'].get('steps'), int) and r['fields']['steps'] > 0]
+        return sum(rate) / len(rate) * steps if rate and isinstance(steps, int) else None
     ests = [est(s) for s in missing]
     return dict(done=done, missing=missing, estimate_s=sum(e for e in ests if e is not None), unknown=sum(e is None for e in ests))
 
