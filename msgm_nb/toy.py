@@ -147,7 +147,7 @@ def optimal_score(gm: GaussianMixture, # the full data mixture
 
 # %% ../nbs/20_toy.ipynb #cfc6345c
 def train_toy(method: str, data: dict, sde, cfg: ToyConfig, alpha: float | None = None, every: int | None = None,
-              steps: int | None = None, progress: bool = False) -> torch.nn.Module:
+              steps: int | None = None, progress: bool = False, device: str = 'cpu') -> torch.nn.Module:
     "Train the toy score model of `method` ('standard', 'unseen' or an MSGM variant); returns the EMA model."
     if method not in TOY_METHODS: raise ValueError(f"unknown method {method!r}; valid: {', '.join(TOY_METHODS)}")
     with rng_scope(cfg.seed): model = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)   # initial weights; the caller's RNG untouched
@@ -155,17 +155,18 @@ def train_toy(method: str, data: dict, sde, cfg: ToyConfig, alpha: float | None 
     n = cfg.steps if steps is None else steps
     tc = TrainConfig(mode=mode, variant=variant, alpha=cfg.alpha if alpha is None else alpha, every=cfg.every if every is None else every,
                      steps=n, batch_g=cfg.batch, batch_f=cfg.batch, lr=cfg.lr, ema=min(cfg.ema, max(0., 1 - 50 / max(n, 1))),
-                     seed=cfg.seed, device='cpu', progress=progress, log_every=50)
+                     seed=cfg.seed, device=device, progress=progress, log_every=50)
     res = train(model, sde, data['x_g'], data['x_f'], tc)
     res.ema_model.history = res.history
     return res.ema_model
 
-def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool = False) -> dict:
-    "NLL of the held-out sets (nats per point and bits/dim) and the toy unlearning ratio of `cfg.n_samples` samples."
-    x = sample(score, sde, (cfg.n_samples, 2), method='em', steps=cfg.sample_steps, generator=seeded(cfg.seed + 100), progress=False)
+def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool = False, device: str = 'cpu') -> dict:
+    "NLL of the held-out sets (nats per point and bits/dim) and the toy unlearning ratio of `cfg.n_samples` samples (computed on `device`)."
+    dev = torch.device(device)
+    x = sample(score, sde, (cfg.n_samples, 2), method='em', steps=cfg.sample_steps, generator=seeded(cfg.seed + 100, dev), device=dev, progress=False).cpu()
     out = dict(unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']), nonfinite_samples=int((~torch.isfinite(x).all(1)).sum()))
     for name in ('g', 'f'):
-        ll = log_likelihood(score, sde, data[f'test_{name}'], exact_div=True, rtol=cfg.rtol, atol=cfg.atol)
+        ll = log_likelihood(score, sde, data[f'test_{name}'].to(dev), exact_div=True, rtol=cfg.rtol, atol=cfg.atol).cpu()
         out[f'nll_{name}'] = float(-ll.mean()); out[f'nll_{name}_bpd'] = out[f'nll_{name}'] / (2 * math.log(2))
     if keep_samples: out['samples'] = x
     return out
@@ -358,9 +359,10 @@ def toy_run(spec: dict) -> dict:
     cfg = ToyConfig(**{k: f[k] for k in TOY_RESULT_FIELDS}, seed=f['data_seed'], workers=1)
     data, sde = toy_data(cfg), toy_sde(cfg)
     run_cfg = replace(cfg, seed=spec['seed'])
-    try: model = train_toy(f['method'], data, sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'])
+    dev = spec.get('device') or 'cpu'
+    try: model = train_toy(f['method'], data, sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'], device=dev)
     except TrainingDiverged as e: return dict(diverged=True, error=str(e))
-    out = evaluate(score_fn(model, sde), sde, data, run_cfg)
+    out = evaluate(score_fn(model, sde), sde, data, run_cfg, device=dev)
     last = model.history[-1] if model.history else {}
     return dict(out, diverged=False, final_L_g=last.get('L_g'), final_L_f=last.get('L_f'))
 

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The missing verdict records on ONE GPU machine (H100/H200 class, 16 CPU cores) inside a 10-minute call.
-# Order: the digits convergence rungs (VE, then DDPM) and the digits verdict runs share the GPU (several processes at once: the models
-# are small), while the toy and leaderboard-toy runs use the CPU cores. Every `msgm` command skips runs whose record exists, starts no
+# Three branches at once: (1) the digits convergence rungs (VE, then DDPM), then the digits verdict runs, GPU_WORKERS processes on the
+# GPU (the models are small; one CPU thread each); (2) the toy verdict runs, TOY_WORKERS processes on the GPU; (3) the leaderboard runs on
+# CPU_WORKERS CPU cores (its runner trains on the CPU), after its fine-tuning budget study. A verdict set runs only where its convergence
+# study has chosen the budget its `verdict` preset holds (else the study's records come back and the preset is updated first). Every `msgm` command skips runs whose record exists, starts no
 # run after DEADLINE seconds and is cut off at LIMIT seconds; a cut-off run loses only itself. Existing records are copied in first, so
 # only missing runs run. Outputs (at most 8 files come back from a device call, so the records travel as one archive):
 #   $RES/verdict_records.tgz  every record (plain JSON, nbs/results/verdict layout): unpack with tools/verdict_import.py
 #   $RES/timeline.txt         hardware, each command's exit status and time, then one line per new record (start, seconds, row)
 #   $RES/verdict.log          the commands' output
 # Usage: bash tools/gpu_verdict.sh [OUT]   (default: $OUT, else runs/gpu_verdict); DEADLINE (default 420), LIMIT (default 540),
-# GPU_WORKERS (default 6), CPU_WORKERS (default 10); PYTHON overrides the interpreter. Needs no data beyond scikit-learn's digits.
+# GPU_WORKERS (default 6), TOY_WORKERS (default 4), CPU_WORKERS (default 6); PYTHON overrides the interpreter. Needs no data beyond scikit-learn's digits.
 set -uo pipefail
 RES=${1:-${OUT:-runs/gpu_verdict}}
-DEADLINE=${DEADLINE:-420}; LIMIT=${LIMIT:-540}; GW=${GPU_WORKERS:-6}; CW=${CPU_WORKERS:-10}
+DEADLINE=${DEADLINE:-420}; LIMIT=${LIMIT:-540}; GW=${GPU_WORKERS:-6}; TW=${TOY_WORKERS:-4}; CW=${CPU_WORKERS:-6}
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 PY=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
 WORK=$(mktemp -d); REC=$WORK/verdict; mkdir -p "$RES" "$REC"; cp -r nbs/results/verdict/. "$REC"/ 2>/dev/null
@@ -27,13 +29,28 @@ step() {  # step NAME COMMAND...: run with the time limit left, log it, note the
   echo "[$(( $(date +%s) - t0 )) s] $name: exit $rc after $(( $(date +%s) - s )) s: $*" >> "$RES/timeline.txt"
 }
 left() { echo $(( DEADLINE - ($(date +%s) - t0) )); }
+agrees() {  # agrees SET...: the verdict preset's budget is the one the convergence studies of SET... chose (the largest of them)
+  $PY - "$REC" "$@" <<'PY'
+import json, sys
+from pathlib import Path
+from msgm_nb.images import DIGITS_VERDICT_STEPS
+from msgm_nb.leaderboard import LeaderboardConfig
+rec, sets = Path(sys.argv[1]), sys.argv[2:]
+chosen = [json.loads((rec / f'converge-{s}.json').read_text())['chosen'] if (rec / f'converge-{s}.json').exists() else None for s in sets]
+preset = DIGITS_VERDICT_STEPS if sets[0].startswith('digits') else LeaderboardConfig.preset('verdict').steps
+ok = None not in chosen and max(chosen) == preset
+print(f"{' '.join(sets)}: chosen {chosen}, verdict preset {preset}: " + ('agrees' if ok else 'differs or undecided: verdict runs skipped'))
+sys.exit(0 if ok else 1)
+PY
+}
 V="$PY -m msgm_nb.cli"; common="--out $REC --work $WORK/work --no-progress"
-( step toy $V verdict toy --device cpu --workers "$CW" --deadline "$(left)" $common ) &
+( step toy $V verdict toy --device cuda --workers "$TW" --deadline "$(left)" $common ) &
+( step converge-leaderboard-toy $V converge leaderboard-toy --device cpu --workers "$CW" --budgets 1,2,4,8 --deadline "$(left)" $common
+  agrees leaderboard-toy >> "$RES/timeline.txt" && step leaderboard $V verdict leaderboard --device cpu --workers "$CW" --deadline "$(left)" $common ) &
 ( step converge-digits $V converge digits --device cuda --workers 2 --budgets 1,2,4,8 --deadline "$(left)" $common
   step converge-digits-ddpm $V converge digits-ddpm --device cuda --workers 2 --budgets 1,2,4,8 --deadline "$(left)" $common
-  step digits $V verdict digits --device cuda --workers "$GW" --deadline "$(left)" $common ) &
+  agrees digits digits-ddpm >> "$RES/timeline.txt" && step digits $V verdict digits --device cuda --workers "$GW" --deadline "$(left)" $common ) &
 wait
-step leaderboard $V verdict leaderboard --device cpu --workers "$CW" --deadline "$(left)" $common
 $PY tools/verdict_import.py --timeline "$REC" --since "$stamp" >> "$RES/timeline.txt" 2>&1
 tar czf "$RES/verdict_records.tgz" -C "$WORK" verdict
 echo "[$(( $(date +%s) - t0 )) s] done" >> "$RES/timeline.txt"
