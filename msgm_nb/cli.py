@@ -271,6 +271,10 @@ def cmd_verdict(args) -> dict:
                      max_runs=args.max_runs, progress=not args.no_progress)
         print(f"{r['ran']} run(s) done now, {r['skipped']} had records, {r['left']} left")
     out = {n: write_summary(ss, args.out, f'{n}_summary', metrics, out=args.out, title=n) for n, ss, metrics in parts}
+    if args.set == 'toy':   # the exact references beside the toy table
+        from msgm_nb.core import atomic_write
+        from msgm_nb.toy import ToyConfig, toy_exact
+        atomic_write(args.out / 'toy_exact.json', json.dumps(toy_exact(ToyConfig.preset(args.preset)), indent=1) + '\n')
     print(format_status(plan_status(specs, args.out, args.device), args.workers))
     return dict(summaries=out, _results=args.out / f'{parts[0][0]}_summary.json')
 

@@ -30,8 +30,8 @@ from .verdict import RunSpec
 __all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_SETTINGS', 'TOY_VERDICT_METRICS',
            'TOY_CONVERGENCE_TOLERANCES', 'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde', 'toy_data', 'optimal_score',
            'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep', 'run_toy',
-           'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan', 'toy_convergence_plan', 'toy_explorer',
-           'explorer_grid', 'frame_key', 'explorer_frames', 'explorer_html']
+           'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan', 'toy_convergence_plan', 'toy_exact',
+           'toy_explorer', 'explorer_grid', 'frame_key', 'explorer_frames', 'explorer_html']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
@@ -385,6 +385,16 @@ def toy_convergence_plan(cfg: ToyConfig, budgets=(1, 2, 4, 8), methods=('standar
 
 TOY_VERDICT_METRICS = {'nll_g': ('NLL(D_g) nats', 1, 3), 'nll_f': ('NLL(D_f) nats', 1, 3), 'unlearning_ratio': ('UR %', 100, 1)}
 TOY_CONVERGENCE_TOLERANCES = {'nll_g': 0.02, 'unlearning_ratio': 0.01}   # nats per point; one point of UR
+
+def toy_exact(cfg: ToyConfig, n: int = 10_000) -> dict:
+    "The exact references of a verdict table: NLL of the held-out sets and UR of `n` exact samples under the true mixture and the retained components, and the UR rule's floor and recall on the real held-out points."
+    d = toy_data(cfg); keep = d['gm'].subset(d['keep']); out = {}
+    for name, m in (('true mixture', d['gm']), ('retained components', keep)):
+        x, _ = m.sample(n, generator=seeded(100))
+        out[name] = dict(nll_g=float(-m.log_prob(d['test_g']).mean()), nll_f=float(-m.log_prob(d['test_f']).mean()),
+                         unlearning_ratio=mixture_unlearning_ratio(x, d['gm'], d['forget']))
+    out['rule'] = dict(floor_g=mixture_unlearning_ratio(d['test_g'], d['gm'], d['forget']), recall_f=mixture_unlearning_ratio(d['test_f'], d['gm'], d['forget']))
+    return out
 
 # %% ../nbs/20_toy.ipynb #b88b3781
 def toy_explorer(cfg: ToyConfig | None = None):
