@@ -291,17 +291,20 @@ def _get(m: dict, path: str):
     return m
 
 def convergence(specs: list[RunSpec], root, tolerances: dict) -> dict:
-    "From a convergence plan's records (fields 'method' and 'steps'): per budget the metrics, the change on doubling, and `chosen` steps."
+    "From a convergence plan's records (fields 'method' and 'steps'): per budget the metrics, the change on doubling, and `chosen` steps (methods diverged at both budgets excluded)."
     recs = {(r['fields']['method'], r['fields']['steps']): r['metrics'] for r in plan_records(specs, root)}
     methods = sorted({s.fields['method'] for s in specs}); steps = sorted({s.fields['steps'] for s in specs})
     rows, chosen = [], None
     for a, b in zip(steps, steps[1:]):
         if b != 2 * a: continue
-        d = {(m, k): None if (m, a) not in recs or (m, b) not in recs or _get(recs[m, a], k) is None or _get(recs[m, b], k) is None
-             else _get(recs[m, b], k) - _get(recs[m, a], k) for m in methods for k in tolerances}
+        have = lambda m: (m, a) in recs and (m, b) in recs
+        # a method whose runs at both budgets have no value (diverged both times) has nothing to converge: excluded, and said so
+        out = [m for m in methods if have(m) and all(_get(recs[m, x], k) is None for x in (a, b) for k in tolerances)]
+        d = {(m, k): None if not have(m) or _get(recs[m, a], k) is None or _get(recs[m, b], k) is None
+             else _get(recs[m, b], k) - _get(recs[m, a], k) for m in methods if m not in out for k in tolerances}
         complete = all(v is not None for v in d.values())
         ok = complete and all(abs(v) < tolerances[k] for (m, k), v in d.items())
-        rows.append(dict(steps=a, doubled=b, complete=complete, passed=ok, change={f'{m}.{k}': v for (m, k), v in d.items()}))
+        rows.append(dict(steps=a, doubled=b, complete=complete, passed=ok, excluded=out, change={f'{m}.{k}': v for (m, k), v in d.items()}))
         if ok and chosen is None: chosen = a
     curves = {m: {k: [(s, _get(recs[m, s], k)) for s in steps if (m, s) in recs] for k in tolerances} for m in methods}
     return dict(tolerances=tolerances, rows=rows, chosen=chosen, curves=curves)
