@@ -38,7 +38,9 @@ from msgm_nb.leaderboard import LeaderboardConfig
 rec, sets = Path(sys.argv[1]), sys.argv[2:]
 chosen = [json.loads((rec / f'converge-{s}.json').read_text())['chosen'] if (rec / f'converge-{s}.json').exists() else None for s in sets]
 preset = DIGITS_VERDICT_STEPS if sets[0].startswith('digits') else LeaderboardConfig.preset('verdict').steps
-ok = None not in chosen and max(chosen) == preset
+cap = [json.loads((rec / f'converge-{s}.json').read_text())['rows'] if (rec / f'converge-{s}.json').exists() else [] for s in sets]
+capped = [c is None and r and all(x['complete'] for x in r) and r[-1]['doubled'] == preset for c, r in zip(chosen, cap)]   # the study reached its cap
+ok = all(c is not None or k for c, k in zip(chosen, capped)) and max(c if c is not None else preset for c in chosen) == preset
 print(f"{' '.join(sets)}: chosen {chosen}, verdict preset {preset}: " + ('agrees' if ok else 'differs or undecided: verdict runs skipped'))
 sys.exit(0 if ok else 1)
 PY
