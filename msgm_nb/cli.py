@@ -219,7 +219,7 @@ VERDICT_SETS = ('toy', 'digits', 'leaderboard')
 CONVERGENCE_SETS = ('toy', 'digits', 'digits-ddpm', 'leaderboard-toy', 'leaderboard-digits')
 
 def _verdict_plan(name: str, preset: str, seeds: int):
-    "`(specs, runner, metrics, title)` of a verdict set; every summary is one (name, specs, metrics)."
+    "`(parts, runner, set name)` of a verdict set: `parts` lists one `(summary name, specs, metrics)` per table."
     if name == 'toy':
         from msgm_nb.toy import ToyConfig, toy_verdict_plan, toy_run, TOY_VERDICT_METRICS
         small = dict(settings=((0.99, 4),), variants=('obtuse',)) if preset == 'tiny' else {}
@@ -283,8 +283,10 @@ def cmd_converge(args) -> dict:
     from msgm_nb.core import atomic_write, atomic_savefig
     from msgm_nb.verdict import run_convergence, plot_convergence
     _check_device(args.device)
-    budgets = tuple(int(b) for b in args.budgets.split(','))
-    if len(budgets) < 2 or any(b2 != 2 * b1 for b1, b2 in zip(budgets, budgets[1:])): raise UsageError(f"--budgets must double from one to the next, got {args.budgets}")
+    try: budgets = tuple(int(b) for b in args.budgets.split(','))
+    except ValueError: raise UsageError(f"--budgets must be comma-separated integers, got {args.budgets!r}") from None
+    if len(budgets) < 2 or budgets[0] < 1 or any(b2 != 2 * b1 for b1, b2 in zip(budgets, budgets[1:])):
+        raise UsageError(f"--budgets must start at 1 or more and double from one to the next, got {args.budgets}")
     plan, runner, tol = _convergence_plan(args.set, args.preset)
     conv = run_convergence(plan, runner, args.out, tol, budgets, workers=args.workers, device=args.device, deadline=args.deadline,
                            work=args.work, progress=not args.no_progress)

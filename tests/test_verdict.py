@@ -40,6 +40,8 @@ def test_verdict_bad_arguments(tmp_path):
     assert r.returncode == 2 and 'nope' in r.stderr
     r = run('converge', 'toy', '--budgets', '1,3', '--out', str(tmp_path))
     assert r.returncode == 2 and '--budgets' in r.stderr and not any(tmp_path.iterdir())
+    r = run('converge', 'toy', '--budgets', '1,two', '--out', str(tmp_path))
+    assert r.returncode == 2 and "--budgets must be comma-separated integers, got '1,two'" in r.stderr and not any(tmp_path.iterdir())
     r = run('verdict', 'toy', '--device', 'cuda:7', '--out', str(tmp_path / 'x'))
     assert r.returncode == 2 and 'cuda:7' in r.stderr and not (tmp_path / 'x').exists()
 
