@@ -125,7 +125,7 @@ def method_entries(module: str | None, cls_name: str, link: Linker, lib: str) ->
     for m in (n for n in names if not n.startswith('_') and cls is not None):
         fn = getattr(cls, m)
         md = show_doc(fn, name=f'{cls_name}.{m}', title_level=4)._repr_markdown_()
-        try: md = md.replace('#LNone)', f'#L{inspect.getsourcelines(inspect.unwrap(getattr(fn, "__func__", fn)))[1]})')  # nbdev finds no line for methods
+        try: md = md.replace('#LNone)', f'#L{inspect.getsourcelines(inspect.unwrap(getattr(fn, "__func__", getattr(fn, "fget", fn))))[1]})')  # nbdev finds no line for methods and properties
         except (TypeError, OSError): pass
         entry = api_entry('\n'.join(nl.link_line(l) for l in md.split('\n')), link)
         if entry: out.append(entry[1])
