@@ -208,14 +208,16 @@ def mean_se(values: list) -> tuple[float | None, float | None, int]:
     if n < 2: return m, None, 1
     return m, math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n), n
 
+def _get(m: dict, path: str):
+    "The value at a dotted path such as 'ur.all' in nested dicts (None where it is missing)."
+    for k in path.split('.'): m = m.get(k) if isinstance(m, dict) else None
+    return m
+
 def aggregate(records: list[dict], metrics: list[str]) -> dict:
     "`{row: {metric: (mean, se, n), 'seeds': [...]}}` over the records of each row (a metric may be a dotted path such as 'ur.all')."
-    def get(m, path):
-        for k in path.split('.'): m = m.get(k) if isinstance(m, dict) else None
-        return m
     rows = {}
     for r in records: rows.setdefault(r['row'], []).append(r)
-    return {row: dict({k: mean_se([get(r['metrics'], k) for r in rs]) for k in metrics}, seeds=sorted(r['seed'] for r in rs))
+    return {row: dict({k: mean_se([_get(r['metrics'], k) for r in rs]) for k in metrics}, seeds=sorted(r['seed'] for r in rs))
             for row, rs in rows.items()}
 
 def differs(a: tuple, b: tuple, k: float = 2.) -> int:
@@ -286,10 +288,6 @@ def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str
     return summ
 
 # %% ../nbs/12_verdict.ipynb #5098971a
-def _get(m: dict, path: str):
-    for k in path.split('.'): m = m.get(k) if isinstance(m, dict) else None
-    return m
-
 def convergence(specs: list[RunSpec], root, tolerances: dict) -> dict:
     "From a convergence plan's records (fields 'method' and 'steps'): per budget the metrics, the change on doubling, and `chosen` steps (methods diverged at both budgets excluded)."
     recs = {(r['fields']['method'], r['fields']['steps']): r['metrics'] for r in plan_records(specs, root)}
