@@ -367,7 +367,7 @@ def toy_run(spec: dict) -> dict:
     return dict(out, diverged=False, final_L_g=last.get('L_g'), final_L_f=last.get('L_f'))
 
 # %% ../nbs/20_toy.ipynb #9ed9a180
-TOY_VERDICT_SETTINGS = ((0.99, 4), (0.5, 1), (0.5, 4), (0.9, 4), (0.99, 1), (0.9, 1))  # (alpha, k), in the order the conclusions need them
+TOY_VERDICT_SETTINGS = ((0.99, 4), (0.99, 1), (0.9, 4), (0.9, 1), (0.5, 4), (0.5, 1))  # (alpha, k): the paper's default first, then stronger forget weights
 
 def toy_verdict_plan(cfg: ToyConfig, seeds: int = 3, settings=TOY_VERDICT_SETTINGS, variants=VARIANTS) -> list[RunSpec]:
     "The toy verdict set in priority order: Standard, Unseen, then every variant at each (alpha, k) of `settings` (the paper's default first)."

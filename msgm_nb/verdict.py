@@ -249,15 +249,35 @@ def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str |
         lines.append(f"| {r} | {n}{'' if seeds is None or n >= seeds else f' of {seeds}'} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
+def _view_range(means) -> tuple[float, float] | None:
+    "An x-range that shows the bulk of the row means: median +- 20 upper-quartile deviations (None when every mean fits)."
+    v = sorted(means); med = v[len(v) // 2]; dev = sorted(abs(x - med) for x in v)
+    half = 20 * max(dev[(3 * len(dev)) // 4], 1e-12)
+    if all(abs(x - med) <= half for x in v): return None
+    inside = [x for x in v if abs(x - med) <= half]
+    pad = 0.08 * ((max(inside) - min(inside)) or abs(med) or 1.)
+    return min(inside) - pad, max(inside) + pad
+
 def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = ''):
-    "One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis."
+    "One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis; far outliers drawn as arrows at the edge with their value."
     import matplotlib.pyplot as plt
     rows = [r for r in (rows or list(agg)) if r in agg]
     fig, axs = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 0.32 * len(rows) + 1.2), sharey=True, squeeze=False)
     for ax, (k, (h, sc, _)) in zip(axs[0], metrics.items()):
-        for i, r in enumerate(rows):
-            m, s, _ = agg[r][k]
-            if m is not None: ax.errorbar(m * sc, i, xerr=2 * s * sc if s else None, fmt='o', ms=4, capsize=2, color='tab:red' if r == 'unseen' else 'k')
+        pts = [(i, agg[r][k][0] * sc, (agg[r][k][1] or 0) * sc, r) for i, r in enumerate(rows) if agg[r][k][0] is not None]
+        lim = _view_range([m for _, m, _, _ in pts]) if len(pts) > 2 else None
+        if lim:   # widen to the whole interval of every row shown
+            ins = [(m, s) for _, m, s, _ in pts if lim[0] <= m <= lim[1]]
+            lim = min(lim[0], min(m - 2.1 * s for m, s in ins)), max(lim[1], max(m + 2.1 * s for m, s in ins))
+        for i, m, s, r in pts:
+            c = 'tab:red' if r == 'unseen' else 'k'
+            if lim and not lim[0] <= m <= lim[1]:
+                right = m > lim[1]; edge = lim[1] if right else lim[0]
+                ax.plot(edge, i, '>' if right else '<', ms=6, color=c, clip_on=False)
+                ax.annotate(f'{m:.3g}', (edge, i), xytext=(-4 if right else 4, 4), textcoords='offset points', fontsize=7,
+                            ha='right' if right else 'left', color=c)
+            else: ax.errorbar(m, i, xerr=2 * s if s else None, fmt='o', ms=4, capsize=2, color=c)
+        if lim: ax.set_xlim(*lim)
         ax.set_title(h, fontsize=9); ax.grid(axis='x', alpha=0.3)
     axs[0, 0].set_yticks(range(len(rows))); axs[0, 0].set_yticklabels(rows, fontsize=8); axs[0, 0].invert_yaxis()
     if title: fig.suptitle(title, fontsize=10)
