@@ -263,6 +263,10 @@ def cmd_verdict(args) -> dict:
     from msgm_nb.verdict import plan_status, format_status, run_plan, write_summary
     _check_device(args.device)
     parts, runner, name = _verdict_plan(args.set, args.preset, args.seeds)
+    if args.tables:
+        want, have = [t.strip() for t in args.tables.split(',')], [n for n, _, _ in parts]
+        if bad := [t for t in want if t not in have]: raise UsageError(f"--tables: {', '.join(bad)} is not a table of {args.set} (its tables: {', '.join(have)})")
+        parts = [p for p in parts if p[0] in want]
     specs = [s for _, ss, _ in parts for s in ss]
     if args.list:
         print(format_status(plan_status(specs, args.out, args.device), args.workers)); return dict(_quiet=True)   # the listing ends with its 'N done, M missing' line
@@ -323,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument('--list', action='store_true', help='print done / missing runs and the estimated time of the missing ones; run nothing')
     v.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
     v.add_argument('--max-runs', type=_int_at_least(0), default=None, help='run at most this many missing runs, in plan order (the rows conclusions need come first)')
+    v.add_argument('--tables', default=None, help='comma-separated tables of the set to run and rebuild (default all): leaderboard-toy, leaderboard-digits; digits-ve, digits-ddpm')
     v.set_defaults(func=cmd_verdict)
     cv = sub.add_parser('converge', help='the convergence study: Standard and Unseen at doubling budgets until the held-out metrics settle')
     cv.add_argument('set', choices=CONVERGENCE_SETS); _verdict_common(cv)

@@ -44,6 +44,15 @@ def test_verdict_bad_arguments(tmp_path):
     assert r.returncode == 2 and "--budgets must be comma-separated integers, got '1,two'" in r.stderr and not any(tmp_path.iterdir())
     r = run('verdict', 'toy', '--device', 'cuda:7', '--out', str(tmp_path / 'x'))
     assert r.returncode == 2 and 'cuda:7' in r.stderr and not (tmp_path / 'x').exists()
+    r = run('verdict', 'leaderboard', '--tables', 'leaderboard-toy,toy', '--out', str(tmp_path / 'y'))
+    assert r.returncode == 2 and "--tables: toy is not a table of leaderboard" in r.stderr and not (tmp_path / 'y').exists()
+
+def test_verdict_tables_select_a_part(tmp_path):
+    common = ['--preset', 'tiny', '--seeds', '1', '--list', '--out', str(tmp_path / 'r')]
+    both, toy = run('verdict', 'leaderboard', *common), run('verdict', 'leaderboard', '--tables', 'leaderboard-toy', *common)
+    assert both.returncode == 0 and toy.returncode == 0, both.stderr + toy.stderr
+    assert both.stdout.strip().splitlines()[-1] == '0 done, 34 missing' and toy.stdout.strip().splitlines()[-1] == '0 done, 17 missing'
+    assert 'leaderboard-digits' in both.stdout and 'leaderboard-digits' not in toy.stdout
 
 def _flip(v):
     if isinstance(v, bool): return not v

@@ -2,7 +2,8 @@
 # The missing verdict records on ONE GPU machine (H100/H200 class, 16 CPU cores) inside a 10-minute call.
 # Three branches at once: (1) the digits convergence rungs (VE, then DDPM), then the digits verdict runs, GPU_WORKERS processes on the
 # GPU (the models are small; one CPU thread each); (2) the toy verdict runs, TOY_WORKERS processes on the GPU; (3) the leaderboard runs on
-# CPU_WORKERS CPU cores (its runner trains on the CPU), after its fine-tuning budget study. A verdict set runs only where its convergence
+# CPU_WORKERS CPU cores (its runner trains on the CPU), after its fine-tuning budget study: the toy table only (the digits table needs
+# the digits budget and its own fine-tuning study first). A verdict set runs only where its convergence
 # study has chosen the budget its `verdict` preset holds (else the study's records come back and the preset is updated first). Every `msgm` command skips runs whose record exists, starts no
 # run after DEADLINE seconds and is cut off at LIMIT seconds; a cut-off run loses only itself. Existing records are copied in first, so
 # only missing runs run. Outputs (at most 8 files come back from a device call, so the records travel as one archive):
@@ -48,7 +49,7 @@ PY
 V="$PY -m msgm_nb.cli"; common="--out $REC --work $WORK/work --no-progress"
 ( step toy $V verdict toy --device cuda --workers "$TW" --deadline "$(left)" $common ) &
 ( step converge-leaderboard-toy $V converge leaderboard-toy --device cpu --workers "$CW" --budgets 1,2,4,8 --deadline "$(left)" $common
-  agrees leaderboard-toy >> "$RES/timeline.txt" && step leaderboard $V verdict leaderboard --device cpu --workers "$CW" --deadline "$(left)" $common ) &
+  agrees leaderboard-toy >> "$RES/timeline.txt" && step leaderboard-toy $V verdict leaderboard --tables leaderboard-toy --device cpu --workers "$CW" --deadline "$(left)" $common ) &
 ( step converge-digits $V converge digits --device cuda --workers 2 --budgets 1,2,4,8 --deadline "$(left)" $common
   step converge-digits-ddpm $V converge digits-ddpm --device cuda --workers 2 --budgets 1,2,4,8 --deadline "$(left)" $common
   agrees digits digits-ddpm >> "$RES/timeline.txt" && step digits $V verdict digits --device cuda --workers "$GW" --deadline "$(left)" $common ) &
