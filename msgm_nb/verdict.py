@@ -243,6 +243,7 @@ def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str |
         cells = [_fmt(a[k], sc, p) for k, (_, sc, p) in metrics.items()]
         if ref:
             if r == ref or ref not in agg: cells.append('reference' if r == ref else '—')
+            elif all(a[k][0] is None for k in metrics): cells.append('no finite value in any seed')
             else:
                 d = [(('higher ' if differs(a[k], agg[ref][k]) > 0 else 'lower ') + h) for k, (h, *_) in metrics.items() if differs(a[k], agg[ref][k])]
                 cells.append(', '.join(d) or 'none')
@@ -269,6 +270,8 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
         if lim:   # widen to the whole interval of every row shown
             ins = [(m, s) for _, m, s, _ in pts if lim[0] <= m <= lim[1]]
             lim = min(lim[0], min(m - 2.1 * s for m, s in ins)), max(lim[1], max(m + 2.1 * s for m, s in ins))
+        for i, r in enumerate(rows):
+            if agg[r][k][0] is None: ax.text(0.02, i, 'no finite value', transform=ax.get_yaxis_transform(), va='center', fontsize=7, color='0.4')
         for i, m, s, r in pts:
             c = 'tab:red' if r == 'unseen' else 'k'
             if lim and not lim[0] <= m <= lim[1]:
