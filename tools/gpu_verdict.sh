@@ -50,8 +50,8 @@ V="$PY -m msgm_nb.cli"; common="--out $REC --work $WORK/work --no-progress"
 ( step toy $V verdict toy --device cuda --workers "$TW" --deadline "$(left)" $common ) &
 ( step converge-leaderboard-toy $V converge leaderboard-toy --device cpu --workers "$CW" --budgets 1,2,4,8 --deadline "$(left)" $common
   agrees leaderboard-toy >> "$RES/timeline.txt" && step leaderboard-toy $V verdict leaderboard --tables leaderboard-toy --device cpu --workers "$CW" --deadline "$(left)" $common ) &
-( step converge-digits $V converge digits --device cuda --workers 2 --budgets 1,2,4,8 --deadline "$(left)" $common
-  step converge-digits-ddpm $V converge digits-ddpm --device cuda --workers 2 --budgets 1,2,4,8 --deadline "$(left)" $common
+( step converge-digits $V converge digits --device cuda --workers 2 --budgets 1,2,4,8,16 --deadline "$(left)" $common
+  step converge-digits-ddpm $V converge digits-ddpm --device cuda --workers 2 --budgets 1,2,4,8,16 --deadline "$(left)" $common
   agrees digits digits-ddpm >> "$RES/timeline.txt" && step digits $V verdict digits --device cuda --workers "$GW" --deadline "$(left)" $common ) &
 wait
 $PY tools/verdict_import.py --timeline "$REC" --since "$stamp" >> "$RES/timeline.txt" 2>&1
