@@ -250,14 +250,15 @@ def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str |
         lines.append(f"| {r} | {n}{'' if seeds is None or n >= seeds else f' of {seeds}'} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
-def _view_range(means) -> tuple[float, float] | None:
-    "An x-range that shows the bulk of the row means: median +- 20 upper-quartile deviations (None when every mean fits)."
+def _view_range(means, ses) -> tuple[float, float] | None:
+    "An x-range for the rows whose mean lies within 20 upper-quartile deviations of the median, covering their 2-s.e. intervals (None when every row fits)."
     v = sorted(means); med = v[len(v) // 2]; dev = sorted(abs(x - med) for x in v)
     half = 20 * max(dev[(3 * len(dev)) // 4], 1e-12)
-    if all(abs(x - med) <= half for x in v): return None
-    inside = [x for x in v if abs(x - med) <= half]
-    pad = 0.08 * ((max(inside) - min(inside)) or abs(med) or 1.)
-    return min(inside) - pad, max(inside) + pad
+    inside = [(m, s) for m, s in zip(means, ses) if abs(m - med) <= half]
+    if len(inside) == len(means): return None
+    lo, hi = min(m - 2 * s for m, s in inside), max(m + 2 * s for m, s in inside)
+    pad = 0.05 * ((hi - lo) or abs(med) or 1.)
+    return lo - pad, hi + pad
 
 def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = ''):
     "One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis; far outliers drawn as arrows at the edge with their value."
@@ -266,10 +267,7 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
     fig, axs = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 0.32 * len(rows) + 1.2), sharey=True, squeeze=False)
     for ax, (k, (h, sc, _)) in zip(axs[0], metrics.items()):
         pts = [(i, agg[r][k][0] * sc, (agg[r][k][1] or 0) * sc, r) for i, r in enumerate(rows) if agg[r][k][0] is not None]
-        lim = _view_range([m for _, m, _, _ in pts]) if len(pts) > 2 else None
-        if lim:   # widen to the whole interval of every row shown
-            ins = [(m, s) for _, m, s, _ in pts if lim[0] <= m <= lim[1]]
-            lim = min(lim[0], min(m - 2.1 * s for m, s in ins)), max(lim[1], max(m + 2.1 * s for m, s in ins))
+        lim = _view_range([m for _, m, _, _ in pts], [s for _, _, s, _ in pts]) if len(pts) > 2 else None
         for i, r in enumerate(rows):
             if agg[r][k][0] is None: ax.text(0.02, i, 'no finite value', transform=ax.get_yaxis_transform(), va='center', fontsize=7, color='0.4')
         for i, m, s, r in pts:
