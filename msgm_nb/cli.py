@@ -234,19 +234,19 @@ def _verdict_plan(name: str, preset: str, seeds: int):
     return [(f'leaderboard-{k}', v, LEADERBOARD_VERDICT_METRICS[k]) for k, v in parts.items()], leaderboard_run, 'leaderboard'
 
 def _convergence_plan(name: str, preset: str):
-    "`(plan(budgets) -> specs, runner, tolerances)` of a convergence study: budgets are multiples of the `fast` preset's steps (fine-tuning steps for the leaderboard)."
+    "`(plan(budgets) -> specs, runner, tolerances, one_sided)` of a convergence study: budgets are multiples of the `fast` preset's steps (fine-tuning steps for the leaderboard)."
     if name == 'toy':
-        from msgm_nb.toy import ToyConfig, toy_convergence_plan, toy_run, TOY_CONVERGENCE_TOLERANCES
+        from msgm_nb.toy import ToyConfig, toy_convergence_plan, toy_run, TOY_CONVERGENCE_TOLERANCES, TOY_CONVERGENCE_ONE_SIDED
         cfg = ToyConfig.preset(preset, steps=ToyConfig.preset('fast' if preset != 'tiny' else 'tiny').steps)
-        return (lambda b: toy_convergence_plan(cfg, b)), toy_run, TOY_CONVERGENCE_TOLERANCES
+        return (lambda b: toy_convergence_plan(cfg, b)), toy_run, TOY_CONVERGENCE_TOLERANCES, TOY_CONVERGENCE_ONE_SIDED
     if name.startswith('leaderboard-'):
         from msgm_nb.leaderboard import finetune_convergence_plan, leaderboard_run
-        return (lambda b: finetune_convergence_plan(name.split('-')[1], b, preset)), leaderboard_run, {'ur': 0.01}
-    from msgm_nb.images import ImageConfig, digits_verdict_config, image_convergence_plan, image_run, IMAGE_CONVERGENCE_TOLERANCES
+        return (lambda b: finetune_convergence_plan(name.split('-')[1], b, preset)), leaderboard_run, {'ur': 0.01}, ()
+    from msgm_nb.images import ImageConfig, digits_verdict_config, image_convergence_plan, image_run, IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
     sde = 'ddpm' if name == 'digits-ddpm' else 've'
     base = ImageConfig.preset('digits', 'fast' if preset != 'tiny' else 'tiny').steps
     cfg = digits_verdict_config(sde, preset); cfg = type(cfg)(**{**cfg.to_dict(), 'steps': base})
-    return (lambda b: image_convergence_plan(cfg, b)), image_run, IMAGE_CONVERGENCE_TOLERANCES
+    return (lambda b: image_convergence_plan(cfg, b)), image_run, IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
 
 # %% ../nbs/30_cli.ipynb #7b9528bb
 def _verdict_common(p: argparse.ArgumentParser):
@@ -291,8 +291,8 @@ def cmd_converge(args) -> dict:
     except ValueError: raise UsageError(f"--budgets must be comma-separated integers, got {args.budgets!r}") from None
     if len(budgets) < 2 or budgets[0] < 1 or any(b2 != 2 * b1 for b1, b2 in zip(budgets, budgets[1:])):
         raise UsageError(f"--budgets must start at 1 or more and double from one to the next, got {args.budgets}")
-    plan, runner, tol = _convergence_plan(args.set, args.preset)
-    conv = run_convergence(plan, runner, args.out, tol, budgets, workers=args.workers, device=args.device, deadline=args.deadline,
+    plan, runner, tol, one_sided = _convergence_plan(args.set, args.preset)
+    conv = run_convergence(plan, runner, args.out, tol, budgets, one_sided, workers=args.workers, device=args.device, deadline=args.deadline,
                            work=args.work, progress=not args.no_progress)
     name = f'converge-{args.set}'
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt

@@ -309,8 +309,11 @@ def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str
     return summ
 
 # %% ../nbs/12_verdict.ipynb #5098971a
-def convergence(specs: list[RunSpec], root, tolerances: dict) -> dict:
+def convergence(specs: list[RunSpec], root, tolerances: dict,
+                one_sided: tuple = ()) -> dict:  # held-out losses (lower is better) of `tolerances` for which a rise on doubling passes
     "From a convergence plan's records (fields 'method' and 'steps'): per budget the metrics, the change on doubling, and `chosen` steps (methods diverged at both budgets excluded)."
+    if set(one_sided) - set(tolerances): raise ValueError(f"one_sided names {sorted(set(one_sided) - set(tolerances))}, which have no tolerance")
+    within = lambda k, v: -v < tolerances[k] if k in one_sided else abs(v) < tolerances[k]
     recs = {(r['fields']['method'], r['fields']['steps']): r['metrics'] for r in plan_records(specs, root)}
     methods = sorted({s.fields['method'] for s in specs}); steps = sorted({s.fields['steps'] for s in specs})
     rows, chosen = [], None
@@ -322,19 +325,19 @@ def convergence(specs: list[RunSpec], root, tolerances: dict) -> dict:
         d = {(m, k): None if not have(m) or _get(recs[m, a], k) is None or _get(recs[m, b], k) is None
              else _get(recs[m, b], k) - _get(recs[m, a], k) for m in methods if m not in out for k in tolerances}
         complete = all(v is not None for v in d.values())
-        ok = complete and all(abs(v) < tolerances[k] for (m, k), v in d.items())
+        ok = complete and all(within(k, v) for (m, k), v in d.items())
         rows.append(dict(steps=a, doubled=b, complete=complete, passed=ok, excluded=out, change={f'{m}.{k}': v for (m, k), v in d.items()}))
         if ok and chosen is None: chosen = a
     curves = {m: {k: [(s, _get(recs[m, s], k)) for s in steps if (m, s) in recs] for k in tolerances} for m in methods}
-    return dict(tolerances=tolerances, rows=rows, chosen=chosen, curves=curves)
+    return dict(tolerances=tolerances, one_sided=list(one_sided), rows=rows, chosen=chosen, curves=curves)
 
-def run_convergence(plan: Callable, runner: Callable, root, tolerances: dict, budgets=(1, 2, 4, 8, 16), **kw) -> dict:
+def run_convergence(plan: Callable, runner: Callable, root, tolerances: dict, budgets=(1, 2, 4, 8, 16), one_sided: tuple = (), **kw) -> dict:
     "Train rung after rung (`plan(budgets)` -> specs; `kw` go to `run_plan`) until a budget passes; returns `convergence` of the records present."
     for j in range(1, len(budgets)):
         specs = plan(budgets[:j + 1]); run_plan(specs, runner, root, **kw)
-        res = convergence(specs, root, tolerances)
+        res = convergence(specs, root, tolerances, one_sided)
         if res['chosen'] is not None: break
-    return convergence(plan(budgets), root, tolerances)   # with any records of larger budgets already present (never run here)
+    return convergence(plan(budgets), root, tolerances, one_sided)   # with any records of larger budgets already present (never run here)
 
 # %% ../nbs/12_verdict.ipynb #ffb4edb4
 def plot_convergence(conv: dict, labels: dict | None = None, title: str = ''):
