@@ -35,6 +35,19 @@ def test_msgm_verdict_toy_tiny(tmp_path):
     assert n == 2 and math.isclose(m, sum(vals) / 2) and math.isclose(se, abs(vals[0] - vals[1]) / 2)
     assert (out / 'toy_summary.md').read_text().startswith('| row | n |') and (out / 'toy_summary.png').stat().st_size > 1000
 
+def test_msgm_converge_toy_tiny(tmp_path):
+    "The study as a real process: two rungs trained, the summary names the one-sided held-out NLL; a rerun trains nothing."
+    common = ['--preset', 'tiny', '--budgets', '1,2', '--out', str(tmp_path), '--work', str(tmp_path / 'work'), '--no-progress']
+    r = run('converge', 'toy', *common)
+    assert r.returncode == 0, r.stderr[-3000:]
+    conv = json.loads((tmp_path / 'converge-toy.json').read_text())
+    assert conv['one_sided'] == ['nll_g'] and set(conv['tolerances']) == {'nll_g', 'unlearning_ratio'}
+    assert [(x['steps'], x['doubled'], x['complete']) for x in conv['rows']] == [(120, 240, True)] and (tmp_path / 'converge-toy.png').exists()
+    recs = {p.name: p.stat().st_mtime_ns for p in (tmp_path / 'toy').glob('*.json')}
+    assert len(recs) == 4
+    r = run('converge', 'toy', *common)
+    assert r.returncode == 0 and recs == {p.name: p.stat().st_mtime_ns for p in (tmp_path / 'toy').glob('*.json')}
+
 def test_verdict_bad_arguments(tmp_path):
     r = run('verdict', 'nope')
     assert r.returncode == 2 and 'nope' in r.stderr

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The missing verdict records on ONE GPU machine (H100/H200 class, 16 CPU cores) inside a 10-minute call.
-# Three branches at once: (1) the digits convergence rungs (VE, then DDPM), then the digits verdict runs, GPU_WORKERS processes on the
+# Three branches at once: (1) the digits convergence rungs (VE, then DDPM), then the digits verdict runs of each SDE whose study chose the
+# preset's budget, GPU_WORKERS processes on the
 # GPU (the models are small; one CPU thread each); (2) the toy verdict runs, TOY_WORKERS processes on the GPU; (3) the leaderboard runs on
 # CPU_WORKERS CPU cores (its runner trains on the CPU), after its fine-tuning budget study: the toy table only (the digits table needs
 # the digits budget and its own fine-tuning study first). A verdict set runs only where its convergence
@@ -52,7 +53,11 @@ V="$PY -m msgm_nb.cli"; common="--out $REC --work $WORK/work --no-progress"
   agrees leaderboard-toy >> "$RES/timeline.txt" && step leaderboard-toy $V verdict leaderboard --tables leaderboard-toy --device cpu --workers "$CW" --deadline "$(left)" $common ) &
 ( step converge-digits $V converge digits --device cuda --workers 2 --budgets 1,2,4,8,16 --deadline "$(left)" $common
   step converge-digits-ddpm $V converge digits-ddpm --device cuda --workers 2 --budgets 1,2,4,8,16 --deadline "$(left)" $common
-  agrees digits digits-ddpm >> "$RES/timeline.txt" && step digits $V verdict digits --device cuda --workers "$GW" --deadline "$(left)" $common ) &
+  # each table runs where its own study chose the preset's budget: VE's rows need not wait for DDPM's study
+  for t in digits digits-ddpm; do
+    agrees $t >> "$RES/timeline.txt" && step verdict-$t $V verdict digits --tables "$([ $t = digits ] && echo digits-ve || echo digits-ddpm)" \
+      --device cuda --workers "$GW" --deadline "$(left)" $common
+  done ) &
 wait
 $PY tools/verdict_import.py --timeline "$REC" --since "$stamp" >> "$RES/timeline.txt" 2>&1
 tar czf "$RES/verdict_records.tgz" -C "$WORK" verdict
