@@ -6,7 +6,8 @@ one after another, with `torch.optim.Adam`; (b) the K models' weights stacked al
 `vmap(grad(loss))` call and one Adam over the stacked tensors; (c) (a) split over `--procs` processes (what `--workers` does). (a) and (b)
 use `--threads` threads, (c) that many per process; (b) feeds every model the same batch, which costs the same as K different batches.
 Prints model-steps per second and the speed-ups of (b) and (c) over (a) for each K.
-Usage: python tools/bench_stack.py [--ks 1,2,4,8,16] [--steps 100] [--threads 1] [--procs 2] [--device cpu]
+Each time is the best of `--repeat` measurements.
+Usage: python tools/bench_stack.py [--ks 1,4,16] [--steps 60] [--repeat 3] [--threads 1] [--procs 2] [--device cpu]
 """
 import argparse, copy, time
 import torch
@@ -30,12 +31,14 @@ def _setup(k, device):
 def _sync(device):
     if device.startswith('cuda'): torch.cuda.synchronize()
 
-def serial(models, xt, t, z, lr, steps, device):
+def serial(models, xt, t, z, lr, steps, device, barrier=None):
     opts = [torch.optim.Adam(m.parameters(), lr=lr) for m in models]
     def step():
         for m, o in zip(models, opts):
             loss = ((m(xt, t) - z) ** 2).sum(1).mean(); o.zero_grad(set_to_none=True); loss.backward(); o.step()
-    step(); _sync(device); t0 = time.perf_counter()
+    step(); _sync(device)
+    if barrier is not None: barrier.wait()   # every process starts its timed steps together
+    t0 = time.perf_counter()
     for _ in range(steps): step()
     _sync(device); return time.perf_counter() - t0
 
@@ -56,14 +59,15 @@ def stacked(models, xt, t, z, lr, steps, device):
     _sync(device); return time.perf_counter() - t0
 
 def _proc(args):
-    k, steps, threads, device, q = args
-    torch.set_num_threads(threads); q.put(serial(*_setup(k, device), steps, device))
+    k, steps, threads, device, q, barrier = args
+    torch.set_num_threads(threads); q.put(serial(*_setup(k, device), steps, device, barrier))
 
 def processes(k, procs, steps, threads, device):
-    "Wall seconds of `k` models trained one after another, split over `procs` processes started together."
+    "Seconds of `k` models trained one after another, split over `procs` processes whose timed steps start together (the slowest one's)."
     import multiprocessing as mp
-    ctx = mp.get_context('spawn'); q = ctx.Queue(); n = [k // procs + (i < k % procs) for i in range(procs)]
-    ps = [ctx.Process(target=_proc, args=((m, steps, threads, device, q),)) for m in n if m]
+    ctx = mp.get_context('spawn'); q = ctx.Queue(); n = [m for m in (k // procs + (i < k % procs) for i in range(procs)) if m]
+    barrier = ctx.Barrier(len(n))
+    ps = [ctx.Process(target=_proc, args=((m, steps, threads, device, q, barrier),)) for m in n]
     for p in ps: p.start()
     secs = [q.get() for _ in ps]
     for p in ps: p.join()
@@ -71,16 +75,17 @@ def processes(k, procs, steps, threads, device):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--ks', default='1,2,4,8,16'); ap.add_argument('--steps', type=int, default=100)
+    ap.add_argument('--ks', default='1,4,16'); ap.add_argument('--steps', type=int, default=60); ap.add_argument('--repeat', type=int, default=3)
     ap.add_argument('--threads', type=int, default=1); ap.add_argument('--procs', type=int, default=2); ap.add_argument('--device', default='cpu')
     a = ap.parse_args(); torch.set_num_threads(a.threads)
-    print(f"toy verdict MLP, {a.steps} steps per measurement, {a.threads} thread(s), {a.device}")
+    print(f"toy verdict MLP, {a.steps} steps per measurement, best of {a.repeat}, {a.threads} thread(s), {a.device}")
     print(f"{'K':>3} {'(a) one after another':>22} {'(b) stacked + vmap':>19} {f'(c) {a.procs} processes':>16} {'(b)/(a)':>8} {'(c)/(a)':>8}"
           "   (model-steps per second)")
     for k in map(int, a.ks.split(',')):
         args = _setup(k, a.device)
-        ts = serial(*args, a.steps, a.device); tv = stacked(*args, a.steps, a.device)
-        tp = processes(k, a.procs, a.steps, a.threads, a.device)
+        best = lambda f: min(f() for _ in range(a.repeat))
+        ts = best(lambda: serial(*args, a.steps, a.device)); tv = best(lambda: stacked(*args, a.steps, a.device))
+        tp = best(lambda: processes(k, a.procs, a.steps, a.threads, a.device))
         r = lambda sec: k * a.steps / sec
         print(f"{k:>3} {r(ts):>22.0f} {r(tv):>19.0f} {r(tp):>16.0f} {ts / tv:>7.2f}x {ts / tp:>7.2f}x")
 
