@@ -246,7 +246,9 @@ def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str |
             elif all(a[k][0] is None for k in metrics): cells.append('no finite value in any seed')
             else:
                 d = [(('higher ' if differs(a[k], agg[ref][k]) > 0 else 'lower ') + h) for k, (h, *_) in metrics.items() if differs(a[k], agg[ref][k])]
-                cells.append(', '.join(d) or 'none')
+                # a metric whose mean exists on both sides but one side has a single seed (no s.e.) cannot be judged: say so, never 'none'
+                one = any(a[k][0] is not None and agg[ref][k][0] is not None and None in (a[k][1], agg[ref][k][1]) for k in metrics)
+                cells.append(', '.join(d + (['not judged: a single seed'] if one else [])) or 'none')
         lines.append(f"| {r} | {n}{'' if seeds is None or n >= seeds else f' of {seeds}'} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
