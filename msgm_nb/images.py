@@ -29,10 +29,10 @@ from .verdict import RunSpec
 __all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'DIGITS_VERDICT_STEPS', 'PRESETS', 'IMAGE_RESULT_FIELDS', 'DIGITS_VE_ROWS',
            'DIGITS_DDPM_ROWS', 'IMAGE_VERDICT_METRICS', 'IMAGE_CONVERGENCE_TOLERANCES', 'IMAGE_CONVERGENCE_ONE_SIDED',
            'song_sigma_max', 'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model',
-           'default_cache_dir', 'train_configs', 'check_cache', 'is_trained', 'trained_methods', 'train_method',
-           'get_models', 'get_digits_models', 'get_classifier', 'weights_run', 'generate', 'evaluate_models',
-           'classifier_floor', 'forget_grid', 'results_table', 'run_experiment', 'image_spec', 'image_run',
-           'image_plan', 'image_convergence_plan', 'digits_verdict_config', 'digits_verdict_plan']
+           'default_cache_dir', 'train_configs', 'check_cache', 'is_trained', 'trained_methods', 'adopt_trained',
+           'train_method', 'get_models', 'get_digits_models', 'get_classifier', 'weights_run', 'generate',
+           'evaluate_models', 'classifier_floor', 'forget_grid', 'results_table', 'run_experiment', 'image_spec',
+           'image_run', 'image_plan', 'image_convergence_plan', 'digits_verdict_config', 'digits_verdict_plan']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -270,6 +270,23 @@ def trained_methods(cfg: ImageConfig, cache_dir) -> list:
     "The methods whose finished models for `cfg` are in `cache_dir`."
     d = Path(cache_dir)
     return sorted(m.name for m in d.iterdir() if m.is_dir() and re.match(_METHOD, m.name) and is_trained(cfg, m.name, d)) if d.is_dir() else []
+
+def adopt_trained(cfg: ImageConfig, method: str, cache_dir,
+                  donors,   # cache folders to look in (e.g. other experiments' work folders)
+                 ) -> Path | None:
+    "Copy the finished model of `method` for `cfg` from the first donor cache of the same training configuration into `cache_dir`; returns that donor, or None."
+    cache_dir = Path(cache_dir)
+    if is_trained(cfg, method, cache_dir): return None
+    want = {k: cfg.to_dict()[k] for k in ImageConfig.TRAIN_KEYS}
+    for d in map(Path, donors):
+        try: have = json.loads((d / 'image_config.json').read_text())
+        except (ValueError, OSError): continue
+        if d.resolve() == cache_dir.resolve() or have != want or (j := _finished(cfg, method, d / method)) is None: continue
+        check_cache(cache_dir, cfg); (cache_dir / method).mkdir(exist_ok=True)
+        for f in (j.with_suffix('.safetensors'), j, d / method / 'train_info.json'):   # train_info.json last: it marks the model finished
+            atomic_write(cache_dir / method / f.name, f.read_bytes())
+        return d
+    return None
 
 # %% ../nbs/11_images.ipynb #6553a8c1
 def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, cache_dir=None, sde=None,

@@ -539,6 +539,10 @@ def leaderboard_run(spec: dict) -> dict:
     cfg = replace(cfg, digits_cache=str(base / 'digits'))
     common = dict(cfg=cfg, work=str(base), seed=seed)
     part, method = f['part'], f['method']
+    if part == 'digits':   # the seed's Standard / Unseen trained by another verdict experiment of the same configuration (digits-ve) are these models
+        from msgm_nb.images import adopt_trained
+        donors = sorted(p.parent for p in base.parent.parent.glob('*/*/image_config.json'))
+        for m in ('standard', 'unseen'): adopt_trained(cfg.digits_config(seed), m, base / 'digits', donors)
     if part == 'toy':
         if method in ('standard', 'unseen') or not (base / f'toy-{seed}.pt').exists():
             rows = _job(dict(common, kind='toy-base'))['rows']
