@@ -95,3 +95,22 @@ def test_image_hash_covers_exactly_the_result_fields():
     for f, v in (('root', 'elsewhere'), ('verify', False), ('methods', ('standard',)), ('seed', 5)):   # cfg.seed is replaced by the run's seed
         assert image_spec(replace(cfg, **{f: v}), 'obtuse', 0).hash == h, f
     assert set(IMAGE_RESULT_FIELDS) >= set(ImageConfig.TRAIN_KEYS) - {'seed'}
+
+def test_leaderboard_digits_adopts_the_verdict_sets_model(tmp_path):
+    "A leaderboard digits run copies its seed's Unseen model from the digits verdict set in the same work folder instead of training it again."
+    common = ['--preset', 'tiny', '--seeds', '1', '--out', str(tmp_path / 'out'), '--work', str(tmp_path / 'work'), '--no-progress']
+    r = run('verdict', 'digits', '--tables', 'digits-ve', '--max-runs', '1', *common)         # the tiny set's first run: Unseen, seed 0
+    assert r.returncode == 0, r.stderr[-3000:]
+    donor = list((tmp_path / 'work' / 'digits-ve').glob('*/unseen/train_info.json'))
+    assert len(donor) == 1 and not list((tmp_path / 'work' / 'digits-ve').glob('*/standard'))
+    r = run('verdict', 'leaderboard', '--tables', 'leaderboard-digits', '--max-runs', '2', *common)   # Standard (trained), Unseen (adopted)
+    assert r.returncode == 0 and '2 run(s) done now' in r.stdout, r.stdout + r.stderr[-3000:]
+    lb = tmp_path / 'work' / 'leaderboard-digits'
+    got = list(lb.glob('*/digits/unseen/train_info.json'))
+    assert len(got) == 1 and got[0].read_bytes() == donor[0].read_bytes()      # the donor's file: no second training
+    ck = lambda d: sorted(p.name for p in d.glob('step_*'))
+    assert ck(got[0].parent) == ck(donor[0].parent)[-2:]
+    assert (got[0].parent / ck(got[0].parent)[-1]).read_bytes() == (donor[0].parent / ck(got[0].parent)[-1]).read_bytes()
+    assert len(list(lb.glob('*/digits/standard/train_info.json'))) == 1           # no donor for Standard: trained here
+    recs = [json.loads(p.read_text()) for p in (tmp_path / 'out' / 'leaderboard-digits').glob('*.json')]
+    assert sorted(r['row'] for r in recs) == ['standard', 'unseen']
