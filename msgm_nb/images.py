@@ -238,10 +238,14 @@ def _holds_work(d: Path) -> bool:
     return d.is_dir() and any(any(m.glob('step_*.json')) or (m / 'train_info.json').exists() for m in d.iterdir() if m.is_dir())
 
 # %% ../nbs/11_images.ipynb #5b0fbb1c
+def _train_key(cfg: ImageConfig) -> dict:
+    "The fields of `cfg` that decide its trained models (what a cache's image_config.json holds)."
+    return {k: cfg.to_dict()[k] for k in ImageConfig.TRAIN_KEYS}
+
 def check_cache(d: Path, cfg: ImageConfig, create: bool = True):
     "Raise `ValueError` if cache `d` belongs to another configuration or its config file is unreadable; `create`: make `d` and write the file."
     d = Path(d); f = d / 'image_config.json'
-    want = {k: cfg.to_dict()[k] for k in ImageConfig.TRAIN_KEYS}
+    want = _train_key(cfg)
     if f.exists():
         try: have = json.loads(f.read_text()); assert isinstance(have, dict)
         except (ValueError, AssertionError, OSError) as e:
@@ -277,11 +281,11 @@ def adopt_trained(cfg: ImageConfig, method: str, cache_dir,
     "Copy the finished model of `method` for `cfg` from the first donor cache of the same training configuration into `cache_dir`; returns that donor, or None."
     cache_dir = Path(cache_dir)
     if is_trained(cfg, method, cache_dir): return None
-    want = {k: cfg.to_dict()[k] for k in ImageConfig.TRAIN_KEYS}
+    want = _train_key(cfg)
     for d in map(Path, donors):
-        try: have = json.loads((d / 'image_config.json').read_text())
-        except (ValueError, OSError): continue
-        if d.resolve() == cache_dir.resolve() or have != want or (j := _finished(cfg, method, d / method)) is None: continue
+        try: have = json.loads((d / 'image_config.json').read_text()); assert isinstance(have, dict)
+        except (ValueError, OSError, AssertionError): continue
+        if d.resolve() == cache_dir.resolve() or any(have.get(k) != v for k, v in want.items()) or (j := _finished(cfg, method, d / method)) is None: continue
         check_cache(cache_dir, cfg); (cache_dir / method).mkdir(exist_ok=True)
         for f in (j.with_suffix('.safetensors'), j, d / method / 'train_info.json'):   # train_info.json last: it marks the model finished
             atomic_write(cache_dir / method / f.name, f.read_bytes())
