@@ -268,6 +268,7 @@ def cmd_verdict(args) -> dict:
         if bad := [t for t in want if t not in have]: raise UsageError(f"--tables: {', '.join(bad)} is not a table of {args.set} (its tables: {', '.join(have)})")
         parts = [p for p in parts if p[0] in want]
     specs = [s for _, ss, _ in parts for s in ss]
+    if args.samples: return _verdict_samples(args, parts)
     if args.list:
         print(format_status(plan_status(specs, args.out, args.device), args.workers)); return dict(_quiet=True)   # the listing ends with its 'N done, M missing' line
     if not args.aggregate:
@@ -281,6 +282,25 @@ def cmd_verdict(args) -> dict:
         atomic_write(args.out / 'toy_exact.json', json.dumps(toy_exact(ToyConfig.preset(args.preset)), indent=1) + '\n')
     print(format_status(plan_status(specs, args.out, args.device), args.workers))
     return dict(summaries=out, _results=args.out / f'{parts[0][0]}_summary.json')
+
+def _verdict_samples(args, parts) -> dict:
+    "`--samples`: a grid of fresh samples of each row's seed-0 model in `--work`, one figure per table; trains nothing."
+    from msgm_nb.core import atomic_savefig
+    from msgm_nb.images import verdict_models, verdict_samples, sample_panels
+    if args.set != 'digits': raise UsageError(f"--samples: only the digits set has image samples, not {args.set}")
+    have = {name: verdict_models(ss, args.work) for name, ss, _ in parts}
+    if not any(have.values()): raise UsageError(f"--samples: {args.work} holds no finished seed-0 model of the {args.set} set")
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, ss, _ in parts:
+        if not have[name]: print(f"{name}: no finished seed-0 model in {args.work}"); continue
+        r = verdict_samples(ss, args.work, device=args.device)
+        fig = sample_panels(r['x_f'], r['samples'], r['clf'], r['forget'],
+                            title=f"{name}: 32 samples of each seed-0 model (red line: classified as a forget class)")
+        atomic_savefig(fig, args.out / f'{name}_samples.png', dpi=100); plt.close(fig)
+        print(f"{name}: {len(r['samples'])} row(s) drawn into {args.out / f'{name}_samples.png'}"
+              + (f"; no model yet for {', '.join(r['missing'])}" if r['missing'] else ''))
+    return dict(_quiet=True)
 
 def cmd_converge(args) -> dict:
     "Train Standard and Unseen at doubling budgets until doubling moves no watched metric beyond its tolerance; write the study's summary."
@@ -328,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
     v.add_argument('--max-runs', type=_int_at_least(0), default=None, help='run at most this many missing runs, in plan order (the rows conclusions need come first)')
     v.add_argument('--tables', default=None, help='comma-separated tables of the set to run and rebuild (default all): leaderboard-toy, leaderboard-digits; digits-ve, digits-ddpm')
+    v.add_argument('--samples', action='store_true', help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png (digits); run nothing")
     v.set_defaults(func=cmd_verdict)
     cv = sub.add_parser('converge', help='the convergence study: Standard and Unseen at doubling budgets until the held-out metrics settle')
     cv.add_argument('set', choices=CONVERGENCE_SETS); _verdict_common(cv)

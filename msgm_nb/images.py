@@ -31,8 +31,9 @@ __all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'DIGITS_VERDICT_STEPS', 'P
            'song_sigma_max', 'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model',
            'default_cache_dir', 'train_configs', 'check_cache', 'is_trained', 'trained_methods', 'adopt_trained',
            'train_method', 'get_models', 'get_digits_models', 'get_classifier', 'weights_run', 'generate',
-           'evaluate_models', 'classifier_floor', 'forget_grid', 'results_table', 'run_experiment', 'image_spec',
-           'image_run', 'image_plan', 'image_convergence_plan', 'digits_verdict_config', 'digits_verdict_plan']
+           'evaluate_models', 'classifier_floor', 'forget_grid', 'sample_panels', 'results_table', 'run_experiment',
+           'image_spec', 'image_run', 'image_plan', 'image_convergence_plan', 'digits_verdict_config',
+           'digits_verdict_plan', 'verdict_models', 'verdict_samples']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -453,6 +454,18 @@ def classifier_floor(clf: nn.Module, test_set: ImageSet, forget) -> dict:
     return dict(floor_g=hit(x_g), recall_f=hit(x_f))
 
 # %% ../nbs/11_images.ipynb #cdd61754
+def _frame(ax, colour: str) -> None:
+    ax.set_axis_on(); ax.set_xticks([]); ax.set_yticks([])
+    for sp in ax.spines.values(): sp.set_color(colour); sp.set_linewidth(3)
+
+def _underline_forget(ax, xs: Tensor, clf: nn.Module, forget, nrow: int) -> None:
+    "Underline in red the images of the grid `xs` (drawn by `show_grid` with `nrow`) that `clf` puts in a forget class."
+    from msgm_nb.classifier import predict_logits
+    hit = torch.isin(predict_logits(clf, xs).argmax(-1), torch.tensor(list(forget)))
+    H, W = xs.shape[-2:]
+    for i in hit.nonzero()[:, 0].tolist():
+        r, c = divmod(i, nrow); y = (r + 1) * (H + 1) - 0.3; ax.plot([c * (W + 1) + 1, (c + 1) * (W + 1)], [y, y], color='red', lw=2)
+
 def forget_grid(x_f: Tensor, samples: dict, clf: nn.Module | None = None, forget=None, n: int = 16, nrow: int = 8, title: str | None = None):
     "Figure: for each method a row with D_f examples (green frame) and its samples (yellow frame, forget-class samples underlined red)."
     import matplotlib.pyplot as plt
@@ -460,17 +473,24 @@ def forget_grid(x_f: Tensor, samples: dict, clf: nn.Module | None = None, forget
     fig, axs = plt.subplots(rows, 2, figsize=(2 * 0.45 * nrow + 1.5, rows * 0.45 * math.ceil(n / nrow) + 0.6), squeeze=False)
     for ax_f, ax_s, (name, xs) in zip(axs[:, 0], axs[:, 1], samples.items()):
         show_grid(x_f[:n], nrow=nrow, ax=ax_f); show_grid(xs[:n], nrow=nrow, ax=ax_s)
-        for ax, col in ((ax_f, 'tab:green'), (ax_s, 'gold')):
-            ax.set_axis_on(); ax.set_xticks([]); ax.set_yticks([])
-            for sp in ax.spines.values(): sp.set_color(col); sp.set_linewidth(3)
+        _frame(ax_f, 'tab:green'); _frame(ax_s, 'gold')
         ax_f.set_ylabel(name, rotation=0, ha='right', va='center', fontsize=9)
-        if clf is not None and forget is not None:
-            from msgm_nb.classifier import predict_logits
-            hit = torch.isin(predict_logits(clf, xs[:n]).argmax(-1), torch.tensor(list(forget)))
-            H, W = xs.shape[-2:]
-            for i in hit.nonzero()[:, 0].tolist():
-                r, c = divmod(i, nrow); y = (r + 1) * (H + 1); ax_s.plot([c * (W + 1) + 1, (c + 1) * (W + 1)], [y, y], color='red', lw=2)
+        if clf is not None and forget is not None: _underline_forget(ax_s, xs[:n], clf, forget, nrow)
     axs[0, 0].set_title('$D_f$ (forget set)', fontsize=9); axs[0, 1].set_title('generated', fontsize=9)
+    if title: fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+def sample_panels(x_f: Tensor, samples: dict, clf: nn.Module, forget, nrow: int = 8, ncols: int = 4, title: str | None = None):
+    "Figure: held-out D_f (green frame) and then one panel of samples per model (yellow frame, forget-class samples underlined red)."
+    import matplotlib.pyplot as plt
+    n = len(next(iter(samples.values()))); panels = [('$D_f$ (held out)', x_f[:n])] + list(samples.items())
+    rows = math.ceil(len(panels) / ncols); H = 0.4 * math.ceil(n / nrow) + 0.4
+    fig, axs = plt.subplots(rows, ncols, figsize=(ncols * (0.4 * nrow + 0.3), rows * H + 0.5), squeeze=False)
+    for k, ax in enumerate(axs.flat):
+        if k >= len(panels): ax.axis('off'); continue
+        name, xs = panels[k]; show_grid(xs, nrow=nrow, ax=ax); _frame(ax, 'tab:green' if k == 0 else 'gold'); ax.set_title(name, fontsize=9)
+        if k: _underline_forget(ax, xs, clf, forget, nrow)
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -531,10 +551,14 @@ def image_spec(cfg: ImageConfig, method: str, seed: int, steps: int | None = Non
     return RunSpec(experiment or f'{cfg.dataset}-{cfg.sde}', row or method, seed, f, cost=f"{cfg.dataset}-{cfg.sde}-{f['steps']}-{method}")
 
 # %% ../nbs/11_images.ipynb #558936f1
+def _run_config(fields: dict, seed: int) -> ImageConfig:
+    "The `ImageConfig` of one image run, from its spec's result fields and seed."
+    return ImageConfig(**{k: fields[k] for k in IMAGE_RESULT_FIELDS}, seed=seed, methods=(fields['method'],))
+
 def image_run(spec: dict) -> dict:
     "Runner of an image `RunSpec` (as a dict, with `work` and `device`): train (resumable), evaluate, and return the metrics."
     f, dev = spec['fields'], spec.get('device')
-    cfg = ImageConfig(**{k: f[k] for k in IMAGE_RESULT_FIELDS}, seed=spec['seed'], methods=(f['method'],))
+    cfg = _run_config(f, spec['seed'])
     work = Path(spec.get('work') or 'runs/verdict')
     tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
     clf, acc = get_classifier(replace(cfg, seed=0), work / f'{cfg.dataset}-classifier', tr, te, dev, progress=False)
@@ -568,3 +592,24 @@ def digits_verdict_config(sde: str = 've', preset: str = 'verdict') -> ImageConf
 def digits_verdict_plan(seeds: int = 3, preset: str = 'verdict') -> list[RunSpec]:
     "The digits verdict set: VE (Standard, Unseen, the four readings at alpha 0.99 and 0.9, EraseDiff), then DDPM (Standard, Unseen, Eq. 7, Eq. 8)."
     return image_plan(digits_verdict_config('ve', preset), DIGITS_VE_ROWS, seeds) + image_plan(digits_verdict_config('ddpm', preset), DIGITS_DDPM_ROWS, seeds)
+
+# %% ../nbs/11_images.ipynb #2ec6ab21
+def verdict_models(specs, work, seed: int = 0) -> dict:
+    "row -> (spec, config) of the runs of `seed` in `specs` whose model `image_run` finished in `work`."
+    runs = {s.row: (s, _run_config(s.fields, seed)) for s in specs if s.seed == seed}
+    return {r: (s, c) for r, (s, c) in runs.items() if is_trained(c, s.fields['method'], Path(work) / s.experiment / s.hash)}
+
+def verdict_samples(specs, work, seed: int = 0, n: int = 32, device=None) -> dict:
+    "`n` fresh samples of each finished `seed` model of `specs` (one table) in `work`, the classifier, the held-out D_f; trains nothing."
+    found = verdict_models(specs, work, seed)
+    missing = [s.row for s in specs if s.seed == seed and s.row not in found]
+    if not found: return dict(samples={}, missing=missing)
+    cfg = next(iter(found.values()))[1]
+    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
+    clf, _ = get_classifier(replace(cfg, seed=0), Path(work) / f'{cfg.dataset}-classifier', tr, te, device, progress=False)
+    samples = {}
+    for row, (s, c) in found.items():
+        model = train_method(c, s.fields['method'], tr, Path(work) / s.experiment / s.hash, sde, device, progress=False)
+        samples[row] = generate(model, sde, c, n, te.shape, seed=seed + 1, device=device)
+    forget = cfg.forget if cfg.forget is not None else te.forget
+    return dict(samples=samples, missing=missing, x_f=te.split(forget)[1], clf=clf, forget=list(forget))

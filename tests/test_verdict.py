@@ -114,3 +114,19 @@ def test_leaderboard_digits_adopts_the_verdict_sets_model(tmp_path):
     assert len(list(lb.glob('*/digits/standard/train_info.json'))) == 1           # no donor for Standard: trained here
     recs = [json.loads(p.read_text()) for p in (tmp_path / 'out' / 'leaderboard-digits').glob('*.json')]
     assert sorted(r['row'] for r in recs) == ['standard', 'unseen']
+
+def test_verdict_samples_draws_finished_models_only(tmp_path):
+    "`msgm verdict digits --samples` draws the seed-0 models a run finished, names the rest, trains nothing; without models it exits 2 first."
+    common = ['--preset', 'tiny', '--out', str(tmp_path / 'r'), '--work', str(tmp_path / 'w'), '--no-progress']
+    r = run('verdict', 'digits', '--samples', *common)
+    assert r.returncode == 2 and '--samples' in r.stderr and 'no finished seed-0 model' in r.stderr and not (tmp_path / 'r').exists()
+    r = run('verdict', 'toy', '--samples', *common)
+    assert r.returncode == 2 and '--samples: only the digits set' in r.stderr
+    r = run('verdict', 'digits', '--tables', 'digits-ve', '--max-runs', '1', *common)
+    assert r.returncode == 0, r.stderr[-3000:]
+    trained = sorted(p.parent.name for p in (tmp_path / 'w').rglob('train_info.json'))
+    r = run('verdict', 'digits', '--samples', *common)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'digits-ve: 1 row(s) drawn' in r.stdout and 'no model yet for obtuse' in r.stdout and 'digits-ddpm: no finished seed-0 model' in r.stdout
+    assert (tmp_path / 'r' / 'digits-ve_samples.png').stat().st_size > 1000 and not (tmp_path / 'r' / 'digits-ddpm_samples.png').exists()
+    assert sorted(p.parent.name for p in (tmp_path / 'w').rglob('train_info.json')) == trained == ['unseen']
