@@ -96,6 +96,8 @@ class Linker:
         md = _RE_PRIVATE_LINK.sub(lambda m: m.group(1), md)   # private names have no API entry: keep the code, drop the link
         md = _RE_NB_LINK.sub(lambda m: f"]({self.page_of[m.group(1)]}.html{m.group(2) or ''})" if m.group(1) in self.page_of else m.group(0), md)
         if not notebooks: return md
+        for path in re.findall(r'!\[[^\]]*\]\(([^)\s:?#]+)\)', md):   # images a markdown cell shows, relative to nbs/: copied beside the pages
+            if (ROOT / 'nbs' / path).is_file(): self.assets.add(path)
         parts = re.split(r'(^```.*?^```)', md, flags=re.M | re.S)   # leave fenced code alone
         return ''.join(p if p.startswith('```') else self.re_nb.sub(lambda m: f"[`{m.group(1)}`]({self.page_of[m.group(1)]}.html)", p)
                        for p in parts)
