@@ -94,8 +94,9 @@ def test_debug_shows_the_traceback(work):
     assert r.returncode != 0 and 'Traceback' in r.stderr and 'UsageError: no trained unseen' in r.stderr
 
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
+    # the child gets Ctrl-C's default action even where the test runner ignores SIGINT (a background job of a shell without job control)
     p = subprocess.Popen(MSGM + ['toy', '--preset', 'tiny', '--out', 'o', '--no-progress'], cwd=tmp_path, env=ENV,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(6); p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130, (p.returncode, err[-2000:])
