@@ -555,13 +555,17 @@ def _run_config(fields: dict, seed: int) -> ImageConfig:
     "The `ImageConfig` of one image run, from its spec's result fields and seed."
     return ImageConfig(**{k: fields[k] for k in IMAGE_RESULT_FIELDS}, seed=seed, methods=(fields['method'],))
 
+def _verdict_classifier(cfg: ImageConfig, work, tr: ImageSet, te: ImageSet, device=None):
+    "The one classifier (seed 0) of a verdict work folder, made on first use, and its held-out accuracy."
+    return get_classifier(replace(cfg, seed=0), Path(work) / f'{cfg.dataset}-classifier', tr, te, device, progress=False)
+
 def image_run(spec: dict) -> dict:
     "Runner of an image `RunSpec` (as a dict, with `work` and `device`): train (resumable), evaluate, and return the metrics."
     f, dev = spec['fields'], spec.get('device')
     cfg = _run_config(f, spec['seed'])
     work = Path(spec.get('work') or 'runs/verdict')
     tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
-    clf, acc = get_classifier(replace(cfg, seed=0), work / f'{cfg.dataset}-classifier', tr, te, dev, progress=False)
+    clf, acc = _verdict_classifier(cfg, work, tr, te, dev)
     cache = work / spec['experiment'] / spec['hash']
     model = train_method(cfg, f['method'], tr, cache, sde, dev, progress=False)
     ev = evaluate_models({f['method']: model}, cfg, sde, clf, te, dev, progress=False)[f['method']]
@@ -606,7 +610,7 @@ def verdict_samples(specs, work, seed: int = 0, n: int = 32, device=None) -> dic
     if not found: return dict(samples={}, missing=missing)
     cfg = next(iter(found.values()))[1]
     tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
-    clf, _ = get_classifier(replace(cfg, seed=0), Path(work) / f'{cfg.dataset}-classifier', tr, te, device, progress=False)
+    clf, _ = _verdict_classifier(cfg, work, tr, te, device)
     samples = {}
     for row, (s, c) in found.items():
         model = train_method(c, s.fields['method'], tr, Path(work) / s.experiment / s.hash, sde, device, progress=False)
