@@ -347,8 +347,10 @@ def get_classifier(cfg: ImageConfig, cache_dir=None, train_set: ImageSet | None 
         if (d / 'info.json').exists() and json.loads((d / 'info.json').read_text())['key'] == key:
             clf.load_state_dict(load_file(str(d / 'weights.safetensors'))); clf.eval()
             return clf.to(get_device(device)), json.loads((d / 'info.json').read_text())['test_acc']
-        clf, _ = train_classifier(clf, train_set.x, train_set.y, epochs=cfg.clf_epochs, val_frac=0., augment_shift=1 if H <= 8 else 2,
-                                  seed=cfg.seed, device=device, progress=progress)
+        threads = torch.get_num_threads(); torch.set_num_threads(1)   # one thread: float sums depend on the thread count, the classifier must not
+        try: clf, _ = train_classifier(clf, train_set.x, train_set.y, epochs=cfg.clf_epochs, val_frac=0., augment_shift=1 if H <= 8 else 2,
+                                       seed=cfg.seed, device=device, progress=progress)
+        finally: torch.set_num_threads(threads)
     acc = accuracy(clf, test_set.x, test_set.y)
     d.mkdir(parents=True, exist_ok=True)
     atomic_write(d / 'weights.safetensors', st_save({k: v.detach().cpu().contiguous() for k, v in clf.state_dict().items()}))
