@@ -343,7 +343,8 @@ def get_classifier(cfg: ImageConfig, cache_dir=None, train_set: ImageSet | None 
     C, H, _ = train_set.shape
     with rng_scope(cfg.seed):   # initial weights and training draw from the seed, never from the caller's random state
         clf = SmallCNN(in_ch=C, n_classes=len(train_set.classes), image_size=H, width=cfg.clf_width)
-        key = dict(dataset=cfg.dataset, n=len(train_set), epochs=cfg.clf_epochs, width=cfg.clf_width, shape=list(train_set.shape), seed=cfg.seed)
+        key = dict(dataset=cfg.dataset, n=len(train_set), epochs=cfg.clf_epochs, width=cfg.clf_width, shape=list(train_set.shape), seed=cfg.seed,
+                   threads=1)   # caches written before training was pinned to one thread are retrained, not trusted
         if (d / 'info.json').exists() and json.loads((d / 'info.json').read_text())['key'] == key:
             clf.load_state_dict(load_file(str(d / 'weights.safetensors'))); clf.eval()
             return clf.to(get_device(device)), json.loads((d / 'info.json').read_text())['test_acc']
