@@ -17,8 +17,8 @@ from .core import atomic_write
 # %% auto #0
 __all__ = ['RECORD_KEYS', 'result_hash', 'RunSpec', 'record_path', 'RecordError', 'read_record', 'load_records', 'plan_records',
            'device_label', 'package_commit', 'write_record', 'run_plan', 'plan_status', 'format_status', 'mean_se',
-           'aggregate', 'differs', 'verdict_table', 'plot_rows', 'write_summary', 'convergence', 'run_convergence',
-           'plot_convergence']
+           'aggregate', 'differs', 'verdict_table', 'plot_rows', 'mixed_values', 'write_summary', 'convergence',
+           'run_convergence', 'plot_convergence']
 
 # %% ../nbs/12_verdict.ipynb #0571625f
 def _canon(v):
@@ -288,22 +288,31 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
     return fig
 
 # %% ../nbs/12_verdict.ipynb #cce6889f
-def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str | None = 'unseen', out=None, title: str = '') -> dict:
+def mixed_values(records: list[dict], keys=('clf_acc',)) -> dict:
+    "`{key: sorted distinct values}` for each metric in `keys` that is not one value across `records` (e.g. two classifiers scored one table)."
+    vals = {k: sorted({v for r in records if (v := _get(r['metrics'], k)) is not None}) for k in keys}
+    return {k: v for k, v in vals.items() if len(v) > 1}
+
+def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str | None = 'unseen', out=None, title: str = '',
+                  same=('clf_acc',)) -> dict:  # metrics that must be one value in every record (the scoring classifier's accuracy)
     "Aggregate a plan's records into `out/<name>.json`, `.md` and `.png` (default `out` = `root`); returns the summary."
     import matplotlib.pyplot as plt
     from msgm_nb.core import atomic_savefig
     recs, st = plan_records(specs, root), plan_status(specs, root)
     rows = list(dict.fromkeys(s.row for s in specs)); seeds = max(sum(t.row == r for t in specs) for r in rows)
-    agg = aggregate(recs, list(metrics))
+    agg, mixed = aggregate(recs, list(metrics)), mixed_values(recs, same)
     diffs = {r: {k: differs(agg[r][k], agg[ref][k]) for k in metrics} for r in agg if ref in agg and r != ref} if ref else {}
     summ = dict(name=name, metrics={k: list(v) for k, v in metrics.items()}, reference=ref, seeds=seeds,
                 rows={r: {k: (list(v) if k != 'seeds' else v) for k, v in agg[r].items()} for r in rows if r in agg},
-                differences_to_reference=diffs, done=len(st['done']), missing=sorted({s.row for s in st['missing']}, key=rows.index),
+                differences_to_reference=diffs, mixed=mixed, done=len(st['done']), missing=sorted({s.row for s in st['missing']}, key=rows.index),
                 missing_runs=len(st['missing']), devices=sorted({r['device'] for r in recs}), commits=sorted({str(r['commit']) for r in recs}),
                 run_seconds=round(sum(r['seconds'] for r in recs), 1), records=f'{Path(root).name}/<experiment>/<hash>.json')
     out = Path(out or root); out.mkdir(parents=True, exist_ok=True)
     table = verdict_table(agg, metrics, rows=rows, ref=ref, seeds=seeds)
     text = f"{table}\n\n{len(st['done'])} runs done, {len(st['missing'])} missing" + (f" (rows: {', '.join(summ['missing'])})" if summ['missing'] else '') + '\n'
+    for k, v in mixed.items():   # records scored differently cannot share a table silently
+        text += f'\nWARNING: the records do not agree on {k}: {v}; re-score them with one scorer before reading this table\n'
+        warnings.warn(f'{name}: the records do not agree on {k}: {v}')
     atomic_write(out / f'{name}.md', text)
     if agg:
         fig = plot_rows(agg, metrics, rows=rows, title=title); atomic_savefig(fig, out / f'{name}.png', dpi=100); plt.close(fig)
