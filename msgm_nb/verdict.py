@@ -294,7 +294,8 @@ def mixed_values(records: list[dict], keys=('clf_acc',)) -> dict:
     return {k: v for k, v in vals.items() if len(v) > 1}
 
 def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str | None = 'unseen', out=None, title: str = '',
-                  same=('clf_acc',)) -> dict:  # metrics that must be one value in every record (the scoring classifier's accuracy)
+                  same=('clf_acc',),  # metrics that must be one value in every record (the scoring classifier's accuracy)
+                  ) -> dict:
     "Aggregate a plan's records into `out/<name>.json`, `.md` and `.png` (default `out` = `root`); returns the summary."
     import matplotlib.pyplot as plt
     from msgm_nb.core import atomic_savefig
