@@ -306,19 +306,20 @@ def _job(spec: dict) -> dict:
         digits_model(ctx, spec['method']); return dict(rows=[], seconds=time.time() - t0)
     std = digits_model(ctx, 'standard')
     train_s = lambda m: json.loads((ctx['cache'] / m / 'train_info.json').read_text())['seconds']
+    acc = dict(clf_acc=ctx['clf_acc'])    # every digits row names its scoring classifier, so a table mixing two classifiers can be flagged
     if kind == 'digits-ref':
         ref = digits_reference(std, ctx, cfg, seed)
         _save_pt(ref, work / f'digits-{seed}.pt')
-        return dict(rows=[dict(part='digits', method='standard', seed=seed, **_row(evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')))],
+        return dict(rows=[dict(part='digits', method='standard', seed=seed, **acc, **_row(evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')))],
                     classifier_test_acc=ctx['clf_acc'])
     ref = torch.load(work / f'digits-{seed}.pt', weights_only=True)
     if kind == 'digits-unseen':
         uns = digits_model(ctx, 'unseen')
-        return dict(rows=[dict(part='digits', method='unseen', seed=seed, **_row(evaluate_digits(uns, ctx, cfg, seed, ref), train_s('unseen')))])
+        return dict(rows=[dict(part='digits', method='unseen', seed=seed, **acc, **_row(evaluate_digits(uns, ctx, cfg, seed, ref), train_s('unseen')))])
     x_g, x_f = ctx['train'].split(ctx['forget'])
     row = _unlearn_row(lambda m: evaluate_digits(m, ctx, cfg, seed, ref), std, ctx['sde'], x_f, x_g,
                        spec['method'], spec['setting'], seed, cfg.digits_steps, cfg.digits_lr, cfg.digits_batch)
-    return dict(rows=[dict(part='digits', method=spec['method'], setting=spec['setting'], seed=seed, **row)])
+    return dict(rows=[dict(part='digits', method=spec['method'], setting=spec['setting'], seed=seed, **acc, **row)])
 
 # %% ../nbs/29_leaderboard.ipynb #94f1a191
 def _jobs(cfg: LeaderboardConfig) -> dict:
