@@ -345,10 +345,13 @@ def convergence(specs: list[RunSpec], root, tolerances: dict,
 
 def run_convergence(plan: Callable, runner: Callable, root, tolerances: dict, budgets=(1, 2, 4, 8, 16), one_sided: tuple = (), **kw) -> dict:
     "Train rung after rung (`plan(budgets)` -> specs; `kw` go to `run_plan`) until a budget passes; returns `convergence` of the records present."
+    deadline, t0 = kw.pop('deadline', None), time.time()   # counted from the start of the study, not of each rung
     for j in range(1, len(budgets)):
-        specs = plan(budgets[:j + 1]); run_plan(specs, runner, root, **kw)
+        left = None if deadline is None else deadline - (time.time() - t0)
+        if left is not None and left < 0: break
+        specs = plan(budgets[:j + 1]); r = run_plan(specs, runner, root, deadline=left, **kw)
         res = convergence(specs, root, tolerances, one_sided)
-        if res['chosen'] is not None: break
+        if res['chosen'] is not None or r['left']: break   # a rung cut short by the deadline is not followed by the next
     return convergence(plan(budgets), root, tolerances, one_sided)   # with any records of larger budgets already present (never run here)
 
 # %% ../nbs/12_verdict.ipynb #ffb4edb4
