@@ -5,6 +5,7 @@
 # %% ../nbs/29_leaderboard.ipynb #6087e415
 from __future__ import annotations
 import copy, io, json, math, os, time
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
@@ -193,10 +194,10 @@ def digits_context(cfg: LeaderboardConfig, seed: int, device='cpu', progress: bo
     return dict(icfg=icfg, cache=cache, train=tr, test=te, sde=make_sde(icfg, tr.x), clf=clf.cpu().eval() if clf is not None else None,
                 clf_acc=acc, forget=list(tr.forget))
 
-def digits_model(ctx: dict, method: str = 'standard', progress: bool = False):
-    "The cached (or newly trained) digits model `method` ('standard' or 'unseen') of `ctx`."
+def digits_model(ctx: dict, method: str = 'standard', progress: bool = False, device='cpu'):
+    "The cached (or newly trained, on `device`) digits model `method` ('standard' or 'unseen') of `ctx`, on the CPU."
     from msgm_nb.images import train_method
-    return train_method(ctx['icfg'], method, ctx['train'], ctx['cache'], ctx['sde'], 'cpu', progress).cpu().eval()
+    return train_method(ctx['icfg'], method, ctx['train'], ctx['cache'], ctx['sde'], device, progress).cpu().eval()
 
 def digits_reference(model, ctx: dict, cfg: LeaderboardConfig, seed: int) -> dict:
     "The Standard model's PF-ODE images of fixed prior draws, and which of them the classifier keeps (not 3 or 7)."
@@ -261,12 +262,12 @@ _KEYS = ('ur', 'nll_f', 'nll_g', 'fid', 'retention', 'unchanged')
 def _row(ev: dict, seconds: float) -> dict:
     return dict({k: ev.get(k) for k in _KEYS}, seconds=seconds, nonfinite_samples=ev.get('nonfinite_samples', 0))
 
-def _unlearn_row(evaluate, std, sde, forget, retain, method, setting, seed, steps, lr, batch) -> dict:
-    "Unlearn from `std` and evaluate; a diverged run gives a row of Nones marked `diverged`."
+def _unlearn_row(evaluate, std, sde, forget, retain, method, setting, seed, steps, lr, batch, device='cpu') -> dict:
+    "Unlearn from `std` (on `device`) and evaluate; a diverged run gives a row of Nones marked `diverged`."
     t0 = time.time()
     try:
         m = unlearn(std, sde, forget=forget, retain=retain, method=method, steps=steps, lr=lr, batch_g=batch, batch_f=batch,
-                    seed=seed, device='cpu', progress=False, **setting)
+                    seed=seed, device=device, progress=False, **setting)
         sec = time.time() - t0
         return dict(_row(evaluate(m), sec), diverged=False)
     except TrainingDiverged:
@@ -281,8 +282,8 @@ def _save_pt(obj, path: Path) -> None:
     buf = io.BytesIO(); torch.save(obj, buf); atomic_write(path, buf.getvalue())
 
 def _job(spec: dict) -> dict:
-    "Run one leaderboard job (in a worker process or in this one); returns `{'rows': [...]}`."
-    cfg, work, kind, seed = spec['cfg'], Path(spec['work']), spec['kind'], spec['seed']
+    "Run one leaderboard job (in a worker process or in this one); returns `{'rows': [...]}`. Digits models train on `spec['device']` (default CPU); evaluation runs on the CPU."
+    cfg, work, kind, seed, dev = spec['cfg'], Path(spec['work']), spec['kind'], spec['seed'], spec.get('device') or 'cpu'
     if spec.get('threads'): torch.set_num_threads(spec['threads'])
     t0 = time.time()
     if kind == 'toy-base':       # Standard + Unseen, the reference outputs; saved for the method jobs
@@ -301,10 +302,10 @@ def _job(spec: dict) -> dict:
         row = _unlearn_row(lambda m: evaluate_toy(m, sde, data, cfg, seed, ref), std, sde, data['x_f'], data['x_g'],
                            spec['method'], spec['setting'], seed, cfg.steps, cfg.lr, cfg.batch)
         return dict(rows=[dict(part='toy', method=spec['method'], setting=spec['setting'], seed=seed, **row)])
-    ctx = digits_context(cfg, seed, classifier=kind != 'digits-train')   # the classifier is made once, by digits-ref (the others wait on it)
+    ctx = digits_context(cfg, seed, device=dev, classifier=kind != 'digits-train')   # the classifier is made once, by digits-ref (the others wait on it)
     if kind == 'digits-train':   # train (or find) one reference model in the cache
-        digits_model(ctx, spec['method']); return dict(rows=[], seconds=time.time() - t0)
-    std = digits_model(ctx, 'standard')
+        digits_model(ctx, spec['method'], device=dev); return dict(rows=[], seconds=time.time() - t0)
+    std = digits_model(ctx, 'standard', device=dev)
     train_s = lambda m: json.loads((ctx['cache'] / m / 'train_info.json').read_text())['seconds']
     acc = dict(clf_acc=ctx['clf_acc'])    # every digits row names its scoring classifier, so a table mixing two classifiers can be flagged
     if kind == 'digits-ref':
@@ -313,11 +314,11 @@ def _job(spec: dict) -> dict:
         return dict(rows=[dict(part='digits', method='standard', seed=seed, **acc, **_row(evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')))])
     ref = torch.load(work / f'digits-{seed}.pt', weights_only=True)
     if kind == 'digits-unseen':
-        uns = digits_model(ctx, 'unseen')
+        uns = digits_model(ctx, 'unseen', device=dev)
         return dict(rows=[dict(part='digits', method='unseen', seed=seed, **acc, **_row(evaluate_digits(uns, ctx, cfg, seed, ref), train_s('unseen')))])
     x_g, x_f = ctx['train'].split(ctx['forget'])
     row = _unlearn_row(lambda m: evaluate_digits(m, ctx, cfg, seed, ref), std, ctx['sde'], x_f, x_g,
-                       spec['method'], spec['setting'], seed, cfg.digits_steps, cfg.digits_lr, cfg.digits_batch)
+                       spec['method'], spec['setting'], seed, cfg.digits_steps, cfg.digits_lr, cfg.digits_batch, dev)
     return dict(rows=[dict(part='digits', method=spec['method'], setting=spec['setting'], seed=seed, **acc, **row)])
 
 # %% ../nbs/29_leaderboard.ipynb #94f1a191
@@ -500,12 +501,12 @@ def leaderboard_spec(cfg: LeaderboardConfig, part: str, method: str, seed: int, 
     return RunSpec(f'leaderboard-{part}', _setting_row(method, setting or {}), seed, f, cost=f"lb-{part}-{method}-{f.get('steps', 'base')}")
 
 def verdict_leaderboard_plan(preset: str = 'verdict', seeds: int = 3, methods=UNLEARN_METHODS) -> dict:
-    "`{part: specs}`: per part Standard and Unseen, then every method over its whole grid, `seeds` seeds each (seed by seed)."
+    "`{part: specs}`: per part Standard and Unseen of every seed, then every method over its whole grid, seed by seed (`seeds` seeds each)."
     cfg = LeaderboardConfig.preset(preset)
     out = {}
-    for part in PARTS:
-        rows = [('standard', {}), ('unseen', {})] + [(m, st) for m in methods for st in cfg.grid(m)]
-        out[part] = [leaderboard_spec(cfg, part, m, s, st) for s in range(seeds) for m, st in rows]
+    for part in PARTS:   # references first: every other row of a seed starts from its Standard model, so parallel workers begin with them
+        refs = [leaderboard_spec(cfg, part, m, s) for s in range(seeds) for m in ('standard', 'unseen')]
+        out[part] = refs + [leaderboard_spec(cfg, part, m, s, st) for s in range(seeds) for m in methods for st in cfg.grid(m)]
     return out
 
 def finetune_convergence_plan(part: str, budgets=(1, 2, 4, 8), preset: str = 'verdict', seed: int = 0) -> list[RunSpec]:
@@ -529,8 +530,17 @@ def _lb_config(f: dict, seed: int) -> LeaderboardConfig:
     else: kw.update(digits='verdict', digits_overrides={k: v for k, v in base.items() if k not in ('dataset',)})
     return LeaderboardConfig(parts=(part,), seeds=(seed,), workers=1, max_nfe=f['max_nfe'], **kw)
 
+@contextmanager
+def _file_lock(path):
+    "Hold an exclusive lock on the file `path` (made if missing) across processes; another process asking for it waits."
+    import fcntl
+    with open(path, 'a') as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(fh, fcntl.LOCK_UN)
+
 def leaderboard_run(spec: dict) -> dict:
-    "Runner of a leaderboard `RunSpec`: the seed's Standard model and references (made once in the work folder), then the row's model, evaluated."
+    "Runner of a leaderboard `RunSpec`: the seed's Standard model and references (made once in the work folder), then the row's model, evaluated; digits models train on `spec['device']`."
     f, seed = spec['fields'], spec['seed']
     cfg = _lb_config(f, seed)
     from msgm_nb.verdict import result_hash
@@ -539,17 +549,22 @@ def leaderboard_run(spec: dict) -> dict:
     cfg = replace(cfg, digits_cache=str(base / 'digits'))
     common = dict(cfg=cfg, work=str(base), seed=seed)
     part, method = f['part'], f['method']
-    if part == 'digits':   # the seed's Standard / Unseen trained by another verdict experiment of the same configuration (digits-ve) are these models
-        from msgm_nb.images import adopt_trained
-        donors = sorted(p.parent for p in base.parent.parent.glob('*/*/image_config.json'))
-        for m in ('standard', 'unseen'): adopt_trained(cfg.digits_config(seed), m, base / 'digits', donors)
     if part == 'toy':
         if method in ('standard', 'unseen') or not (base / f'toy-{seed}.pt').exists():
             rows = _job(dict(common, kind='toy-base'))['rows']
             if method in ('standard', 'unseen'): return next(r for r in rows if r['method'] == method)
         return _job(dict(common, kind='toy', method=method, setting=f['setting']))['rows'][0]
-    if not (base / f'digits-{seed}.pt').exists() or method == 'standard':
-        std_row = _job(dict(common, kind='digits-ref'))['rows'][0]
-        if method == 'standard': return std_row
+    common['device'] = spec.get('device') or 'cpu'
+    ref = base / f'digits-{seed}.pt'
+    if method == 'standard' or not ref.exists():
+        # runs in parallel processes wait here while one of them makes the seed's Standard model and references, instead of each training it
+        with _file_lock(base / 'digits.lock'):
+            # the seed's Standard / Unseen trained by another verdict experiment of the same configuration (digits-ve) are these models
+            from msgm_nb.images import adopt_trained
+            donors = sorted(p.parent for p in base.parent.parent.glob('*/*/image_config.json'))
+            for m in ('standard', 'unseen'): adopt_trained(cfg.digits_config(seed), m, base / 'digits', donors)
+            if method == 'standard' or not ref.exists():
+                std_row = _job(dict(common, kind='digits-ref'))['rows'][0]
+                if method == 'standard': return std_row
     if method == 'unseen': return _job(dict(common, kind='digits-unseen'))['rows'][0]
     return _job(dict(common, kind='digits', method=method, setting=f['setting']))['rows'][0]
