@@ -53,10 +53,10 @@ LEADERBOARD_PRESETS = dict(  # name -> LeaderboardConfig fields: `tiny` (seconds
     full=dict(toy='full', steps=5000, seeds=(0, 1, 2), n_samples=10_000, sample_steps=500, n_test=500,
               n_retention=2000, rtol=1e-5, atol=1e-5, digits='full', digits_steps=1000, digits_samples=2000,
               digits_sample_steps=200, digits_nll=200, digits_retention=1000, digits_rtol=1e-4),
-    # verdict: toy steps = the cap of the fine-tuning study (8x the fast budget: no doubling up to it kept every UR within a point, 19_convergence);
-    # digits_steps: the fast budget until the digits study has run
+    # verdict: steps and digits_steps = the cap of each fine-tuning study (8x the fast budget: on neither data set did a doubling up to it
+    # keep every method's UR within a point, 19_convergence)
     verdict=dict(toy='verdict', steps=2400, grid_size=3, n_samples=10_000, sample_steps=200, n_test=500, n_retention=1000,
-                 digits='verdict', digits_steps=150, digits_samples=1000, digits_nll=64, digits_retention=200, workers=1))
+                 digits='verdict', digits_steps=1200, digits_samples=1000, digits_nll=64, digits_retention=200, workers=1))
 
 # %% ../nbs/29_leaderboard.ipynb #beeb826e
 @dataclass
