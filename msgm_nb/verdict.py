@@ -359,7 +359,7 @@ def plot_convergence(conv: dict, labels: dict | None = None, title: str = ''):
     "Each watched metric against the training steps (log scale), one line per method; the chosen budget marked."
     import matplotlib.pyplot as plt
     keys = list(conv['tolerances'])
-    fig, axs = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
+    fig, axs = plt.subplots(1, len(keys), figsize=(max(4.2 * len(keys), 7.), 3.2), squeeze=False)   # wide enough for the title
     for ax, k in zip(axs[0], keys):
         for m, cs in conv['curves'].items():
             pts = [(s, v) for s, v in cs[k] if v is not None]
