@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The missing verdict records on ONE GPU machine (H100/H200 class, 16 CPU cores) inside a 10-minute call.
-# Three branches at once: (1) the digits convergence rungs (VE, then DDPM), then the digits verdict runs of each SDE whose study chose the
+# Four branches at once: (1) the digits convergence rungs (VE, then DDPM), then the digits verdict runs of each SDE whose study chose the
 # preset's budget, GPU_WORKERS processes on the
 # GPU (the models are small; one CPU thread each); (2) the toy verdict runs, TOY_WORKERS processes on the GPU; (3) the toy leaderboard
 # on CPU_WORKERS CPU cores (its runner trains on the CPU), after its fine-tuning budget study; (4) the digits leaderboard, after its
