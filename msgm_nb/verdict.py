@@ -234,7 +234,7 @@ def _fmt(c: tuple, scale: float = 1., p: int = 3) -> str:
     return f'{m * scale:.{p}f}' + (f' ± {s * scale:.{p}f}' if s is not None else ' (1 seed)')
 
 def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str | None = 'unseen', seeds: int | None = None) -> str:
-    "Markdown table of `aggregate` output; `metrics` maps metric -> (header, scale, digits); last column: differences to `ref` > 2 s.e."
+    "Markdown table of `aggregate` output; `metrics` maps metric -> (header, scale, digits); last column: differences to `ref` > 2 s.e. (rows with all `seeds` only)."
     rows = [r for r in (rows or list(agg)) if r in agg]
     head = '| row | n | ' + ' | '.join(h for h, *_ in metrics.values()) + (f' | vs {ref} (> 2 s.e.) |' if ref else ' |')
     lines = [head, '|' + '---|' * (head.count('|') - 1)]
@@ -244,6 +244,8 @@ def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str |
         if ref:
             if r == ref or ref not in agg: cells.append('reference' if r == ref else '—')
             elif all(a[k][0] is None for k in metrics): cells.append('no finite value in any seed')
+            elif seeds is not None and len(agg[ref]['seeds']) < seeds: cells.append(f"not judged: the reference has {len(agg[ref]['seeds'])} of {seeds} seeds")
+            elif seeds is not None and n < seeds: cells.append(f'not judged: {n} of {seeds} seeds')
             else:
                 d = [(('higher ' if differs(a[k], agg[ref][k]) > 0 else 'lower ') + h) for k, (h, *_) in metrics.items() if differs(a[k], agg[ref][k])]
                 # a metric whose mean exists on both sides but one side has a single seed (no s.e.) cannot be judged: say so, never 'none'
@@ -302,7 +304,9 @@ def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str
     recs, st = plan_records(specs, root), plan_status(specs, root)
     rows = list(dict.fromkeys(s.row for s in specs)); seeds = max(sum(t.row == r for t in specs) for r in rows)
     agg, mixed = aggregate(recs, list(metrics)), mixed_values(recs, same)
-    diffs = {r: {k: differs(agg[r][k], agg[ref][k]) for k in metrics} for r in agg if ref in agg and r != ref} if ref else {}
+    full = lambda r: len(agg[r]['seeds']) >= seeds   # judged only with every planned seed of the row and of the reference (else None)
+    diffs = {r: {k: differs(agg[r][k], agg[ref][k]) if full(r) and full(ref) else None for k in metrics}
+             for r in agg if ref in agg and r != ref} if ref else {}
     summ = dict(name=name, metrics={k: list(v) for k, v in metrics.items()}, reference=ref, seeds=seeds,
                 rows={r: {k: (list(v) if k != 'seeds' else v) for k, v in agg[r].items()} for r in rows if r in agg},
                 differences_to_reference=diffs, mixed=mixed, done=len(st['done']), missing=sorted({s.row for s in st['missing']}, key=rows.index),
