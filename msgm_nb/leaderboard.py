@@ -501,12 +501,14 @@ def leaderboard_spec(cfg: LeaderboardConfig, part: str, method: str, seed: int, 
     return RunSpec(f'leaderboard-{part}', _setting_row(method, setting or {}), seed, f, cost=f"lb-{part}-{method}-{f.get('steps', 'base')}")
 
 def verdict_leaderboard_plan(preset: str = 'verdict', seeds: int = 3, methods=UNLEARN_METHODS) -> dict:
-    "`{part: specs}`: per part Standard and Unseen of every seed, then every method over its whole grid, seed by seed (`seeds` seeds each)."
+    "`{part: specs}`: per part Standard and Unseen of every seed, then every method over its whole grid (retain-only fine-tuning first), seed by seed (`seeds` seeds each)."
     cfg = LeaderboardConfig.preset(preset)
     out = {}
     for part in PARTS:   # references first: every other row of a seed starts from its Standard model, so parallel workers begin with them
         refs = [leaderboard_spec(cfg, part, m, s) for s in range(seeds) for m in ('standard', 'unseen')]
-        out[part] = refs + [leaderboard_spec(cfg, part, m, s, st) for s in range(seeds) for m in methods for st in cfg.grid(m)]
+        # retain-only fine-tuning first in each seed: every forgetting method is read against it (does the forgetting term add anything?)
+        ms = sorted(methods, key=lambda m: m != 'retain-finetune')
+        out[part] = refs + [leaderboard_spec(cfg, part, m, s, st) for s in range(seeds) for m in ms for st in cfg.grid(m)]
     return out
 
 def finetune_convergence_plan(part: str, budgets=(1, 2, 4, 8), preset: str = 'verdict', seed: int = 0) -> list[RunSpec]:
