@@ -17,8 +17,8 @@ from .core import atomic_write
 # %% auto #0
 __all__ = ['RECORD_KEYS', 'result_hash', 'RunSpec', 'record_path', 'RecordError', 'read_record', 'load_records', 'plan_records',
            'device_label', 'package_commit', 'write_record', 'run_plan', 'plan_status', 'format_status', 'mean_se',
-           'aggregate', 'differs', 'verdict_table', 'plot_rows', 'mixed_values', 'write_summary', 'convergence',
-           'run_convergence', 'plot_convergence']
+           'aggregate', 'differs', 'compare', 'verdict_table', 'plot_rows', 'mixed_values', 'write_summary',
+           'convergence', 'run_convergence', 'plot_convergence']
 
 # %% ../nbs/12_verdict.ipynb #0571625f
 def _canon(v):
@@ -227,6 +227,17 @@ def differs(a: tuple, b: tuple, k: float = 2.) -> int:
     d, s = ma - mb, k * math.sqrt(sa ** 2 + sb ** 2)
     return 1 if d > s else -1 if d < -s else 0
 
+def compare(a: dict, b: dict, metrics, seeds: int | None = None, k: float = 2.) -> dict | None:
+    "Row `a` against row `b` (rows of `aggregate`): `{metric: (difference of means, k combined s.e., direction)}`, an entry None where a mean or s.e. is missing; None when either row has fewer than `seeds` seeds (not judged)."
+    if seeds is not None and min(len(a['seeds']), len(b['seeds'])) < seeds: return None
+    out = {}
+    for m in metrics:
+        (ma, sa, _), (mb, sb, _) = a[m][:3], b[m][:3]
+        if None in (ma, mb, sa, sb): out[m] = None; continue
+        d, t = ma - mb, k * math.hypot(sa, sb)
+        out[m] = (d, t, 1 if d > t else -1 if d < -t else 0)
+    return out
+
 # %% ../nbs/12_verdict.ipynb #47201b26
 def _fmt(c: tuple, scale: float = 1., p: int = 3) -> str:
     m, s, n = c
@@ -304,9 +315,9 @@ def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str
     recs, st = plan_records(specs, root), plan_status(specs, root)
     rows = list(dict.fromkeys(s.row for s in specs)); seeds = max(sum(t.row == r for t in specs) for r in rows)
     agg, mixed = aggregate(recs, list(metrics)), mixed_values(recs, same)
-    full = lambda r: len(agg[r]['seeds']) >= seeds   # judged only with every planned seed of the row and of the reference (else None)
-    diffs = {r: {k: differs(agg[r][k], agg[ref][k]) if full(r) and full(ref) else None for k in metrics}
-             for r in agg if ref in agg and r != ref} if ref else {}
+    # judged only with every planned seed of the row and of the reference (else None); 0 where a metric has no s.e.
+    cmp = {r: compare(agg[r], agg[ref], metrics, seeds) for r in agg if ref in agg and r != ref} if ref else {}
+    diffs = {r: {k: (c[k][2] if c[k] else 0) if c else None for k in metrics} for r, c in cmp.items()}
     summ = dict(name=name, metrics={k: list(v) for k, v in metrics.items()}, reference=ref, seeds=seeds,
                 rows={r: {k: (list(v) if k != 'seeds' else v) for k, v in agg[r].items()} for r in rows if r in agg},
                 differences_to_reference=diffs, mixed=mixed, done=len(st['done']), missing=sorted({s.row for s in st['missing']}, key=rows.index),
