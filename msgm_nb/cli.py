@@ -260,7 +260,7 @@ def _verdict_common(p: argparse.ArgumentParser):
 
 def cmd_verdict(args) -> dict:
     "Run the missing seeded runs of a verdict set (or `--list` them), then rebuild its summaries from every record."
-    from msgm_nb.verdict import plan_status, format_status, run_plan, write_summary
+    from msgm_nb.verdict import plan_status, format_status, run_plan, write_summary, cheapest_first
     _check_device(args.device)
     parts, runner, name = _verdict_plan(args.set, args.preset, args.seeds)
     if args.tables:
@@ -269,10 +269,12 @@ def cmd_verdict(args) -> dict:
         parts = [p for p in parts if p[0] in want]
     specs = [s for _, ss, _ in parts for s in ss]
     if args.samples: return _verdict_samples(args, parts)
+    # the order runs start in (summaries keep the plan's row order)
+    todo = cheapest_first(specs, args.out, args.device, first=('standard', 'unseen', 'retain-finetune')) if args.order == 'cheapest' else specs
     if args.list:
-        print(format_status(plan_status(specs, args.out, args.device), args.workers)); return dict(_quiet=True)   # the listing ends with its 'N done, M missing' line
+        print(format_status(plan_status(todo, args.out, args.device), args.workers)); return dict(_quiet=True)   # the listing ends with its 'N done, M missing' line
     if not args.aggregate:
-        r = run_plan(specs, runner, args.out, workers=args.workers, device=args.device, deadline=args.deadline, work=args.work,
+        r = run_plan(todo, runner, args.out, workers=args.workers, device=args.device, deadline=args.deadline, work=args.work,
                      max_runs=args.max_runs, progress=not args.no_progress)
         print(f"{r['ran']} run(s) done now, {r['skipped']} had records, {r['left']} left")
     out = {n: write_summary(ss, args.out, f'{n}_summary', metrics, out=args.out, title=n) for n, ss, metrics in parts}
@@ -346,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument('--seeds', type=_int_at_least(1), default=3, help='seeds per row (default 3)')
     v.add_argument('--list', action='store_true', help='print done / missing runs and the estimated time of the missing ones; run nothing')
     v.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
-    v.add_argument('--max-runs', type=_int_at_least(0), default=None, help='run at most this many missing runs, in plan order (the rows conclusions need come first)')
+    v.add_argument('--max-runs', type=_int_at_least(0), default=None, help='run at most this many missing runs, in --order (the rows conclusions need come first)')
+    v.add_argument('--order', choices=['plan', 'cheapest'], default='plan',
+                   help='plan (default: the plan order) or cheapest (references first, then seed by seed the cheapest runs by measured seconds)')
     v.add_argument('--tables', default=None, help='comma-separated tables of the set to run and rebuild (default all): leaderboard-toy, leaderboard-digits; digits-ve, digits-ddpm')
     v.add_argument('--samples', action='store_true', help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png (digits); run nothing")
     v.set_defaults(func=cmd_verdict)

@@ -16,9 +16,9 @@ from .core import atomic_write
 
 # %% auto #0
 __all__ = ['RECORD_KEYS', 'result_hash', 'RunSpec', 'record_path', 'RecordError', 'read_record', 'load_records', 'plan_records',
-           'device_label', 'package_commit', 'write_record', 'run_plan', 'plan_status', 'format_status', 'mean_se',
-           'aggregate', 'differs', 'compare', 'verdict_table', 'plot_rows', 'mixed_values', 'write_summary',
-           'convergence', 'run_convergence', 'plot_convergence']
+           'device_label', 'package_commit', 'write_record', 'run_plan', 'estimate_seconds', 'plan_status',
+           'cheapest_first', 'format_status', 'mean_se', 'aggregate', 'differs', 'compare', 'verdict_table',
+           'plot_rows', 'mixed_values', 'write_summary', 'convergence', 'run_convergence', 'plot_convergence']
 
 # %% ../nbs/12_verdict.ipynb #0571625f
 def _canon(v):
@@ -168,12 +168,10 @@ def _demo_runner(spec: dict) -> dict:
     return dict(value=spec['fields']['x'] + 0.1 * spec['seed'])
 
 # %% ../nbs/12_verdict.ipynb #a0e5f226
-def plan_status(specs: list[RunSpec], root, device: str | None = None) -> dict:
-    "`dict(done=, missing=, estimate_s=, unknown=)`: the records present, the specs missing, and the estimated seconds of the missing ones."
+def estimate_seconds(specs: list[RunSpec], root, device: str | None = None) -> list:
+    "Estimated seconds of each spec (None where nothing was measured): the mean of the recorded runs of its cost group, else seconds per step times steps."
     label = device_label(device)
     recs = {e: load_records(root, e) for e in {s.experiment for s in specs}}
-    done = plan_records(specs, root); have = {r['hash'] for r in done}
-    missing = [s for s in specs if s.hash not in have]
     cost = {s.hash: s.cost for s in specs}
     def est(s: RunSpec):
         pool = [r for r in recs[s.experiment] if (r.get('cost') or cost.get(r['hash'])) == s.cost]
@@ -183,8 +181,23 @@ def plan_status(specs: list[RunSpec], root, device: str | None = None) -> dict:
         steps = s.fields.get('steps')   # no run of this cost yet: seconds per training step of the experiment's runs, times this run's steps
         rate = [r['seconds'] / r['fields']['steps'] for r in recs[s.experiment] if isinstance(r['fields'].get('steps'), int) and r['fields']['steps'] > 0]
         return sum(rate) / len(rate) * steps if rate and isinstance(steps, int) else None
-    ests = [est(s) for s in missing]
+    return [est(s) for s in specs]
+
+def plan_status(specs: list[RunSpec], root, device: str | None = None) -> dict:
+    "`dict(done=, missing=, estimate_s=, unknown=)`: the records present, the specs missing (in the order of `specs`), and the estimated seconds of the missing ones."
+    done = plan_records(specs, root); have = {r['hash'] for r in done}
+    ests = [e for s, e in zip(specs, estimate_seconds(specs, root, device)) if s.hash not in have]
+    missing = [s for s in specs if s.hash not in have]
     return dict(done=done, missing=missing, estimate_s=sum(e for e in ests if e is not None), unknown=sum(e is None for e in ests))
+
+def cheapest_first(specs: list[RunSpec], root, device: str | None = None,
+                   first=('standard', 'unseen')) -> list[RunSpec]:  # rows run before all others, in plan order (the references)
+    "The specs reordered: the `first` rows of every seed in plan order, then seed by seed the cheapest by `estimate_seconds` (unmeasured last, ties in plan order)."
+    est = estimate_seconds(specs, root, device)
+    def key(i):
+        s, e = specs[i], est[i]
+        return (0, 0, 0., i) if s.row in first else (1, s.seed, float('inf') if e is None else e, i)
+    return [specs[i] for i in sorted(range(len(specs)), key=key)]
 
 def format_status(st: dict, workers: int = 1) -> str:
     "Lines for `msgm verdict --list`: missing runs by row, the estimate, and a last line 'N done, M missing'."

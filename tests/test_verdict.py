@@ -59,6 +59,8 @@ def test_verdict_bad_arguments(tmp_path):
     assert r.returncode == 2 and 'cuda:7' in r.stderr and not (tmp_path / 'x').exists()
     r = run('verdict', 'leaderboard', '--tables', 'leaderboard-toy,toy', '--out', str(tmp_path / 'y'))
     assert r.returncode == 2 and "--tables: toy is not a table of leaderboard" in r.stderr and not (tmp_path / 'y').exists()
+    r = run('verdict', 'toy', '--order', 'fastest', '--out', str(tmp_path / 'z'))
+    assert r.returncode == 2 and '--order' in r.stderr and 'fastest' in r.stderr and not (tmp_path / 'z').exists()
 
 def test_verdict_tables_select_a_part(tmp_path):
     common = ['--preset', 'tiny', '--seeds', '1', '--list', '--out', str(tmp_path / 'r')]
@@ -66,6 +68,10 @@ def test_verdict_tables_select_a_part(tmp_path):
     assert both.returncode == 0 and toy.returncode == 0, both.stderr + toy.stderr
     assert both.stdout.strip().splitlines()[-1] == '0 done, 34 missing' and toy.stdout.strip().splitlines()[-1] == '0 done, 17 missing'
     assert 'leaderboard-digits' in both.stdout and 'leaderboard-digits' not in toy.stdout
+    cheap = run('verdict', 'leaderboard', '--tables', 'leaderboard-toy', '--order', 'cheapest', *common)   # --list shows the run order
+    lines = cheap.stdout.strip().splitlines()
+    assert cheap.returncode == 0 and lines[-1] == '0 done, 17 missing', cheap.stdout + cheap.stderr
+    assert [l.split()[2] for l in lines[:3]] == ['standard', 'unseen', 'retain-finetune'] and sorted(lines) == sorted(toy.stdout.strip().splitlines())
 
 def _flip(v):
     if isinstance(v, bool): return not v
