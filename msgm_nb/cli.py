@@ -285,9 +285,17 @@ def cmd_verdict(args) -> dict:
     print(format_status(plan_status(specs, args.out, args.device), args.workers))
     return dict(summaries=out, _results=args.out / f'{parts[0][0]}_summary.json')
 
+def _samples_kept(name: str, png: Path, rows: list, work, force: bool) -> str | None:
+    "Why `png` stays as it is (None: it may be replaced): it shows rows whose models `work` lacks, or no row list says what it shows."
+    if force or not png.exists(): return None
+    side = png.with_suffix('.json')
+    if not side.exists(): return f"{name}: keeps {png}: no {side.name} says which rows it shows (--force replaces it)"
+    lost = [r for r in json.loads(side.read_text())['rows'] if r not in rows]
+    return f"{name}: keeps {png}: it shows {', '.join(lost)}, whose seed-0 models are not in {work} (--force replaces it)" if lost else None
+
 def _verdict_samples(args, parts) -> dict:
-    "`--samples`: a grid of fresh samples of each row's seed-0 model in `--work`, one figure per table; trains nothing."
-    from msgm_nb.core import atomic_savefig
+    "`--samples`: a grid of fresh samples of each row's seed-0 model in `--work`, one figure per table (rows listed in `<table>_samples.json`); trains nothing."
+    from msgm_nb.core import atomic_savefig, atomic_write
     from msgm_nb.images import verdict_models, verdict_samples, sample_panels
     if args.set != 'digits': raise UsageError(f"--samples: only the digits set has image samples, not {args.set}")
     have = {name: verdict_models(ss, args.work) for name, ss, _ in parts}
@@ -296,10 +304,13 @@ def _verdict_samples(args, parts) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, ss, _ in parts:
         if not have[name]: print(f"{name}: no finished seed-0 model in {args.work}"); continue
+        png = args.out / f'{name}_samples.png'
+        if kept := _samples_kept(name, png, list(have[name]), args.work, args.force): print(kept); continue   # never a poorer figure over a fuller one
         r = verdict_samples(ss, args.work, device=args.device)
         fig = sample_panels(r['x_f'], r['samples'], r['clf'], r['forget'],
                             title=f"{name}: 32 samples of each seed-0 model (red line: classified as a forget class)")
-        atomic_savefig(fig, args.out / f'{name}_samples.png', dpi=100); plt.close(fig)
+        atomic_savefig(fig, png, dpi=100); plt.close(fig)
+        atomic_write(png.with_suffix('.json'), json.dumps(dict(rows=list(r['samples']), seed=0, n=32), indent=1) + '\n')
         print(f"{name}: {len(r['samples'])} row(s) drawn into {args.out / f'{name}_samples.png'}"
               + (f"; no model yet for {', '.join(r['missing'])}" if r['missing'] else ''))
     return dict(_quiet=True)
@@ -353,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help='plan (default: the plan order) or cheapest (references first, then seed by seed the cheapest runs by measured seconds)')
     v.add_argument('--tables', default=None, help='comma-separated tables of the set to run and rebuild (default all): leaderboard-toy, leaderboard-digits; digits-ve, digits-ddpm')
     v.add_argument('--samples', action='store_true', help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png (digits); run nothing")
+    v.add_argument('--force', action='store_true', help='with --samples: replace a figure even where it shows rows whose models --work lacks')
     v.set_defaults(func=cmd_verdict)
     cv = sub.add_parser('converge', help='the convergence study: Standard and Unseen at doubling budgets until the held-out metrics settle')
     cv.add_argument('set', choices=CONVERGENCE_SETS); _verdict_common(cv)

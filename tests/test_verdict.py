@@ -136,3 +136,17 @@ def test_verdict_samples_draws_finished_models_only(tmp_path):
     assert 'digits-ve: 1 row(s) drawn' in r.stdout and 'no model yet for obtuse' in r.stdout and 'digits-ddpm: no finished seed-0 model' in r.stdout
     assert (tmp_path / 'r' / 'digits-ve_samples.png').stat().st_size > 1000 and not (tmp_path / 'r' / 'digits-ddpm_samples.png').exists()
     assert sorted(p.parent.name for p in (tmp_path / 'w').rglob('train_info.json')) == trained == ['unseen']
+    png = tmp_path / 'r' / 'digits-ve_samples.png'
+    assert json.loads(png.with_suffix('.json').read_text())['rows'] == ['unseen']   # the figure's rows, beside it
+    # a figure that shows a row whose model the work folder lacks is kept (never a poorer figure over a fuller one) unless --force
+    png.with_suffix('.json').write_text(json.dumps(dict(rows=['unseen', 'obtuse'], seed=0, n=32)))
+    before = png.stat().st_mtime_ns
+    r = run('verdict', 'digits', '--samples', *common)
+    assert r.returncode == 0 and 'digits-ve: keeps' in r.stdout and 'it shows obtuse, whose seed-0 models are not in' in r.stdout, r.stdout
+    assert png.stat().st_mtime_ns == before
+    png.with_suffix('.json').unlink()                                              # nor a figure no row list describes
+    r = run('verdict', 'digits', '--samples', *common)
+    assert r.returncode == 0 and 'no digits-ve_samples.json says which rows it shows' in r.stdout and png.stat().st_mtime_ns == before
+    r = run('verdict', 'digits', '--samples', '--force', *common)
+    assert r.returncode == 0 and 'digits-ve: 1 row(s) drawn' in r.stdout and png.stat().st_mtime_ns != before
+    assert json.loads(png.with_suffix('.json').read_text())['rows'] == ['unseen']
