@@ -268,6 +268,7 @@ def cmd_verdict(args) -> dict:
         if bad := [t for t in want if t not in have]: raise UsageError(f"--tables: {', '.join(bad)} is not a table of {args.set} (its tables: {', '.join(have)})")
         parts = [p for p in parts if p[0] in want]
     specs = [s for _, ss, _ in parts for s in ss]
+    if args.force and not args.samples: raise UsageError('--force: only with --samples (it lets a sample figure lose rows)')
     if args.samples: return _verdict_samples(args, parts)
     # the order runs start in (summaries keep the plan's row order)
     todo = cheapest_first(specs, args.out, args.device, first=('standard', 'unseen', 'retain-finetune')) if args.order == 'cheapest' else specs
@@ -289,8 +290,9 @@ def _samples_kept(name: str, png: Path, rows: list, work, force: bool) -> str | 
     "Why `png` stays as it is (None: it may be replaced): it shows rows whose models `work` lacks, or no row list says what it shows."
     if force or not png.exists(): return None
     side = png.with_suffix('.json')
-    if not side.exists(): return f"{name}: keeps {png}: no {side.name} says which rows it shows (--force replaces it)"
-    lost = [r for r in json.loads(side.read_text())['rows'] if r not in rows]
+    try: shown = json.loads(side.read_text())['rows']
+    except (OSError, ValueError, KeyError, TypeError): return f"{name}: keeps {png}: no readable {side.name} says which rows it shows (--force replaces it)"
+    lost = [r for r in shown if r not in rows]
     return f"{name}: keeps {png}: it shows {', '.join(lost)}, whose seed-0 models are not in {work} (--force replaces it)" if lost else None
 
 def _verdict_samples(args, parts) -> dict:
@@ -311,7 +313,7 @@ def _verdict_samples(args, parts) -> dict:
                             title=f"{name}: 32 samples of each seed-0 model (red line: classified as a forget class)")
         atomic_savefig(fig, png, dpi=100); plt.close(fig)
         atomic_write(png.with_suffix('.json'), json.dumps(dict(rows=list(r['samples']), seed=0, n=32), indent=1) + '\n')
-        print(f"{name}: {len(r['samples'])} row(s) drawn into {args.out / f'{name}_samples.png'}"
+        print(f"{name}: {len(r['samples'])} row(s) drawn into {png}"
               + (f"; no model yet for {', '.join(r['missing'])}" if r['missing'] else ''))
     return dict(_quiet=True)
 

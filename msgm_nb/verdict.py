@@ -233,23 +233,22 @@ def aggregate(records: list[dict], metrics: list[str]) -> dict:
     return {row: dict({k: mean_se([_get(r['metrics'], k) for r in rs]) for k in metrics}, seeds=sorted(r['seed'] for r in rs))
             for row, rs in rows.items()}
 
+def _gap(a: tuple, b: tuple, k: float = 2.) -> tuple | None:
+    "`(mean a - mean b, k combined s.e., direction)` of two `(mean, se, n)` cells; None where a mean or an s.e. is missing."
+    (ma, sa, _), (mb, sb, _) = a[:3], b[:3]
+    if None in (ma, mb, sa, sb): return None
+    d, t = ma - mb, k * math.hypot(sa, sb)
+    return d, t, 1 if d > t else -1 if d < -t else 0
+
 def differs(a: tuple, b: tuple, k: float = 2.) -> int:
     "+1 if mean a exceeds mean b by more than k combined standard errors, -1 if it is below by more, 0 otherwise (or if an se is missing)."
-    (ma, sa, _), (mb, sb, _) = a[:3], b[:3]
-    if None in (ma, mb, sa, sb): return 0
-    d, s = ma - mb, k * math.sqrt(sa ** 2 + sb ** 2)
-    return 1 if d > s else -1 if d < -s else 0
+    g = _gap(a, b, k)
+    return g[2] if g else 0
 
 def compare(a: dict, b: dict, metrics, seeds: int | None = None, k: float = 2.) -> dict | None:
     "Row `a` against row `b` (rows of `aggregate`): `{metric: (difference of means, k combined s.e., direction)}`, an entry None where a mean or s.e. is missing; None when either row has fewer than `seeds` seeds (not judged)."
     if seeds is not None and min(len(a['seeds']), len(b['seeds'])) < seeds: return None
-    out = {}
-    for m in metrics:
-        (ma, sa, _), (mb, sb, _) = a[m][:3], b[m][:3]
-        if None in (ma, mb, sa, sb): out[m] = None; continue
-        d, t = ma - mb, k * math.hypot(sa, sb)
-        out[m] = (d, t, 1 if d > t else -1 if d < -t else 0)
-    return out
+    return {m: _gap(a[m], b[m], k) for m in metrics}
 
 # %% ../nbs/12_verdict.ipynb #47201b26
 def _fmt(c: tuple, scale: float = 1., p: int = 3) -> str:
@@ -271,7 +270,8 @@ def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str |
             elif seeds is not None and len(agg[ref]['seeds']) < seeds: cells.append(f"not judged: the reference has {len(agg[ref]['seeds'])} of {seeds} seeds")
             elif seeds is not None and n < seeds: cells.append(f'not judged: {n} of {seeds} seeds')
             else:
-                d = [(('higher ' if differs(a[k], agg[ref][k]) > 0 else 'lower ') + h) for k, (h, *_) in metrics.items() if differs(a[k], agg[ref][k])]
+                c = compare(a, agg[ref], metrics)
+                d = [('higher ' if c[k][2] > 0 else 'lower ') + h for k, (h, *_) in metrics.items() if c[k] and c[k][2]]
                 # a metric whose mean exists on both sides but one side has a single seed (no s.e.) cannot be judged: say so, never 'none'
                 one = any(a[k][0] is not None and agg[ref][k][0] is not None and None in (a[k][1], agg[ref][k][1]) for k in metrics)
                 cells.append(', '.join(d + (['not judged: a single seed'] if one else [])) or 'none')

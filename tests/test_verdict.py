@@ -61,6 +61,8 @@ def test_verdict_bad_arguments(tmp_path):
     assert r.returncode == 2 and "--tables: toy is not a table of leaderboard" in r.stderr and not (tmp_path / 'y').exists()
     r = run('verdict', 'toy', '--order', 'fastest', '--out', str(tmp_path / 'z'))
     assert r.returncode == 2 and '--order' in r.stderr and 'fastest' in r.stderr and not (tmp_path / 'z').exists()
+    r = run('verdict', 'toy', '--force', '--out', str(tmp_path / 'f'))
+    assert r.returncode == 2 and '--force: only with --samples' in r.stderr and not (tmp_path / 'f').exists()
 
 def test_verdict_tables_select_a_part(tmp_path):
     common = ['--preset', 'tiny', '--seeds', '1', '--list', '--out', str(tmp_path / 'r')]
@@ -146,7 +148,7 @@ def test_verdict_samples_draws_finished_models_only(tmp_path):
     assert png.stat().st_mtime_ns == before
     png.with_suffix('.json').unlink()                                              # nor a figure no row list describes
     r = run('verdict', 'digits', '--samples', *common)
-    assert r.returncode == 0 and 'no digits-ve_samples.json says which rows it shows' in r.stdout and png.stat().st_mtime_ns == before
+    assert r.returncode == 0 and 'no readable digits-ve_samples.json says which rows it shows' in r.stdout and png.stat().st_mtime_ns == before
     r = run('verdict', 'digits', '--samples', '--force', *common)
     assert r.returncode == 0 and 'digits-ve: 1 row(s) drawn' in r.stdout and png.stat().st_mtime_ns != before
     assert json.loads(png.with_suffix('.json').read_text())['rows'] == ['unseen']
