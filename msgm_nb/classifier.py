@@ -19,21 +19,37 @@ __all__ = ['SmallCNN', 'predict_logits', 'predict_proba', 'accuracy', 'train_cla
 # %% ../nbs/07a_classifier.ipynb #324a24b5
 class SmallCNN(nn.Module):
     "A small CNN classifier for `[-1, 1]` images; `.features(x)` gives the penultimate features (FID), `.layers(x)` each stage's activations."
-    def __init__(self, in_ch: int = 1,         # image channels (1 grayscale, 3 RGB)
-                 n_classes: int = 10,          # number of classes
-                 image_size: int = 28,         # height = width of the images (>= 8)
-                 width: int = 32,              # channels of the first stage (doubled at each later stage)
-                 num_features: int = 64,       # size of the penultimate (feature) layer
-                 dropout: float = 0.2):        # dropout before the linear head
+
+    def __init__(
+        self,
+        in_ch: int = 1,  # image channels (1 grayscale, 3 RGB)
+        n_classes: int = 10,  # number of classes
+        image_size: int = 28,  # height = width of the images (>= 8)
+        width: int = 32,  # channels of the first stage (doubled at each later stage)
+        num_features: int = 64,  # size of the penultimate (feature) layer
+        dropout: float = 0.2,
+    ):  # dropout before the linear head
         super().__init__()
-        if image_size < 8: raise ValueError(f"image_size must be >= 8, got {image_size}")
-        if n_classes < 2: raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+        if image_size < 8:
+            raise ValueError(f"image_size must be >= 8, got {image_size}")
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
         self.in_ch, self.n_classes, self.image_size, self.num_features = in_ch, n_classes, image_size, num_features
         n_stages = 2 if image_size < 16 else 3
-        ch = [in_ch] + [width * 2 ** i for i in range(n_stages)]
-        self.stages = nn.ModuleList([nn.Sequential(nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(),
-                                                   nn.Conv2d(b, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU())
-                                     for a, b in zip(ch[:-1], ch[1:])])
+        ch = [in_ch] + [width * 2**i for i in range(n_stages)]
+        self.stages = nn.ModuleList(
+            [
+                nn.Sequential(
+                    nn.Conv2d(a, b, 3, padding=1),
+                    nn.BatchNorm2d(b),
+                    nn.ReLU(),
+                    nn.Conv2d(b, b, 3, padding=1),
+                    nn.BatchNorm2d(b),
+                    nn.ReLU(),
+                )
+                for a, b in zip(ch[:-1], ch[1:])
+            ]
+        )
         self.fc = nn.Sequential(nn.Linear(ch[-1], num_features), nn.ReLU())
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(num_features, n_classes))
 
@@ -42,34 +58,43 @@ class SmallCNN(nn.Module):
         check_images(x, 'x', self.in_ch, self.image_size)
         out = []
         for i, stage in enumerate(self.stages):
-            x = stage(x if i == 0 else F.max_pool2d(x, 2)); out.append(x)
+            x = stage(x if i == 0 else F.max_pool2d(x, 2))
+            out.append(x)
         return out
+
     def features(self, x: Tensor) -> Tensor:
         "Penultimate features `[B, num_features]`."
         return self.fc(self.layers(x)[-1].mean((2, 3)))
+
     def forward(self, x: Tensor) -> Tensor:
         "Class logits `[B, n_classes]`."
         return self.head(self.features(x))
 
 # %% ../nbs/07a_classifier.ipynb #dc6d3483
 @torch.no_grad()
-def predict_logits(classifier: Callable, # maps images to logits [B, C] (an nn.Module is put in eval mode)
-                   x: Tensor,            # images
-                   batch_size: int = 256,
-                   device=None) -> Tensor:
+def predict_logits(
+    classifier: Callable,  # maps images to logits [B, C] (an nn.Module is put in eval mode)
+    x: Tensor,  # images
+    batch_size: int = 256,
+    device=None,
+) -> Tensor:
     "Logits of `classifier` on `x`, computed in batches without gradients (returned on the CPU)."
-    if isinstance(classifier, nn.Module): classifier.eval()
+    if isinstance(classifier, nn.Module):
+        classifier.eval()
     if device is None:
         p = next(classifier.parameters(), None) if isinstance(classifier, nn.Module) else None
         device = p.device if p is not None else x.device
-    out = [classifier(x[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(x), batch_size)]
+    out = [classifier(x[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(x), batch_size)]
     out = torch.cat(out)
-    if out.ndim != 2 or out.shape[0] != len(x): raise ValueError(f"classifier must return logits [B, C], got shape {tuple(out.shape)}")
+    if out.ndim != 2 or out.shape[0] != len(x):
+        raise ValueError(f"classifier must return logits [B, C], got shape {tuple(out.shape)}")
     return out
+
 
 def predict_proba(classifier: Callable, x: Tensor, batch_size: int = 256, device=None) -> Tensor:
     "Class probabilities `[B, C]` (softmax of the logits)."
     return predict_logits(classifier, x, batch_size, device).softmax(-1)
+
 
 def accuracy(classifier: Callable, x: Tensor, y: Tensor, batch_size: int = 256, device=None) -> float:
     "Share of `x` whose predicted class equals `y`."
@@ -81,54 +106,76 @@ def _random_shift(x: Tensor, k: int, generator: torch.Generator) -> Tensor:
     B, _, H, W = x.shape
     xp = F.pad(x, (k, k, k, k), mode='replicate')
     dx, dy = (torch.randint(0, 2 * k + 1, (2, B), generator=generator)).tolist()
-    return torch.stack([xp[b, :, dy[b]:dy[b] + H, dx[b]:dx[b] + W] for b in range(B)])
+    return torch.stack([xp[b, :, dy[b] : dy[b] + H, dx[b] : dx[b] + W] for b in range(B)])
 
 # %% ../nbs/07a_classifier.ipynb #fa6024e2
 def _check_labels(y, n: int, n_classes: int | None) -> Tensor:
     "Labels as a long tensor `[n]` in `[0, n_classes)`."
     y = torch.as_tensor(y).long()
-    if y.shape != (n,): raise ValueError(f"y must have shape [N]=[{n}], got {tuple(y.shape)}")
-    if y.min() < 0 or (n_classes is not None and y.max() >= n_classes): raise ValueError(f"labels must lie in [0, {n_classes}), got [{y.min()}, {y.max()}]")
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape [N]=[{n}], got {tuple(y.shape)}")
+    if y.min() < 0 or (n_classes is not None and y.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, {n_classes}), got [{y.min()}, {y.max()}]")
     return y
 
-def _fit_epoch(model, opt, sched, x: Tensor, y: Tensor, batch_size: int, augment_shift: int, g: torch.Generator, device) -> Tensor:
+
+def _fit_epoch(
+    model, opt, sched, x: Tensor, y: Tensor, batch_size: int, augment_shift: int, g: torch.Generator, device
+) -> Tensor:
     "One pass over `(x, y)` in a random order drawn from `g`; returns the last batch's loss."
-    model.train(); order = torch.randperm(len(x), generator=g)
+    model.train()
+    order = torch.randperm(len(x), generator=g)
     for i in range(0, len(x), batch_size):
-        b = order[i:i + batch_size]; xb = x[b]
-        if augment_shift: xb = _random_shift(xb, augment_shift, g)
+        b = order[i : i + batch_size]
+        xb = x[b]
+        if augment_shift:
+            xb = _random_shift(xb, augment_shift, g)
         loss = F.cross_entropy(model(xb.to(device)), y[b].to(device))
-        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
     return loss
 
 # %% ../nbs/07a_classifier.ipynb #7091bf3c
-def train_classifier(model: nn.Module,       # e.g. a `SmallCNN`; trained in place
-                     x: Tensor,              # images [N, C, H, W] in [-1, 1]
-                     y: Tensor,              # integer labels [N]
-                     epochs: int = 10,
-                     batch_size: int = 128,
-                     lr: float = 3e-3,       # peak learning rate of the one-cycle schedule
-                     weight_decay: float = 1e-4,
-                     val_frac: float = 0.2,  # held-out share for the returned accuracy (0: no hold-out, accuracy is NaN)
-                     augment_shift: int = 0, # random shifts of up to this many pixels during training
-                     seed: int = 0,          # seeds the split, the batch order, the shifts and dropout (the caller's RNG is untouched)
-                     device=None,
-                     progress: bool = True) -> tuple[nn.Module, float]:
+def train_classifier(
+    model: nn.Module,  # e.g. a `SmallCNN`; trained in place
+    x: Tensor,  # images [N, C, H, W] in [-1, 1]
+    y: Tensor,  # integer labels [N]
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 3e-3,  # peak learning rate of the one-cycle schedule
+    weight_decay: float = 1e-4,
+    val_frac: float = 0.2,  # held-out share for the returned accuracy (0: no hold-out, accuracy is NaN)
+    augment_shift: int = 0,  # random shifts of up to this many pixels during training
+    seed: int = 0,  # seeds the split, the batch order, the shifts and dropout (the caller's RNG is untouched)
+    device=None,
+    progress: bool = True,
+) -> tuple[nn.Module, float]:
     "Train `model` with cross-entropy; returns `(model in eval mode, held-out accuracy)`."
     check_images(x, 'x')
     y = _check_labels(y, len(x), getattr(model, 'n_classes', None))
-    if not 0 <= val_frac < 1: raise ValueError(f"val_frac must lie in [0, 1), got {val_frac}")
-    device = get_device(device); model.to(device)
-    g = seeded(seed); perm = torch.randperm(len(x), generator=g)
+    if not 0 <= val_frac < 1:
+        raise ValueError(f"val_frac must lie in [0, 1), got {val_frac}")
+    device = get_device(device)
+    model.to(device)
+    g = seeded(seed)
+    perm = torch.randperm(len(x), generator=g)
     n_val = int(round(val_frac * len(x)))
     xv, yv, xt, yt = x[perm[:n_val]], y[perm[:n_val]], x[perm[n_val:]], y[perm[n_val:]]
-    if len(xt) == 0: raise ValueError(f"val_frac={val_frac} leaves no training images out of {len(x)}")
+    if len(xt) == 0:
+        raise ValueError(f"val_frac={val_frac} leaves no training images out of {len(x)}")
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(epochs * math.ceil(len(xt) / batch_size), 1))
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=lr, total_steps=max(epochs * math.ceil(len(xt) / batch_size), 1)
+    )
     val_acc = float('nan')
-    with rng_scope(int(torch.randint(0, 2 ** 62, (), generator=g))):   # dropout draws from the seed, not the caller's state
+    with rng_scope(
+        int(torch.randint(0, 2**62, (), generator=g))
+    ):  # dropout draws from the seed, not the caller's state
         for epoch in (bar := tqdm(range(epochs), desc='classifier', disable=not progress)):
             loss = _fit_epoch(model, opt, sched, xt, yt, batch_size, augment_shift, g, device)
-            if n_val: val_acc = accuracy(model, xv, yv, device=device)
+            if n_val:
+                val_acc = accuracy(model, xv, yv, device=device)
             bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{val_acc:.3f}")
     return model.eval(), val_acc

@@ -15,44 +15,66 @@ __all__ = ['VERDICT_SETS', 'CONVERGENCE_SETS', 'UsageError', 'cmd_toy', 'cmd_tra
 class UsageError(ValueError):
     "A bad argument, config file or cache: `main` prints the message as one line and exits with status 2."
 
+
 class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line on stderr (no usage block) and exit status 2."
-    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def _int_at_least(lo: int):
     "An argparse type: an integer >= `lo`."
+
     def parse(s: str) -> int:
-        try: v = int(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
-        if v < lo: raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {v}")
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+        if v < lo:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {v}")
         return v
+
     return parse
+
 
 def _out_dir(s: str) -> Path:
     "An argparse type: a directory that exists and is writable, or that can be created (nothing is created here)."
     p = q = Path(s)
-    if p.exists() and not p.is_dir(): raise argparse.ArgumentTypeError(f"{s} exists and is not a directory")
-    while not q.exists(): q = q.parent
-    if not q.is_dir(): raise argparse.ArgumentTypeError(f"{s} cannot be created: {q} is a file")
-    if not os.access(q, os.W_OK | os.X_OK): raise argparse.ArgumentTypeError(f"{s} is not writable: no write permission on {q}")
+    if p.exists() and not p.is_dir():
+        raise argparse.ArgumentTypeError(f"{s} exists and is not a directory")
+    while not q.exists():
+        q = q.parent
+    if not q.is_dir():
+        raise argparse.ArgumentTypeError(f"{s} cannot be created: {q} is a file")
+    if not os.access(q, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{s} is not writable: no write permission on {q}")
     return p
 
 # %% ../nbs/30_cli.ipynb #b43fece1
 def _common(p: argparse.ArgumentParser, default_out: str):
     p.add_argument('--fast', action='store_true', help='the CPU-sized setting (what `make demo` runs)')
-    p.add_argument('--preset', choices=['tiny', 'fast', 'full'], default=None,
-                   help='tiny (seconds, for tests), fast (= --fast) or full (the default: the notebook setting)')
+    p.add_argument(
+        '--preset',
+        choices=['tiny', 'fast', 'full'],
+        default=None,
+        help='tiny (seconds, for tests), fast (= --fast) or full (the default: the notebook setting)',
+    )
     p.add_argument('--seed', type=_int_at_least(0), default=0, help='random seed (default 0)')
     p.add_argument('--out', type=_out_dir, default=default_out, help=f'output directory (default {default_out})')
     p.add_argument('--no-progress', action='store_true', help='hide progress bars')
 
+
 def _preset(args) -> str:
-    if args.fast and args.preset not in (None, 'fast'): raise UsageError('--fast contradicts --preset ' + args.preset)
+    if args.fast and args.preset not in (None, 'fast'):
+        raise UsageError('--fast contradicts --preset ' + args.preset)
     return 'fast' if args.fast else (args.preset or 'full')
+
 
 def cmd_toy(args) -> dict:
     "Run the toy experiment (paper Fig. 1, Fig. 2, Table 1 and the ablations) and write its results."
     from msgm_nb.toy import ToyConfig, run_toy
+
     cfg = ToyConfig.preset(_preset(args), seed=args.seed)
     return run_toy(cfg, out=args.out, progress=not args.no_progress, command=' '.join(['msgm'] + sys.argv[1:]))
 
@@ -60,56 +82,106 @@ def cmd_toy(args) -> dict:
 def _config_file(s: str) -> Path:
     "An argparse type: a readable file holding one JSON object."
     p = Path(s)
-    if not p.exists(): raise argparse.ArgumentTypeError(f"{s}: no such file")
-    if p.is_dir(): raise argparse.ArgumentTypeError(f"{s} is a directory, not a JSON file")
-    try: d = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f"{s} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
-    except (OSError, UnicodeDecodeError) as e: raise argparse.ArgumentTypeError(f"{s} cannot be read ({getattr(e, 'strerror', None) or e})") from None
-    if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"{s} must hold a JSON object of ImageConfig fields, got a JSON {type(d).__name__}")
+    if not p.exists():
+        raise argparse.ArgumentTypeError(f"{s}: no such file")
+    if p.is_dir():
+        raise argparse.ArgumentTypeError(f"{s} is a directory, not a JSON file")
+    try:
+        d = json.loads(p.read_text())
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(
+            f"{s} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise argparse.ArgumentTypeError(f"{s} cannot be read ({getattr(e, 'strerror', None) or e})") from None
+    if not isinstance(d, dict):
+        raise argparse.ArgumentTypeError(
+            f"{s} must hold a JSON object of ImageConfig fields, got a JSON {type(d).__name__}"
+        )
     return p
+
 
 def _device(s: str) -> str:
     "An argparse type: a device name of the form torch accepts (whether it exists is checked before the run)."
-    if not re.fullmatch(r'cpu|mps|cuda(:\d+)?', s): raise argparse.ArgumentTypeError(f"{s!r} is not a device; use cpu, cuda, cuda:N or mps")
+    if not re.fullmatch(r'cpu|mps|cuda(:\d+)?', s):
+        raise argparse.ArgumentTypeError(f"{s!r} is not a device; use cpu, cuda, cuda:N or mps")
     return s
+
 
 def _check_device(dev: str | None) -> None:
     "Raise `UsageError` unless `dev` (None: automatic) exists on this machine."
-    if dev is None or dev == 'cpu': return
+    if dev is None or dev == 'cpu':
+        return
     import torch
-    if dev == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()): raise UsageError('--device mps: MPS is not available here; use cpu')
+
+    if dev == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
+        raise UsageError('--device mps: MPS is not available here; use cpu')
     n = torch.cuda.device_count() if dev.startswith('cuda') and torch.cuda.is_available() else 0
     if dev.startswith('cuda') and int(dev.partition(':')[2] or 0) >= n:
-        raise UsageError(f"--device {dev}: " + (f"this machine has {n} CUDA device(s), cuda:0 .. cuda:{n - 1}" if n else 'no CUDA device is available; use cpu'))
+        raise UsageError(
+            f"--device {dev}: "
+            + (
+                f"this machine has {n} CUDA device(s), cuda:0 .. cuda:{n - 1}"
+                if n
+                else 'no CUDA device is available; use cpu'
+            )
+        )
 
 # %% ../nbs/30_cli.ipynb #b08ab184
 def _image_args(p: argparse.ArgumentParser, default_out: str, method: bool = False, train_missing: bool = False):
     _common(p, default_out)
-    p.add_argument('--config', type=_config_file, default=None, help='JSON file of ImageConfig fields (may include "preset")')
-    p.add_argument('--dataset', default=None, help='data set when no config names one (digits, fashion_mnist, mnist, cifar10, stl10, celeba)')
+    p.add_argument(
+        '--config', type=_config_file, default=None, help='JSON file of ImageConfig fields (may include "preset")'
+    )
+    p.add_argument(
+        '--dataset',
+        default=None,
+        help='data set when no config names one (digits, fashion_mnist, mnist, cifar10, stl10, celeba)',
+    )
     p.add_argument('--cache', type=_out_dir, default=None, help='model cache (default runs/<dataset>[-<preset>])')
     p.add_argument('--device', type=_device, default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
-    if method: p.add_argument('--method', required=True, help='e.g. standard, unseen, orthogonal, obtuse, erasediff, ft_obtuse, orthogonal_a0.9')
-    else: p.add_argument('--methods', nargs='+', default=None, help='override the config\'s methods')
-    if train_missing: p.add_argument('--train-missing', action='store_true', help='train models the cache lacks (default: fail and list what it has)')
+    if method:
+        p.add_argument(
+            '--method',
+            required=True,
+            help='e.g. standard, unseen, orthogonal, obtuse, erasediff, ft_obtuse, orthogonal_a0.9',
+        )
+    else:
+        p.add_argument('--methods', nargs='+', default=None, help='override the config\'s methods')
+    if train_missing:
+        p.add_argument(
+            '--train-missing',
+            action='store_true',
+            help='train models the cache lacks (default: fail and list what it has)',
+        )
+
 
 def _image_cfg(args):
     "`(ImageConfig, preset, cache_dir)` from the config file and the command line, every check done and nothing written."
     from msgm_nb.images import ImageConfig, default_cache_dir, parse_method, train_configs, check_cache
+
     d = json.loads(args.config.read_text()) if args.config else {}
-    if args.dataset: d['dataset'] = args.dataset
-    if args.fast or args.preset: d['preset'] = _preset(args)
+    if args.dataset:
+        d['dataset'] = args.dataset
+    if args.fast or args.preset:
+        d['preset'] = _preset(args)
     d['seed'] = args.seed
-    if getattr(args, 'methods', None): d['methods'] = args.methods
+    if getattr(args, 'methods', None):
+        d['methods'] = args.methods
     src = f'--config {args.config}' if args.config else 'the command line'
     if getattr(args, 'method', None):
-        try: parse_method(args.method)
-        except ValueError as e: raise UsageError(f"--method: {e}") from None
+        try:
+            parse_method(args.method)
+        except ValueError as e:
+            raise UsageError(f"--method: {e}") from None
     try:
         cfg = ImageConfig.from_dict(d)
         cache = args.cache or default_cache_dir(cfg, d.get('preset'))
-        train_configs(cfg, cache, [args.method] if getattr(args, 'method', None) else None)   # TrainConfig's checks, per method
-    except (ValueError, TypeError) as e: raise UsageError(f"{src}: {e}") from None
+        train_configs(
+            cfg, cache, [args.method] if getattr(args, 'method', None) else None
+        )  # TrainConfig's checks, per method
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"{src}: {e}") from None
     _check_device(args.device)
     check_cache(cache, cfg, create=False)
     return cfg, d.get('preset'), cache
@@ -118,26 +190,38 @@ def _image_cfg(args):
 def _need_models(cfg, cache: Path, methods, train_missing: bool) -> None:
     "Raise `UsageError` if a model of `methods` is not trained in `cache`, unless `train_missing`: nothing is trained implicitly."
     from msgm_nb.images import is_trained, trained_methods
+
     missing = [m for m in methods if not is_trained(cfg, m, cache)]
     if missing and not train_missing:
         have = trained_methods(cfg, cache)
-        raise UsageError(f"no trained {', '.join(missing)} for this configuration in cache {cache} (it holds: {', '.join(have) or 'nothing'}); "
-                         f"run msgm train with this config first, or pass --train-missing")
+        raise UsageError(
+            f"no trained {', '.join(missing)} for this configuration in cache {cache} (it holds: {', '.join(have) or 'nothing'}); "
+            f"run msgm train with this config first, or pass --train-missing"
+        )
+
 
 def _write(args, res: dict) -> dict:
     "Write `res` (without `_`-keys) as `--out/results.json`, atomically; call it after every other output of the command."
     from msgm_nb.core import atomic_write
+
     args.out.mkdir(parents=True, exist_ok=True)
     res = dict(res, command=' '.join(['msgm'] + sys.argv[1:]) if res.get('command') is None else res['command'])
-    atomic_write(args.out / 'results.json', json.dumps({k: v for k, v in res.items() if not k.startswith('_')}, indent=1, default=str))
+    atomic_write(
+        args.out / 'results.json',
+        json.dumps({k: v for k, v in res.items() if not k.startswith('_')}, indent=1, default=str),
+    )
     return res
+
 
 def _dist():
     "`(rank, world, device)` under torchrun (WORLD_SIZE > 1), else `(0, 1, None)`."
     world = int(os.environ.get('WORLD_SIZE', 1))
-    if world == 1: return 0, 1, None
+    if world == 1:
+        return 0, 1, None
     import torch, torch.distributed as dist
-    if not dist.is_initialized(): dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+
+    if not dist.is_initialized():
+        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     lr = int(os.environ.get('LOCAL_RANK', 0))
     return dist.get_rank(), world, (f'cuda:{lr}' if torch.cuda.is_available() else 'cpu')
 
@@ -145,19 +229,37 @@ def _dist():
 def cmd_train(args) -> dict:
     "Train (or find in the cache) every configured method; under torchrun one method per process, or all processes on each (`--ddp`)."
     from msgm_nb.images import train_method, load_image_data, make_sde, parse_method
+
     cfg, preset, cache = _image_cfg(args)
-    rank, world, dev = _dist(); dev = args.device or dev
-    data = load_image_data(cfg, 'train'); sde = make_sde(cfg, data.x)
+    rank, world, dev = _dist()
+    dev = args.device or dev
+    data = load_image_data(cfg, 'train')
+    sde = make_sde(cfg, data.x)
     scratch = [m for m in cfg.methods if not parse_method(m)['finetune']]
     ft = [m for m in cfg.methods if parse_method(m)['finetune']]
-    if ft and 'standard' not in scratch: scratch.insert(0, 'standard')
+    if ft and 'standard' not in scratch:
+        scratch.insert(0, 'standard')
     for phase in (scratch, ft):
-        for m in (phase if args.ddp else phase[rank::world]): train_method(cfg, m, data, cache, sde, dev, not args.no_progress, args.ddp and world > 1)
+        for m in phase if args.ddp else phase[rank::world]:
+            train_method(cfg, m, data, cache, sde, dev, not args.no_progress, args.ddp and world > 1)
         if world > 1:
-            import torch.distributed as dist; dist.barrier()
-    if rank: return {}
+            import torch.distributed as dist
+
+            dist.barrier()
+    if rank:
+        return {}
     info = {m: json.loads((Path(cache) / m / 'train_info.json').read_text()) for m in scratch + ft}
-    return _write(args, dict(config=cfg.to_dict(), cache_dir=str(cache), world_size=world, parallel='data' if args.ddp else 'methods', train=info))
+    return _write(
+        args,
+        dict(
+            config=cfg.to_dict(),
+            cache_dir=str(cache),
+            world_size=world,
+            parallel='data' if args.ddp else 'methods',
+            train=info,
+        ),
+    )
+
 
 def cmd_sample(args) -> dict:
     "Draw `--n` samples from one cached method: DIR/samples.pt (tensor in [-1, 1]) and DIR/samples.png, then DIR/results.json."
@@ -165,14 +267,27 @@ def cmd_sample(args) -> dict:
     from msgm_nb.core import atomic_write, atomic_savefig
     from msgm_nb.images import train_method, load_image_data, make_sde, generate
     from msgm_nb.plots import show_grid
-    cfg, preset, cache = _image_cfg(args); _need_models(cfg, cache, [args.method], args.train_missing)
-    data = load_image_data(cfg, 'train'); sde = make_sde(cfg, data.x)
+
+    cfg, preset, cache = _image_cfg(args)
+    _need_models(cfg, cache, [args.method], args.train_missing)
+    data = load_image_data(cfg, 'train')
+    sde = make_sde(cfg, data.x)
     model = train_method(cfg, args.method, data, cache, sde, args.device, not args.no_progress)
-    xs = generate(model, sde, cfg, args.n, data.shape, seed=args.seed, device=args.device, progress=not args.no_progress)
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    xs = generate(
+        model, sde, cfg, args.n, data.shape, seed=args.seed, device=args.device, progress=not args.no_progress
+    )
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
     ax = show_grid(xs[:64], nrow=8, title=f'{cfg.dataset}: {args.method}')
-    args.out.mkdir(parents=True, exist_ok=True); buf = io.BytesIO(); torch.save(xs, buf)
-    atomic_write(args.out / 'samples.pt', buf.getvalue()); atomic_savefig(ax.figure, args.out / 'samples.png', dpi=110); plt.close('all')
+    args.out.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    torch.save(xs, buf)
+    atomic_write(args.out / 'samples.pt', buf.getvalue())
+    atomic_savefig(ax.figure, args.out / 'samples.png', dpi=110)
+    plt.close('all')
     return _write(args, dict(config=cfg.to_dict(), method=args.method, n=args.n, samples='samples.pt'))
 
 # %% ../nbs/30_cli.ipynb #46eecaf4
@@ -182,22 +297,41 @@ def cmd_nll(args) -> dict:
     from msgm_nb.images import train_method, load_image_data, make_sde
     from msgm_nb.likelihood import bits_per_dim
     from msgm_nb.datasets import from_model_range
-    cfg, preset, cache = _image_cfg(args); _need_models(cfg, cache, [args.method], args.train_missing)
-    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
+
+    cfg, preset, cache = _image_cfg(args)
+    _need_models(cfg, cache, [args.method], args.train_missing)
+    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test')
+    sde = make_sde(cfg, tr.x)
     model = train_method(cfg, args.method, tr, cache, sde, args.device, not args.no_progress)
-    sf = score_fn(model, sde); x_g, x_f = te.split(cfg.forget)
-    L = te.levels; kw = dict(data_range=(-1, 1), levels=L, grid='centres', batch_size=100, rtol=cfg.nll_tol, atol=cfg.nll_tol)
+    sf = score_fn(model, sde)
+    x_g, x_f = te.split(cfg.forget)
+    L = te.levels
+    kw = dict(data_range=(-1, 1), levels=L, grid='centres', batch_size=100, rtol=cfg.nll_tol, atol=cfg.nll_tol)
     dev = next(model.parameters()).device
-    b = {k: bits_per_dim(sf, sde, from_model_range(x[:cfg.n_nll], L).to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item() for k, x in (('bpd_g', x_g), ('bpd_f', x_f))}
+    b = {
+        k: bits_per_dim(sf, sde, from_model_range(x[: cfg.n_nll], L).to(dev), generator=seeded(cfg.seed, dev), **kw)
+        .mean()
+        .item()
+        for k, x in (('bpd_g', x_g), ('bpd_f', x_f))
+    }
     print(f"{args.method}: bits/dim D_g {b['bpd_g']:.3f}  D_f {b['bpd_f']:.3f}")
     return _write(args, dict(config=cfg.to_dict(), method=args.method, n_nll=cfg.n_nll, **b))
+
 
 def cmd_eval(args) -> dict:
     "Evaluate every method (with `--train-missing`, train what the cache lacks): UR per class and together, NLL (bits/dim), FID; DIR/samples.png + DIR/results.json."
     from msgm_nb.images import run_experiment, results_table
-    cfg, preset, cache = _image_cfg(args); _need_models(cfg, cache, cfg.methods, args.train_missing)
-    res = run_experiment(cfg, out=args.out, cache_dir=cache, device=args.device, progress=not args.no_progress,
-                         command=' '.join(['msgm'] + sys.argv[1:]))
+
+    cfg, preset, cache = _image_cfg(args)
+    _need_models(cfg, cache, cfg.methods, args.train_missing)
+    res = run_experiment(
+        cfg,
+        out=args.out,
+        cache_dir=cache,
+        device=args.device,
+        progress=not args.no_progress,
+        command=' '.join(['msgm'] + sys.argv[1:]),
+    )
     print(results_table(res))
     return res
 
@@ -205,12 +339,16 @@ def cmd_eval(args) -> dict:
 def cmd_leaderboard(args) -> dict:
     "Run the unlearning leaderboard of `29_leaderboard` (toy and digits) and write its results, tables and Pareto plots."
     from msgm_nb.leaderboard import LeaderboardConfig, run_leaderboard
+
     preset = _preset(args)
     n_seeds = len(LeaderboardConfig.preset(preset).seeds)
     kw = dict(methods=tuple(m.strip() for m in args.methods.split(','))) if args.methods else {}
-    if args.parts: kw['parts'] = tuple(p.strip() for p in args.parts.split(','))
-    if args.workers: kw['workers'] = args.workers
-    if args.cache: kw['digits_cache'] = str(args.cache)
+    if args.parts:
+        kw['parts'] = tuple(p.strip() for p in args.parts.split(','))
+    if args.workers:
+        kw['workers'] = args.workers
+    if args.cache:
+        kw['digits_cache'] = str(args.cache)
     cfg = LeaderboardConfig.preset(preset, seeds=tuple(range(args.seed, args.seed + n_seeds)), **kw)
     return run_leaderboard(cfg, out=args.out, progress=not args.no_progress, command=' '.join(['msgm'] + sys.argv[1:]))
 
@@ -218,122 +356,265 @@ def cmd_leaderboard(args) -> dict:
 VERDICT_SETS = ('toy', 'digits', 'leaderboard')
 CONVERGENCE_SETS = ('toy', 'digits', 'digits-ddpm', 'leaderboard-toy', 'leaderboard-digits')
 
+
 def _verdict_plan(name: str, preset: str, seeds: int):
     "`(parts, runner, set name)` of a verdict set: `parts` lists one `(summary name, specs, metrics)` per table."
     if name == 'toy':
         from msgm_nb.toy import ToyConfig, toy_verdict_plan, toy_run, TOY_VERDICT_METRICS
+
         small = dict(settings=((0.99, 4),), variants=('obtuse',)) if preset == 'tiny' else {}
-        return [('toy', toy_verdict_plan(ToyConfig.preset(preset), seeds, **small), TOY_VERDICT_METRICS)], toy_run, 'toy'
+        return (
+            [('toy', toy_verdict_plan(ToyConfig.preset(preset), seeds, **small), TOY_VERDICT_METRICS)],
+            toy_run,
+            'toy',
+        )
     if name == 'digits':
-        from msgm_nb.images import digits_verdict_config, image_plan, image_run, DIGITS_VE_ROWS, DIGITS_DDPM_ROWS, IMAGE_VERDICT_METRICS
+        from msgm_nb.images import (
+            digits_verdict_config,
+            image_plan,
+            image_run,
+            DIGITS_VE_ROWS,
+            DIGITS_DDPM_ROWS,
+            IMAGE_VERDICT_METRICS,
+        )
+
         ve, dd = (DIGITS_VE_ROWS, DIGITS_DDPM_ROWS) if preset != 'tiny' else (('unseen', 'obtuse'), ('unseen',))
-        return [('digits-ve', image_plan(digits_verdict_config('ve', preset), ve, seeds), IMAGE_VERDICT_METRICS),
-                ('digits-ddpm', image_plan(digits_verdict_config('ddpm', preset), dd, seeds), IMAGE_VERDICT_METRICS)], image_run, 'digits'
+        return (
+            [
+                ('digits-ve', image_plan(digits_verdict_config('ve', preset), ve, seeds), IMAGE_VERDICT_METRICS),
+                ('digits-ddpm', image_plan(digits_verdict_config('ddpm', preset), dd, seeds), IMAGE_VERDICT_METRICS),
+            ],
+            image_run,
+            'digits',
+        )
     from msgm_nb.leaderboard import verdict_leaderboard_plan, leaderboard_run, LEADERBOARD_VERDICT_METRICS
+
     parts = verdict_leaderboard_plan(preset, seeds)
-    return [(f'leaderboard-{k}', v, LEADERBOARD_VERDICT_METRICS[k]) for k, v in parts.items()], leaderboard_run, 'leaderboard'
+    return (
+        [(f'leaderboard-{k}', v, LEADERBOARD_VERDICT_METRICS[k]) for k, v in parts.items()],
+        leaderboard_run,
+        'leaderboard',
+    )
+
 
 def _convergence_plan(name: str, preset: str):
     "`(plan(budgets) -> specs, runner, tolerances, one_sided)` of a convergence study: budgets are multiples of the `fast` preset's steps (fine-tuning steps for the leaderboard)."
     if name == 'toy':
-        from msgm_nb.toy import ToyConfig, toy_convergence_plan, toy_run, TOY_CONVERGENCE_TOLERANCES, TOY_CONVERGENCE_ONE_SIDED
+        from msgm_nb.toy import (
+            ToyConfig,
+            toy_convergence_plan,
+            toy_run,
+            TOY_CONVERGENCE_TOLERANCES,
+            TOY_CONVERGENCE_ONE_SIDED,
+        )
+
         cfg = ToyConfig.preset(preset, steps=ToyConfig.preset('fast' if preset != 'tiny' else 'tiny').steps)
         return (lambda b: toy_convergence_plan(cfg, b)), toy_run, TOY_CONVERGENCE_TOLERANCES, TOY_CONVERGENCE_ONE_SIDED
     if name.startswith('leaderboard-'):
         from msgm_nb.leaderboard import finetune_convergence_plan, leaderboard_run
+
         return (lambda b: finetune_convergence_plan(name.split('-')[1], b, preset)), leaderboard_run, {'ur': 0.01}, ()
-    from msgm_nb.images import ImageConfig, digits_verdict_config, image_convergence_plan, image_run, IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
+    from msgm_nb.images import (
+        ImageConfig,
+        digits_verdict_config,
+        image_convergence_plan,
+        image_run,
+        IMAGE_CONVERGENCE_TOLERANCES,
+        IMAGE_CONVERGENCE_ONE_SIDED,
+    )
+
     sde = 'ddpm' if name == 'digits-ddpm' else 've'
     base = ImageConfig.preset('digits', 'fast' if preset != 'tiny' else 'tiny').steps
-    cfg = digits_verdict_config(sde, preset); cfg = type(cfg)(**{**cfg.to_dict(), 'steps': base})
-    return (lambda b: image_convergence_plan(cfg, b)), image_run, IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
+    cfg = digits_verdict_config(sde, preset)
+    cfg = type(cfg)(**{**cfg.to_dict(), 'steps': base})
+    return (
+        (lambda b: image_convergence_plan(cfg, b)),
+        image_run,
+        IMAGE_CONVERGENCE_TOLERANCES,
+        IMAGE_CONVERGENCE_ONE_SIDED,
+    )
 
 # %% ../nbs/30_cli.ipynb #7b9528bb
 def _verdict_common(p: argparse.ArgumentParser):
-    p.add_argument('--preset', choices=['verdict', 'tiny'], default='verdict', help='verdict (the converged budget) or tiny (seconds; for checks)')
-    p.add_argument('--out', type=_out_dir, default='nbs/results/verdict', help='records and summaries (default nbs/results/verdict)')
-    p.add_argument('--work', type=_out_dir, default='runs/verdict', help='checkpoints of the runs in progress (default runs/verdict)')
+    p.add_argument(
+        '--preset',
+        choices=['verdict', 'tiny'],
+        default='verdict',
+        help='verdict (the converged budget) or tiny (seconds; for checks)',
+    )
+    p.add_argument(
+        '--out',
+        type=_out_dir,
+        default='nbs/results/verdict',
+        help='records and summaries (default nbs/results/verdict)',
+    )
+    p.add_argument(
+        '--work',
+        type=_out_dir,
+        default='runs/verdict',
+        help='checkpoints of the runs in progress (default runs/verdict)',
+    )
     p.add_argument('--device', type=_device, default='cpu', help='cpu (default), cuda, cuda:N')
-    p.add_argument('--workers', type=_int_at_least(1), default=1, help='runs at a time, in separate processes (default 1)')
-    p.add_argument('--deadline', type=float, default=None, help='start no run after this many seconds (records of finished runs stay)')
+    p.add_argument(
+        '--workers', type=_int_at_least(1), default=1, help='runs at a time, in separate processes (default 1)'
+    )
+    p.add_argument(
+        '--deadline',
+        type=float,
+        default=None,
+        help='start no run after this many seconds (records of finished runs stay)',
+    )
     p.add_argument('--no-progress', action='store_true', help='hide progress bars')
+
 
 def cmd_verdict(args) -> dict:
     "Run the missing seeded runs of a verdict set (or `--list` them), then rebuild its summaries from every record."
     from msgm_nb.verdict import plan_status, format_status, run_plan, write_summary, cheapest_first
+
     _check_device(args.device)
     parts, runner, name = _verdict_plan(args.set, args.preset, args.seeds)
     if args.tables:
         want, have = [t.strip() for t in args.tables.split(',')], [n for n, _, _ in parts]
-        if bad := [t for t in want if t not in have]: raise UsageError(f"--tables: {', '.join(bad)} is not a table of {args.set} (its tables: {', '.join(have)})")
+        if bad := [t for t in want if t not in have]:
+            raise UsageError(f"--tables: {', '.join(bad)} is not a table of {args.set} (its tables: {', '.join(have)})")
         parts = [p for p in parts if p[0] in want]
     specs = [s for _, ss, _ in parts for s in ss]
-    if args.force and not args.samples: raise UsageError('--force: only with --samples (it lets a sample figure lose rows)')
-    if args.samples: return _verdict_samples(args, parts)
+    if args.force and not args.samples:
+        raise UsageError('--force: only with --samples (it lets a sample figure lose rows)')
+    if args.samples:
+        return _verdict_samples(args, parts)
     # the order runs start in (summaries keep the plan's row order)
-    todo = cheapest_first(specs, args.out, args.device, first=('standard', 'unseen', 'retain-finetune')) if args.order == 'cheapest' else specs
+    todo = (
+        cheapest_first(specs, args.out, args.device, first=('standard', 'unseen', 'retain-finetune'))
+        if args.order == 'cheapest'
+        else specs
+    )
     if args.list:
-        print(format_status(plan_status(todo, args.out, args.device), args.workers)); return dict(_quiet=True)   # the listing ends with its 'N done, M missing' line
+        print(format_status(plan_status(todo, args.out, args.device), args.workers))
+        return dict(_quiet=True)  # the listing ends with its 'N done, M missing' line
     if not args.aggregate:
-        r = run_plan(todo, runner, args.out, workers=args.workers, device=args.device, deadline=args.deadline, work=args.work,
-                     max_runs=args.max_runs, progress=not args.no_progress)
+        r = run_plan(
+            todo,
+            runner,
+            args.out,
+            workers=args.workers,
+            device=args.device,
+            deadline=args.deadline,
+            work=args.work,
+            max_runs=args.max_runs,
+            progress=not args.no_progress,
+        )
         print(f"{r['ran']} run(s) done now, {r['skipped']} had records, {r['left']} left")
     out = {n: write_summary(ss, args.out, f'{n}_summary', metrics, out=args.out, title=n) for n, ss, metrics in parts}
-    if args.set == 'toy':   # the exact references beside the toy table
+    if args.set == 'toy':  # the exact references beside the toy table
         from msgm_nb.core import atomic_write
         from msgm_nb.toy import ToyConfig, toy_exact
+
         atomic_write(args.out / 'toy_exact.json', json.dumps(toy_exact(ToyConfig.preset(args.preset)), indent=1) + '\n')
     print(format_status(plan_status(specs, args.out, args.device), args.workers))
     return dict(summaries=out, _results=args.out / f'{parts[0][0]}_summary.json')
 
+
 def _samples_kept(name: str, png: Path, rows: list, work, force: bool) -> str | None:
     "Why `png` stays as it is (None: it may be replaced): it shows rows whose models `work` lacks, or no row list says what it shows."
-    if force or not png.exists(): return None
+    if force or not png.exists():
+        return None
     side = png.with_suffix('.json')
-    try: shown = json.loads(side.read_text())['rows']
-    except (OSError, ValueError, KeyError, TypeError): return f"{name}: keeps {png}: no readable {side.name} says which rows it shows (--force replaces it)"
+    try:
+        shown = json.loads(side.read_text())['rows']
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{name}: keeps {png}: no readable {side.name} says which rows it shows (--force replaces it)"
     lost = [r for r in shown if r not in rows]
-    return f"{name}: keeps {png}: it shows {', '.join(lost)}, whose seed-0 models are not in {work} (--force replaces it)" if lost else None
+    return (
+        f"{name}: keeps {png}: it shows {', '.join(lost)}, whose seed-0 models are not in {work} (--force replaces it)"
+        if lost
+        else None
+    )
+
 
 def _verdict_samples(args, parts) -> dict:
     "`--samples`: a grid of fresh samples of each row's seed-0 model in `--work`, one figure per table (rows listed in `<table>_samples.json`); trains nothing."
     from msgm_nb.core import atomic_savefig, atomic_write
     from msgm_nb.images import verdict_models, verdict_samples, sample_panels
-    if args.set != 'digits': raise UsageError(f"--samples: only the digits set has image samples, not {args.set}")
+
+    if args.set != 'digits':
+        raise UsageError(f"--samples: only the digits set has image samples, not {args.set}")
     have = {name: verdict_models(ss, args.work) for name, ss, _ in parts}
-    if not any(have.values()): raise UsageError(f"--samples: {args.work} holds no finished seed-0 model of the {args.set} set")
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    if not any(have.values()):
+        raise UsageError(f"--samples: {args.work} holds no finished seed-0 model of the {args.set} set")
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
     args.out.mkdir(parents=True, exist_ok=True)
     for name, ss, _ in parts:
-        if not have[name]: print(f"{name}: no finished seed-0 model in {args.work}"); continue
+        if not have[name]:
+            print(f"{name}: no finished seed-0 model in {args.work}")
+            continue
         png = args.out / f'{name}_samples.png'
-        if kept := _samples_kept(name, png, list(have[name]), args.work, args.force): print(kept); continue   # never a poorer figure over a fuller one
+        if kept := _samples_kept(name, png, list(have[name]), args.work, args.force):
+            print(kept)
+            continue  # never a poorer figure over a fuller one
         r = verdict_samples(ss, args.work, device=args.device)
-        fig = sample_panels(r['x_f'], r['samples'], r['clf'], r['forget'],
-                            title=f"{name}: 32 samples of each seed-0 model (red line: classified as a forget class)")
-        atomic_savefig(fig, png, dpi=100); plt.close(fig)
+        fig = sample_panels(
+            r['x_f'],
+            r['samples'],
+            r['clf'],
+            r['forget'],
+            title=f"{name}: 32 samples of each seed-0 model (red line: classified as a forget class)",
+        )
+        atomic_savefig(fig, png, dpi=100)
+        plt.close(fig)
         atomic_write(png.with_suffix('.json'), json.dumps(dict(rows=list(r['samples']), seed=0, n=32), indent=1) + '\n')
-        print(f"{name}: {len(r['samples'])} row(s) drawn into {png}"
-              + (f"; no model yet for {', '.join(r['missing'])}" if r['missing'] else ''))
+        print(
+            f"{name}: {len(r['samples'])} row(s) drawn into {png}"
+            + (f"; no model yet for {', '.join(r['missing'])}" if r['missing'] else '')
+        )
     return dict(_quiet=True)
+
 
 def cmd_converge(args) -> dict:
     "Train Standard and Unseen at doubling budgets until doubling moves no watched metric beyond its tolerance; write the study's summary."
     from msgm_nb.core import atomic_write, atomic_savefig
     from msgm_nb.verdict import run_convergence, plot_convergence
+
     _check_device(args.device)
-    try: budgets = tuple(int(b) for b in args.budgets.split(','))
-    except ValueError: raise UsageError(f"--budgets must be comma-separated integers, got {args.budgets!r}") from None
+    try:
+        budgets = tuple(int(b) for b in args.budgets.split(','))
+    except ValueError:
+        raise UsageError(f"--budgets must be comma-separated integers, got {args.budgets!r}") from None
     if len(budgets) < 2 or budgets[0] < 1 or any(b2 != 2 * b1 for b1, b2 in zip(budgets, budgets[1:])):
         raise UsageError(f"--budgets must start at 1 or more and double from one to the next, got {args.budgets}")
     plan, runner, tol, one_sided = _convergence_plan(args.set, args.preset)
-    conv = run_convergence(plan, runner, args.out, tol, budgets, one_sided, workers=args.workers, device=args.device, deadline=args.deadline,
-                           work=args.work, progress=not args.no_progress)
+    conv = run_convergence(
+        plan,
+        runner,
+        args.out,
+        tol,
+        budgets,
+        one_sided,
+        workers=args.workers,
+        device=args.device,
+        deadline=args.deadline,
+        work=args.work,
+        progress=not args.no_progress,
+    )
     name = f'converge-{args.set}'
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    fig = plot_convergence(conv, title=f'{args.set}: held-out metrics against the training budget (seed 0)'); atomic_savefig(fig, args.out / f'{name}.png', dpi=100); plt.close(fig)
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig = plot_convergence(conv, title=f'{args.set}: held-out metrics against the training budget (seed 0)')
+    atomic_savefig(fig, args.out / f'{name}.png', dpi=100)
+    plt.close(fig)
     atomic_write(args.out / f'{name}.json', json.dumps(conv, indent=1) + '\n')
-    print(f"{args.set}: chosen budget {conv['chosen']} steps" if conv['chosen'] else f"{args.set}: no budget up to {budgets[-1]}x passed")
+    print(
+        f"{args.set}: chosen budget {conv['chosen']} steps"
+        if conv['chosen']
+        else f"{args.set}: no budget up to {budgets[-1]}x passed"
+    )
     return dict(conv, _results=args.out / f'{name}.json')
 
 # %% ../nbs/30_cli.ipynb #7ca62061
@@ -341,52 +622,138 @@ def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `msgm` console script."
     p = _Parser(prog='msgm', description='Machine unlearning for score-based generative models (MSGM) from the shell.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
-    toy = sub.add_parser('toy', help='the three-Gaussian toy experiment: Fig. 1, Fig. 2, Table 1, the alpha / k / variant sweep')
-    _common(toy, 'runs/toy'); toy.set_defaults(func=cmd_toy)
-    lb = sub.add_parser('leaderboard', help='every post-hoc unlearning method from the same Standard model: UR, NLL, FID, retention (toy and digits)')
-    _common(lb, 'runs/leaderboard'); lb.set_defaults(func=cmd_leaderboard)
-    lb.add_argument('--methods', default=None, help='comma-separated subset of the methods (default: all of msgm_nb.unlearn.UNLEARN_METHODS)')
+    toy = sub.add_parser(
+        'toy', help='the three-Gaussian toy experiment: Fig. 1, Fig. 2, Table 1, the alpha / k / variant sweep'
+    )
+    _common(toy, 'runs/toy')
+    toy.set_defaults(func=cmd_toy)
+    lb = sub.add_parser(
+        'leaderboard',
+        help='every post-hoc unlearning method from the same Standard model: UR, NLL, FID, retention (toy and digits)',
+    )
+    _common(lb, 'runs/leaderboard')
+    lb.set_defaults(func=cmd_leaderboard)
+    lb.add_argument(
+        '--methods',
+        default=None,
+        help='comma-separated subset of the methods (default: all of msgm_nb.unlearn.UNLEARN_METHODS)',
+    )
     lb.add_argument('--parts', default=None, help='comma-separated data sets: toy, digits (default: both)')
-    lb.add_argument('--workers', type=_int_at_least(1), default=None, help="worker processes of one thread each (default: the preset's; fast: 2)")
-    lb.add_argument('--cache', type=_out_dir, default=None, help='digits model cache (default runs/digits, shared with 21_digits)')
-    for name, fn, hlp in (('train', cmd_train, 'train image-unlearning models (cached; torchrun spreads methods over GPUs)'),
-                          ('sample', cmd_sample, 'sample one trained method'), ('nll', cmd_nll, 'bits/dim on test D_g and D_f for one method'),
-                          ('eval', cmd_eval, 'UR, NLL, FID and sample grids for every cached method')):
-        sp = sub.add_parser(name, help=hlp); _image_args(sp, f'runs/{name}', method=name in ('sample', 'nll'), train_missing=name != 'train')
-        if name == 'sample': sp.add_argument('--n', type=_int_at_least(1), default=64, help='number of samples (default 64)')
-        if name == 'train': sp.add_argument('--ddp', action='store_true', help='under torchrun: data parallel, all processes train each model together')
+    lb.add_argument(
+        '--workers',
+        type=_int_at_least(1),
+        default=None,
+        help="worker processes of one thread each (default: the preset's; fast: 2)",
+    )
+    lb.add_argument(
+        '--cache', type=_out_dir, default=None, help='digits model cache (default runs/digits, shared with 21_digits)'
+    )
+    for name, fn, hlp in (
+        ('train', cmd_train, 'train image-unlearning models (cached; torchrun spreads methods over GPUs)'),
+        ('sample', cmd_sample, 'sample one trained method'),
+        ('nll', cmd_nll, 'bits/dim on test D_g and D_f for one method'),
+        ('eval', cmd_eval, 'UR, NLL, FID and sample grids for every cached method'),
+    ):
+        sp = sub.add_parser(name, help=hlp)
+        _image_args(sp, f'runs/{name}', method=name in ('sample', 'nll'), train_missing=name != 'train')
+        if name == 'sample':
+            sp.add_argument('--n', type=_int_at_least(1), default=64, help='number of samples (default 64)')
+        if name == 'train':
+            sp.add_argument(
+                '--ddp',
+                action='store_true',
+                help='under torchrun: data parallel, all processes train each model together',
+            )
         sp.set_defaults(func=fn)
-    v = sub.add_parser('verdict', help='seeded runs with one record each, skipped when present; summaries with mean ± s.e. and the 2-s.e. rule')
-    v.add_argument('set', choices=VERDICT_SETS); _verdict_common(v)
+    v = sub.add_parser(
+        'verdict',
+        help='seeded runs with one record each, skipped when present; summaries with mean ± s.e. and the 2-s.e. rule',
+    )
+    v.add_argument('set', choices=VERDICT_SETS)
+    _verdict_common(v)
     v.add_argument('--seeds', type=_int_at_least(1), default=3, help='seeds per row (default 3)')
-    v.add_argument('--list', action='store_true', help='print done / missing runs and the estimated time of the missing ones; run nothing')
+    v.add_argument(
+        '--list',
+        action='store_true',
+        help='print done / missing runs and the estimated time of the missing ones; run nothing',
+    )
     v.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
-    v.add_argument('--max-runs', type=_int_at_least(0), default=None, help='run at most this many missing runs, in --order (the rows conclusions need come first)')
-    v.add_argument('--order', choices=['plan', 'cheapest'], default='plan',
-                   help='plan (default: the plan order) or cheapest (references first, then seed by seed the cheapest runs by measured seconds)')
-    v.add_argument('--tables', default=None, help='comma-separated tables of the set to run and rebuild (default all): leaderboard-toy, leaderboard-digits; digits-ve, digits-ddpm')
-    v.add_argument('--samples', action='store_true', help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png (digits); run nothing")
-    v.add_argument('--force', action='store_true', help='with --samples: replace a figure even where it shows rows whose models --work lacks')
+    v.add_argument(
+        '--max-runs',
+        type=_int_at_least(0),
+        default=None,
+        help='run at most this many missing runs, in --order (the rows conclusions need come first)',
+    )
+    v.add_argument(
+        '--order',
+        choices=['plan', 'cheapest'],
+        default='plan',
+        help='plan (default: the plan order) or cheapest (references first, then seed by seed the cheapest runs by measured seconds)',
+    )
+    v.add_argument(
+        '--tables',
+        default=None,
+        help='comma-separated tables of the set to run and rebuild (default all): leaderboard-toy, leaderboard-digits; digits-ve, digits-ddpm',
+    )
+    v.add_argument(
+        '--samples',
+        action='store_true',
+        help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png (digits); run nothing",
+    )
+    v.add_argument(
+        '--force',
+        action='store_true',
+        help='with --samples: replace a figure even where it shows rows whose models --work lacks',
+    )
     v.set_defaults(func=cmd_verdict)
-    cv = sub.add_parser('converge', help='the convergence study: Standard and Unseen at doubling budgets until the held-out metrics settle')
-    cv.add_argument('set', choices=CONVERGENCE_SETS); _verdict_common(cv)
-    cv.add_argument('--budgets', default='1,2,4,8,16', help="multiples of the fast preset's steps, each double the last (default 1,2,4,8,16)")
+    cv = sub.add_parser(
+        'converge',
+        help='the convergence study: Standard and Unseen at doubling budgets until the held-out metrics settle',
+    )
+    cv.add_argument('set', choices=CONVERGENCE_SETS)
+    _verdict_common(cv)
+    cv.add_argument(
+        '--budgets',
+        default='1,2,4,8,16',
+        help="multiples of the fast preset's steps, each double the last (default 1,2,4,8,16)",
+    )
     cv.set_defaults(func=cmd_converge)
     return p
 
 # %% ../nbs/30_cli.ipynb #fc6a0060
-_BAD_INPUT = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
+_BAD_INPUT = (
+    ValueError,
+    TypeError,
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    FileExistsError,
+)
+
 
 def _new_dirs(args) -> list:
     "The output and cache folders of `args` that do not exist yet (removed again if the command fails and leaves them empty)."
-    return [Path(p) for p in (getattr(args, 'out', None), getattr(args, 'cache', None)) if p is not None and not Path(p).exists()]
+    return [
+        Path(p)
+        for p in (getattr(args, 'out', None), getattr(args, 'cache', None))
+        if p is not None and not Path(p).exists()
+    ]
+
 
 def _prune(dirs: list) -> None:
     "Remove the empty folders under (and including) each of `dirs`, deepest first; folders holding files stay."
     for d in dirs:
-        for sub in sorted((p for p in d.rglob('*') if p.is_dir()), key=lambda p: len(p.parts), reverse=True) if d.is_dir() else []:
-            if not any(sub.iterdir()): sub.rmdir()
-        if d.is_dir() and not any(d.iterdir()): d.rmdir()
+        for sub in (
+            sorted((p for p in d.rglob('*') if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
+            if d.is_dir()
+            else []
+        ):
+            if not any(sub.iterdir()):
+                sub.rmdir()
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+
 
 def _one_line(e: BaseException) -> str:
     msg = ' '.join(str(e).split())
@@ -398,23 +765,35 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug, made, t0 = os.environ.get('MSGM_DEBUG', '') not in ('', '0'), _new_dirs(args), time.time()
-    try: res = args.func(args)
+    try:
+        res = args.func(args)
     except KeyboardInterrupt:
         _prune(made)
-        if debug: raise
-        print(f'msgm {args.command}: interrupted; outputs written so far are complete files, the results file comes last', file=sys.stderr)
+        if debug:
+            raise
+        print(
+            f'msgm {args.command}: interrupted; outputs written so far are complete files, the results file comes last',
+            file=sys.stderr,
+        )
         return 130
     except Exception as e:
         _prune(made)
-        if debug: raise
+        if debug:
+            raise
         bad = isinstance(e, _BAD_INPUT)
-        print(f"msgm {args.command}: {'error' if bad else 'failed'}: {_one_line(e)}" + ('' if bad else ' (MSGM_DEBUG=1 shows the traceback)'), file=sys.stderr)
+        print(
+            f"msgm {args.command}: {'error' if bad else 'failed'}: {_one_line(e)}"
+            + ('' if bad else ' (MSGM_DEBUG=1 shows the traceback)'),
+            file=sys.stderr,
+        )
         return 2 if bad else 1
-    if isinstance(res, dict) and res.get('_quiet'): return 0
+    if isinstance(res, dict) and res.get('_quiet'):
+        return 0
     where = res.get('_results') if isinstance(res, dict) and res.get('_results') else f'{args.out}/results.json'
     print(f"msgm {args.command}: done in {time.time() - t0:.1f} s; results in {where}")
     return 0
 
 # %% ../nbs/30_cli.ipynb #55d0289f
 #| eval: false
-if __name__ == '__main__': sys.exit(main())
+if __name__ == '__main__':
+    sys.exit(main())

@@ -12,18 +12,24 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ScoreFn', 'set_seed', 'seeded', 'rng_scope', 'get_device', 'check_finite', 'batch_times', 'bcast', 'as_data_tensor',
-           'check_field_types', 'check_images', 'atomic_write', 'atomic_savefig', 'score_fn']
+__all__ = ['ScoreFn', 'set_seed', 'seeded', 'rng_scope', 'get_device', 'NonFiniteError', 'check_finite', 'batch_times', 'bcast',
+           'as_data_tensor', 'check_field_types', 'check_images', 'atomic_write', 'atomic_savefig', 'score_fn']
 
 # %% ../nbs/00_core.ipynb #e80db42f
-def set_seed(seed: int,  # the seed for python, numpy and torch (all devices)
-             deterministic: bool = False,  # also ask torch for deterministic kernels (slower on GPU)
-            ) -> int:
+def set_seed(
+    seed: int,  # the seed for python, numpy and torch (all devices)
+    deterministic: bool = False,  # also ask torch for deterministic kernels (slower on GPU)
+) -> int:
     "Seed every random number generator the package uses; returns `seed`."
-    if not isinstance(seed, (int, np.integer)) or seed < 0: raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-    if deterministic: torch.use_deterministic_algorithms(True, warn_only=True)
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
     return int(seed)
+
 
 def seeded(seed: int, device=None) -> torch.Generator:
     "A fresh `torch.Generator` on `device` seeded with `seed`."
@@ -33,140 +39,203 @@ def seeded(seed: int, device=None) -> torch.Generator:
 
 # %% ../nbs/00_core.ipynb #d830a7a8
 @contextmanager
-def rng_scope(seed: int | None = None, # seed the global generators with this inside the block (None: leave them as they are)
-             ):
+def rng_scope(
+    seed: int | None = None,  # seed the global generators with this inside the block (None: leave them as they are)
+):
     "Run a block with its own global random state: Python, NumPy and torch (CPU and CUDA) are saved, optionally seeded, and restored on exit."
     py, npst = random.getstate(), np.random.get_state()
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):
         try:
-            if seed is not None: set_seed(seed)
+            if seed is not None:
+                set_seed(seed)
             yield
-        finally: random.setstate(py); np.random.set_state(npst)
+        finally:
+            random.setstate(py)
+            np.random.set_state(npst)
 
 # %% ../nbs/00_core.ipynb #42a60b14
 def get_device(device: str | torch.device | None = None) -> torch.device:
     "`device` if given, else `$MSGM_DEVICE`, else the best available accelerator, else CPU."
-    if device is None: device = os.environ.get('MSGM_DEVICE')
     if device is None:
-        if torch.cuda.is_available(): device = 'cuda'
-        elif getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): device = 'mps'
-        else: device = 'cpu'
+        device = os.environ.get('MSGM_DEVICE')
+    if device is None:
+        if torch.cuda.is_available():
+            device = 'cuda'
+        elif getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
+            device = 'mps'
+        else:
+            device = 'cpu'
     return torch.device(device)
 
 # %% ../nbs/00_core.ipynb #191d5681
+class NonFiniteError(ValueError):
+    "A tensor holds NaN or Inf: bad input at an API's edge, or a run that diverged (the one error that marks a row as diverged)."
+
+
 def check_finite(x: Tensor, name: str = 'x') -> Tensor:
-    "Raise `ValueError` if `x` holds NaN or Inf; return `x`."
-    if not torch.is_tensor(x): raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    "Raise `NonFiniteError` if `x` holds NaN or Inf (`ValueError` if it is not a tensor); return `x`."
+    if not torch.is_tensor(x):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not torch.isfinite(x).all():
         n = (~torch.isfinite(x)).sum().item()
-        raise ValueError(f"{name} contains {n} non-finite value(s) (NaN or Inf)")
+        raise NonFiniteError(f"{name} contains {n} non-finite value(s) (NaN or Inf)")
     return x
 
-def batch_times(t, x: Tensor, T: float = 1., eps: float = 0., name: str = 't') -> Tensor:
+
+def batch_times(t, x: Tensor, T: float = 1.0, eps: float = 0.0, name: str = 't') -> Tensor:
     "`t` as a float tensor of shape `[B]` for the batch `x`; checks shape and the range `[eps, T]`."
     B = x.shape[0]
-    if not torch.is_tensor(t): t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    if not torch.is_tensor(t):
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
     t = t.to(device=x.device, dtype=x.dtype if x.is_floating_point() else torch.float32)
-    if t.ndim == 0: t = t.expand(B)
-    if t.shape != (B,): raise ValueError(f"{name} must have shape [B]=[{B}] (or be a scalar), got {tuple(t.shape)}")
+    if t.ndim == 0:
+        t = t.expand(B)
+    if t.shape != (B,):
+        raise ValueError(f"{name} must have shape [B]=[{B}] (or be a scalar), got {tuple(t.shape)}")
     check_finite(t, name)
     if (t < eps - 1e-12).any() or (t > T + 1e-6).any():
         raise ValueError(f"{name} must lie in [{eps}, {T}], got values in [{t.min().item():.4g}, {t.max().item():.4g}]")
     return t
 
+
 def bcast(v: Tensor, x: Tensor) -> Tensor:
     "Reshape a per-sample tensor `v` of shape `[B]` so it broadcasts against `x` of shape `[B, ...]`."
     return v.reshape(v.shape[0], *([1] * (x.ndim - 1)))
 
+
 def as_data_tensor(x, name: str) -> Tensor | None:
     "A tensor from a tensor, TensorDataset, DataLoader or indexable data set (first element of tuples)."
-    if x is None or torch.is_tensor(x): return x
+    if x is None or torch.is_tensor(x):
+        return x
     first = lambda b: b[0] if isinstance(b, (tuple, list)) else b
-    if hasattr(x, 'tensors'): return x.tensors[0]
-    if isinstance(x, torch.utils.data.DataLoader): return torch.cat([first(b) for b in x])
-    if hasattr(x, '__getitem__') and hasattr(x, '__len__'): return torch.stack([torch.as_tensor(first(x[i])) for i in range(len(x))])
-    raise ValueError(f"{name} must be a tensor, a TensorDataset, a DataLoader or an indexable data set, got {type(x).__name__}")
+    if hasattr(x, 'tensors'):
+        return x.tensors[0]
+    if isinstance(x, torch.utils.data.DataLoader):
+        return torch.cat([first(b) for b in x])
+    if hasattr(x, '__getitem__') and hasattr(x, '__len__'):
+        return torch.stack([torch.as_tensor(first(x[i])) for i in range(len(x))])
+    raise ValueError(
+        f"{name} must be a tensor, a TensorDataset, a DataLoader or an indexable data set, got {type(x).__name__}"
+    )
 
 # %% ../nbs/00_core.ipynb #89eeecc0
-def check_field_types(obj,               # a config object (e.g. a dataclass instance)
-                      label: str,        # how a field is named in messages, formatted with the field's name, e.g. "TrainConfig.{}"
-                      ints=(), numbers=(), bools=(), strings=(), # field names of each kind (a bool is not an integer; numbers must be finite)
-                      optional=(),       # fields that may also be None
-                     ) -> None:
+def check_field_types(
+    obj,  # a config object (e.g. a dataclass instance)
+    label: str,  # how a field is named in messages, formatted with the field's name, e.g. "TrainConfig.{}"
+    ints=(),
+    numbers=(),
+    bools=(),
+    strings=(),  # field names of each kind (a bool is not an integer; numbers must be finite)
+    optional=(),  # fields that may also be None
+) -> None:
     "Raise `TypeError` naming the field when a field of `obj` has the wrong type, `ValueError` when a number is NaN or infinite."
     isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     for k in (*ints, *numbers, *bools, *strings):
         v, name = getattr(obj, k), label.format(k)
-        if v is None and k in optional: continue
-        if k in ints and not isint(v): raise TypeError(f"{name} must be an integer, got {v!r} ({type(v).__name__})")
-        if k in numbers and not (isint(v) or isinstance(v, (float, np.floating))): raise TypeError(f"{name} must be a number, got {v!r} ({type(v).__name__})")
-        if k in numbers and not math.isfinite(v): raise ValueError(f"{name} must be finite, got {v!r}")
-        if k in bools and not isinstance(v, bool): raise TypeError(f"{name} must be True or False, got {v!r}")
-        if k in strings and not isinstance(v, str): raise TypeError(f"{name} must be a string, got {v!r}")
+        if v is None and k in optional:
+            continue
+        if k in ints and not isint(v):
+            raise TypeError(f"{name} must be an integer, got {v!r} ({type(v).__name__})")
+        if k in numbers and not (isint(v) or isinstance(v, (float, np.floating))):
+            raise TypeError(f"{name} must be a number, got {v!r} ({type(v).__name__})")
+        if k in numbers and not math.isfinite(v):
+            raise ValueError(f"{name} must be finite, got {v!r}")
+        if k in bools and not isinstance(v, bool):
+            raise TypeError(f"{name} must be True or False, got {v!r}")
+        if k in strings and not isinstance(v, str):
+            raise TypeError(f"{name} must be a string, got {v!r}")
 
 # %% ../nbs/00_core.ipynb #c1896e08
-def check_images(x: Tensor,                # the images to check
-                 name: str = 'x',          # the argument's name, used in the error message
-                 channels: int | None = None, # required number of channels (None: any)
-                 size: int | None = None,  # required height = width (None: any)
-                ) -> Tensor:
+def check_images(
+    x: Tensor,  # the images to check
+    name: str = 'x',  # the argument's name, used in the error message
+    channels: int | None = None,  # required number of channels (None: any)
+    size: int | None = None,  # required height = width (None: any)
+) -> Tensor:
     "Raise `ValueError` unless `x` is a finite, non-empty batch of images `[B, C, H, W]` (optionally `channels` x `size` x `size`); return `x`."
     check_finite(x, name)
-    if x.ndim != 4: raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
-    if x.shape[0] == 0: raise ValueError(f"{name} is an empty batch")
-    if channels is not None and x.shape[1] != channels: raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
-    if size is not None and tuple(x.shape[-2:]) != (size, size): raise ValueError(f"{name} must be {size}x{size} images, got shape {tuple(x.shape)}")
+    if x.ndim != 4:
+        raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
+    if size is not None and tuple(x.shape[-2:]) != (size, size):
+        raise ValueError(f"{name} must be {size}x{size} images, got shape {tuple(x.shape)}")
     return x
 
 # %% ../nbs/00_core.ipynb #29ffae7d
 def _umask() -> int:
     "The process's umask, read without changing it where the OS allows (Linux: /proc/self/status)."
     try:
-        with open('/proc/self/status') as f: return next(int(l.split()[1], 8) for l in f if l.startswith('Umask:'))
+        with open('/proc/self/status') as f:
+            return next(int(l.split()[1], 8) for l in f if l.startswith('Umask:'))
     except (OSError, StopIteration, ValueError):
-        m = os.umask(0o022); os.umask(m); return m
+        m = os.umask(0o022)
+        os.umask(m)
+        return m
+
 
 def atomic_write(path, data: bytes | str) -> None:
     "Write `data` (bytes, or text as UTF-8) to `path` atomically: temporary file in the same directory, fsync, `os.replace`; mode 0o666 less the umask."
     import tempfile
     from pathlib import Path
+
     path = Path(path)
-    if isinstance(data, str): data = data.encode('utf-8')
-    if not isinstance(data, (bytes, bytearray)): raise ValueError(f"data must be bytes or str, got {type(data).__name__}")
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    if not isinstance(data, (bytes, bytearray)):
+        raise ValueError(f"data must be bytes or str, got {type(data).__name__}")
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
+
 
 def atomic_savefig(fig, path, **kw) -> None:
     "Save a matplotlib figure to `path` through `atomic_write` (format from the suffix; `kw` go to `savefig`)."
     import io
     from pathlib import Path
-    buf = io.BytesIO(); fig.savefig(buf, format=Path(path).suffix.lstrip('.') or 'png', **kw)
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=Path(path).suffix.lstrip('.') or 'png', **kw)
     atomic_write(path, buf.getvalue())
 
 # %% ../nbs/00_core.ipynb #88c35663
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
 
-def score_fn(model: Callable, # a network called as `model(x, t)`
-             sde,              # anything with `marginal_prob(x, t) -> (mean, std)`
-             param: str = 'noise', # 'noise': the model predicts the noise z; 'score': it outputs the score
-            ) -> ScoreFn:
+
+def score_fn(
+    model: Callable,  # a network called as `model(x, t)`
+    sde,  # anything with `marginal_prob(x, t) -> (mean, std)`
+    param: str = 'noise',  # 'noise': the model predicts the noise z; 'score': it outputs the score
+) -> ScoreFn:
     "Wrap `model` into a score function `(x, t) -> score` following the package convention."
-    if param not in ('noise', 'score'): raise ValueError(f"param must be 'noise' or 'score', got {param!r}")
+    if param not in ('noise', 'score'):
+        raise ValueError(f"param must be 'noise' or 'score', got {param!r}")
+
     def _score(x: Tensor, t: Tensor) -> Tensor:
         p = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
         if p is not None and p.is_floating_point() and x.is_floating_point() and x.dtype != p.dtype:
-            raise TypeError(f"x is {x.dtype} but the network's weights are {p.dtype}: convert one of them (x.to({p.dtype}) or model.to({x.dtype}))")
+            raise TypeError(
+                f"x is {x.dtype} but the network's weights are {p.dtype}: convert one of them (x.to({p.dtype}) or model.to({x.dtype}))"
+            )
         out = model(x, t)
-        if out.shape != x.shape: raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
-        if param == 'score': return out
+        if out.shape != x.shape:
+            raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
+        if param == 'score':
+            return out
         _, std = sde.marginal_prob(x, t)
         return -out / bcast(std, x)
+
     _score.model, _score.param = model, param
     return _score

@@ -19,67 +19,93 @@ __all__ = ['DIGIT_CLASSES', 'FASHION_CLASSES', 'FASHION_SYSTEM_DIR', 'MNIST_HOW'
            'write_tiny_dataset']
 
 # %% ../nbs/02a_datasets.ipynb #baeec0be
-def forget_mask(labels: Tensor,  # integer labels, shape [N]
-                forget,          # the labels to forget: an int, a list of ints or an integer tensor
-               ) -> Tensor:
+def forget_mask(
+    labels: Tensor,  # integer labels, shape [N]
+    forget,  # the labels to forget: an int, a list of ints or an integer tensor
+) -> Tensor:
     "Boolean mask, shape `[N]`, of the samples whose label is in `forget`."
     labels = torch.as_tensor(labels)
-    if labels.ndim != 1: raise ValueError(f"labels must have shape [N], got {tuple(labels.shape)}")
-    if labels.is_floating_point() or labels.is_complex(): raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
+    if labels.ndim != 1:
+        raise ValueError(f"labels must have shape [N], got {tuple(labels.shape)}")
+    if labels.is_floating_point() or labels.is_complex():
+        raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
     f = torch.as_tensor(forget, device=labels.device).reshape(-1)
-    if f.numel() == 0: raise ValueError("the forget set is empty: forget must name at least one label")
-    if f.is_floating_point(): raise ValueError(f"forget labels must be integers, got {f.tolist()}")
+    if f.numel() == 0:
+        raise ValueError("the forget set is empty: forget must name at least one label")
+    if f.is_floating_point():
+        raise ValueError(f"forget labels must be integers, got {f.tolist()}")
     missing = [int(c) for c in f.unique() if not (labels == c).any()]
-    if missing: raise ValueError(f"forget label(s) {missing} not present in labels (present: {labels.unique().tolist()[:20]})")
+    if missing:
+        raise ValueError(f"forget label(s) {missing} not present in labels (present: {labels.unique().tolist()[:20]})")
     return torch.isin(labels, f.to(labels.dtype))
 
-def split_by_label(x: Tensor,      # the data, batch-first [N, ...]
-                   labels: Tensor, # integer labels, shape [N]
-                   forget,         # the labels to forget: an int, a list of ints or an integer tensor
-                  ) -> tuple[Tensor, Tensor]:
+
+def split_by_label(
+    x: Tensor,  # the data, batch-first [N, ...]
+    labels: Tensor,  # integer labels, shape [N]
+    forget,  # the labels to forget: an int, a list of ints or an integer tensor
+) -> tuple[Tensor, Tensor]:
     "Split `x` into the retain set `x_g` (labels not in `forget`) and the forget set `x_f`."
     labels = torch.as_tensor(labels)
-    if x.shape[0] != labels.shape[0]: raise ValueError(f"x has {x.shape[0]} samples but labels has {labels.shape[0]}")
+    if x.shape[0] != labels.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} samples but labels has {labels.shape[0]}")
     mask = forget_mask(labels, forget).to(x.device)
-    if mask.all(): raise ValueError("the retain set is empty: every sample carries a forget label")
+    if mask.all():
+        raise ValueError("the retain set is empty: every sample carries a forget label")
     return x[~mask], x[mask]
 
 # %% ../nbs/02a_datasets.ipynb #744fe2eb
-def to_model_range(k: Tensor,         # integer pixel levels in [0, levels-1] (any integer or float dtype)
-                   levels: int = 256, # number of levels L (256 for 8-bit images, 17 for scikit-learn's digits)
-                  ) -> Tensor:
+def to_model_range(
+    k: Tensor,  # integer pixel levels in [0, levels-1] (any integer or float dtype)
+    levels: int = 256,  # number of levels L (256 for 8-bit images, 17 for scikit-learn's digits)
+) -> Tensor:
     "Integer pixel levels -> float images in [-1, 1]: `x = 2k/(L-1) - 1`."
     k = torch.as_tensor(k)
-    if k.numel() and (k.min() < 0 or k.max() > levels - 1): raise ValueError(f"pixel levels must lie in [0, {levels - 1}], got [{k.min().item()}, {k.max().item()}]")
-    return k.float() * (2. / (levels - 1)) - 1.
+    if k.numel() and (k.min() < 0 or k.max() > levels - 1):
+        raise ValueError(f"pixel levels must lie in [0, {levels - 1}], got [{k.min().item()}, {k.max().item()}]")
+    return k.float() * (2.0 / (levels - 1)) - 1.0
+
 
 def from_model_range(x: Tensor, levels: int = 256) -> Tensor:
     "Float images in [-1, 1] -> integer pixel levels (long, rounded and clamped to [0, L-1]); the inverse of `to_model_range`."
     check_finite(x, 'x')
-    return ((x.float() + 1) * ((levels - 1) / 2.)).round().clamp(0, levels - 1).long()
+    return ((x.float() + 1) * ((levels - 1) / 2.0)).round().clamp(0, levels - 1).long()
 
 # %% ../nbs/02a_datasets.ipynb #68c15bce
 @dataclass
 class ImageSet:
     "Images in [-1, 1] with labels, class names, default forget classes and pixel levels."
-    name: str               # data set name, e.g. 'digits'
-    x: Tensor               # images [N, C, H, W], float in [-1, 1]
-    y: Tensor               # integer labels [N] (CelebA: 1 = has the attribute)
-    classes: list           # class names, index = label
-    forget: list            # the default forget labels D_f
-    levels: int = 256       # pixel levels of the raw data (for bits/dim)
+
+    name: str  # data set name, e.g. 'digits'
+    x: Tensor  # images [N, C, H, W], float in [-1, 1]
+    y: Tensor  # integer labels [N] (CelebA: 1 = has the attribute)
+    classes: list  # class names, index = label
+    forget: list  # the default forget labels D_f
+    levels: int = 256  # pixel levels of the raw data (for bits/dim)
 
     def __post_init__(self):
-        if self.x.ndim != 4: raise ValueError(f"x must be images [N, C, H, W], got shape {tuple(self.x.shape)}")
-        if len(self.y) != len(self.x): raise ValueError(f"x has {len(self.x)} images but y has {len(self.y)} labels")
-        self.y = torch.as_tensor(self.y).long(); self.forget = [int(c) for c in np.atleast_1d(self.forget)]
-    def __len__(self): return len(self.x)
+        if self.x.ndim != 4:
+            raise ValueError(f"x must be images [N, C, H, W], got shape {tuple(self.x.shape)}")
+        if len(self.y) != len(self.x):
+            raise ValueError(f"x has {len(self.x)} images but y has {len(self.y)} labels")
+        self.y = torch.as_tensor(self.y).long()
+        self.forget = [int(c) for c in np.atleast_1d(self.forget)]
+
+    def __len__(self):
+        return len(self.x)
+
     shape = property(lambda self: tuple(self.x.shape[1:]), doc="one image's shape (C, H, W)")
-    def __repr__(self): return (f"ImageSet({self.name!r}, n={len(self)}, shape={self.shape}, forget={[self.classes[c] for c in self.forget]}, "
-                                f"D_f share={forget_mask(self.y, self.forget).float().mean().item():.3f})")
+
+    def __repr__(self):
+        return (
+            f"ImageSet({self.name!r}, n={len(self)}, shape={self.shape}, forget={[self.classes[c] for c in self.forget]}, "
+            f"D_f share={forget_mask(self.y, self.forget).float().mean().item():.3f})"
+        )
+
     def split(self, forget=None) -> tuple[Tensor, Tensor]:
         "`(x_g, x_f)`: the retain set D_g and the forget set D_f (default: `self.forget`)."
         return split_by_label(self.x, self.y, self.forget if forget is None else forget)
+
     def subset(self, idx) -> 'ImageSet':
         "The images at `idx` (indices or a boolean mask)."
         idx = torch.as_tensor(idx)
@@ -88,178 +114,279 @@ class ImageSet:
 # %% ../nbs/02a_datasets.ipynb #cf9f96e4
 DIGIT_CLASSES = [str(i) for i in range(10)]
 
-def load_digits_images(split: str = 'train', # 'train' (80 %), 'test' (20 %) or 'all'
-                       forget=(3, 7),        # default forget classes (the paper's MNIST choice)
-                       seed: int = 0,        # seeds the train/test permutation
-                       test_frac: float = 0.2) -> ImageSet:
+
+def load_digits_images(
+    split: str = 'train',  # 'train' (80 %), 'test' (20 %) or 'all'
+    forget=(3, 7),  # default forget classes (the paper's MNIST choice)
+    seed: int = 0,  # seeds the train/test permutation
+    test_frac: float = 0.2,
+) -> ImageSet:
     "scikit-learn's real 8×8 digits as an `ImageSet` in [-1, 1] (17 pixel levels)."
     from sklearn.datasets import load_digits
-    if split not in ('train', 'test', 'all'): raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+
+    if split not in ('train', 'test', 'all'):
+        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     d = load_digits()
-    x = to_model_range(torch.tensor(d.images, dtype=torch.long)[:, None], 17); y = torch.tensor(d.target)
+    x = to_model_range(torch.tensor(d.images, dtype=torch.long)[:, None], 17)
+    y = torch.tensor(d.target)
     ds = ImageSet('digits', x, y, DIGIT_CLASSES, list(forget), 17)
-    if split == 'all': return ds
-    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)); n_test = int(round(test_frac * len(x)))
+    if split == 'all':
+        return ds
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    n_test = int(round(test_frac * len(x)))
     return ds.subset(perm[:n_test] if split == 'test' else perm[n_test:])
 
 # %% ../nbs/02a_datasets.ipynb #43779e6b
-FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FASHION_CLASSES = [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+]
 
 FASHION_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist'
 
 _IDX = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
+
 class DataNotFound(FileNotFoundError):
     "A data set's files are missing and could not be downloaded; the message says where to put them."
 
+
 def _missing(name: str, root, expected: list, how: str, err=None) -> DataNotFound:
-    return DataNotFound(f"{name} not found under {Path(root).resolve()}: expected {', '.join(map(str, expected))}. {how}"
-                        + (f" (download failed: {type(err).__name__}: {err})" if err is not None else ''))
+    return DataNotFound(
+        f"{name} not found under {Path(root).resolve()}: expected {', '.join(map(str, expected))}. {how}"
+        + (f" (download failed: {type(err).__name__}: {err})" if err is not None else '')
+    )
+
 
 def _download(ctor, name, root, expected, how):
     "Let torchvision download a data set; any failure (offline, bad checksum) becomes a `DataNotFound` naming the files."
-    try: ctor()
-    except Exception as e: raise _missing(name, root, expected, how, e) from e
+    try:
+        ctor()
+    except Exception as e:
+        raise _missing(name, root, expected, how, e) from e
+
 
 def _split_arg(split: str) -> bool:
-    if split not in ('train', 'test'): raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if split not in ('train', 'test'):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     return split == 'train'
+
 
 def _idx_set(cls, name, root, split, classes, forget, download, how) -> ImageSet:
     raw = Path(root) / name / 'raw'
     if not all((raw / f).exists() for f in _IDX):
-        if not download: raise _missing(name, root, [raw / f for f in _IDX], how)
+        if not download:
+            raise _missing(name, root, [raw / f for f in _IDX], how)
         _download(lambda: cls(str(root), train=True, download=True), name, root, [raw / f for f in _IDX], how)
     ds = cls(str(root), train=_split_arg(split), download=False)
     return ImageSet(name.lower(), to_model_range(ds.data[:, None]), ds.targets, classes, list(forget))
 
 # %% ../nbs/02a_datasets.ipynb #572078cd
-def load_fashion_mnist(root='data',           # torchvision root: files go to <root>/FashionMNIST/raw/
-                       split: str = 'train',  # 'train' (60,000) or 'test' (10,000)
-                       forget=(1, 7),         # Trouser and Sneaker (see above)
-                       system_dir=FASHION_SYSTEM_DIR, # where Debian's dataset-fashion-mnist put the .gz files
-                       download: bool = True) -> ImageSet:
+def load_fashion_mnist(
+    root='data',  # torchvision root: files go to <root>/FashionMNIST/raw/
+    split: str = 'train',  # 'train' (60,000) or 'test' (10,000)
+    forget=(1, 7),  # Trouser and Sneaker (see above)
+    system_dir=FASHION_SYSTEM_DIR,  # where Debian's dataset-fashion-mnist put the .gz files
+    download: bool = True,
+) -> ImageSet:
     "Real 28×28 Fashion-MNIST as an `ImageSet` in [-1, 1], from Debian's package (gunzipped once) or torchvision."
     from torchvision.datasets import FashionMNIST
+
     raw = Path(root) / 'FashionMNIST' / 'raw'
     if not all((raw / f).exists() for f in _IDX) and all((Path(system_dir) / f'{f}.gz').exists() for f in _IDX):
         raw.mkdir(parents=True, exist_ok=True)
         for f in _IDX:
-            with gzip.open(Path(system_dir) / f'{f}.gz', 'rb') as src, open(raw / f'.{f}.tmp', 'wb') as dst: shutil.copyfileobj(src, dst)
+            with gzip.open(Path(system_dir) / f'{f}.gz', 'rb') as src, open(raw / f'.{f}.tmp', 'wb') as dst:
+                shutil.copyfileobj(src, dst)
             os.replace(raw / f'.{f}.tmp', raw / f)
-    how = (f"Install Debian's dataset-fashion-mnist (files in {system_dir}), or gunzip the four IDX files of "
-           "https://github.com/zalandoresearch/fashion-mnist into that folder, or run once with internet access.")
+    how = (
+        f"Install Debian's dataset-fashion-mnist (files in {system_dir}), or gunzip the four IDX files of "
+        "https://github.com/zalandoresearch/fashion-mnist into that folder, or run once with internet access."
+    )
     return _idx_set(FashionMNIST, 'FashionMNIST', root, split, FASHION_CLASSES, forget, download, how)
 
 # %% ../nbs/02a_datasets.ipynb #a26ac5a4
 MNIST_HOW = "Run once with internet access (torchvision downloads them), or copy the four uncompressed IDX files from http://yann.lecun.com/exdb/mnist/ there."
 
+
 def load_mnist(root='data', split: str = 'train', forget=(3, 7), download: bool = True) -> ImageSet:
     "Real 28×28 MNIST as an `ImageSet` in [-1, 1] (torchvision's reader, files in <root>/MNIST/raw/)."
     from torchvision.datasets import MNIST
+
     return _idx_set(MNIST, 'MNIST', root, split, DIGIT_CLASSES, forget, download, MNIST_HOW)
 
 # %% ../nbs/02a_datasets.ipynb #c38acf76
 CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
 
+
 def _verify(cls, root, name, files_md5: list, how):
     from torchvision.datasets.utils import check_integrity
+
     bad = [f for f, md5 in files_md5 if not check_integrity(os.path.join(root, cls.base_folder, f), md5)]
-    if bad: raise ValueError(f"{name}: {', '.join(bad)} in {Path(root) / cls.base_folder} fail torchvision's md5 check (corrupt or not the "
-                             f"official files); delete them and download again, or pass verify=False (in a config: \"verify\": false) to use them anyway. {how}")
+    if bad:
+        raise ValueError(
+            f"{name}: {', '.join(bad)} in {Path(root) / cls.base_folder} fail torchvision's md5 check (corrupt or not the "
+            f"official files); delete them and download again, or pass verify=False (in a config: \"verify\": false) to use them anyway. {how}"
+        )
+
 
 class _ArrayUnpickler(pickle.Unpickler):
     "An unpickler that builds only NumPy arrays besides plain dicts, lists, strings and numbers: a data file cannot run code."
-    ALLOWED = {(m, n) for m in ('numpy.core.multiarray', 'numpy._core.multiarray') for n in ('_reconstruct', 'scalar')} | {('numpy', 'ndarray'), ('numpy', 'dtype')}
+
+    ALLOWED = {
+        (m, n) for m in ('numpy.core.multiarray', 'numpy._core.multiarray') for n in ('_reconstruct', 'scalar')
+    } | {('numpy', 'ndarray'), ('numpy', 'dtype')}
+
     def find_class(self, module, name):
-        if (module, name) in self.ALLOWED: return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing {module}.{name}: a data file may hold only NumPy arrays, lists, dicts, strings and numbers")
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing {module}.{name}: a data file may hold only NumPy arrays, lists, dicts, strings and numbers"
+        )
+
 
 def _load_pickle(path: Path):
     "A CIFAR batch file through `_ArrayUnpickler`; `ValueError` naming the file if it holds anything else."
     with open(path, 'rb') as fh:
-        try: return _ArrayUnpickler(fh, encoding='latin1').load()
-        except (pickle.UnpicklingError, EOFError) as e: raise ValueError(f"{path}: not a CIFAR-10 batch file ({e})") from None
+        try:
+            return _ArrayUnpickler(fh, encoding='latin1').load()
+        except (pickle.UnpicklingError, EOFError) as e:
+            raise ValueError(f"{path}: not a CIFAR-10 batch file ({e})") from None
 
-def load_cifar10(root='data', split: str = 'train', forget=(1, 5), download: bool = True,
-                 verify: bool = True,  # check the published md5 sums of the batch files (torchvision's list) first
-                ) -> ImageSet:
+
+def load_cifar10(
+    root='data',
+    split: str = 'train',
+    forget=(1, 5),
+    download: bool = True,
+    verify: bool = True,  # check the published md5 sums of the batch files (torchvision's list) first
+) -> ImageSet:
     "Real 32×32 CIFAR-10 as an `ImageSet` in [-1, 1] from `<root>/cifar-10-batches-py/` (the pickled batches)."
     from torchvision.datasets import CIFAR10 as C
+
     d = Path(root) / C.base_folder
     files = [f for f, _ in C.train_list + C.test_list] + [C.meta['filename']]
     how = "Run once with internet access, or extract cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html into that folder."
     if not all((d / f).exists() for f in files):
-        if not download: raise _missing('CIFAR-10', root, [d / f for f in files], how)
+        if not download:
+            raise _missing('CIFAR-10', root, [d / f for f in files], how)
         _download(lambda: C(str(root), download=True), 'CIFAR-10', root, [d / f for f in files], how)
-    if verify: _verify(C, root, 'CIFAR-10', C.train_list + C.test_list + [(C.meta['filename'], C.meta['md5'])], how)
+    if verify:
+        _verify(C, root, 'CIFAR-10', C.train_list + C.test_list + [(C.meta['filename'], C.meta['md5'])], how)
     xs, ys = [], []
-    for f, _ in (C.train_list if _split_arg(split) else C.test_list):
+    for f, _ in C.train_list if _split_arg(split) else C.test_list:
         e = _load_pickle(d / f)
-        xs.append(np.asarray(e['data'], dtype=np.uint8).reshape(-1, 3, 32, 32)); ys += list(e['labels'] if 'labels' in e else e['fine_labels'])
+        xs.append(np.asarray(e['data'], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        ys += list(e['labels'] if 'labels' in e else e['fine_labels'])
     classes = _load_pickle(d / C.meta['filename'])[C.meta['key']]
-    return ImageSet('cifar10', to_model_range(torch.from_numpy(np.concatenate(xs))), torch.tensor(ys), list(classes), list(forget))
+    return ImageSet(
+        'cifar10', to_model_range(torch.from_numpy(np.concatenate(xs))), torch.tensor(ys), list(classes), list(forget)
+    )
 
 # %% ../nbs/02a_datasets.ipynb #0148106f
 STL10_CLASSES = ['airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck']
 
+
 def _resize(x: Tensor, size: int | None) -> Tensor:
     "Resize uint8-valued float images [N, C, H, W] to size×size (antialiased bilinear), keeping the level range."
-    if size is None or tuple(x.shape[-2:]) == (size, size): return x
-    return torch.nn.functional.interpolate(x, size=(size, size), mode='bilinear', antialias=True, align_corners=False).round().clamp(0, 255)
+    if size is None or tuple(x.shape[-2:]) == (size, size):
+        return x
+    return (
+        torch.nn.functional.interpolate(x, size=(size, size), mode='bilinear', antialias=True, align_corners=False)
+        .round()
+        .clamp(0, 255)
+    )
 
-def load_stl10(root='data', split: str = 'train', forget=(0,), download: bool = True, verify: bool = True,
-               image_size: int | None = 64,  # resize the 96×96 images (None keeps 96)
-              ) -> ImageSet:
+
+def load_stl10(
+    root='data',
+    split: str = 'train',
+    forget=(0,),
+    download: bool = True,
+    verify: bool = True,
+    image_size: int | None = 64,  # resize the 96×96 images (None keeps 96)
+) -> ImageSet:
     "The labelled STL-10 images as an `ImageSet` in [-1, 1] from `<root>/stl10_binary/` (forget: airplane)."
     from torchvision.datasets import STL10 as S
+
     d = Path(root) / S.base_folder
     files = [f for f, _ in S.train_list[:2] + S.test_list]
     how = "Run once with internet access, or extract stl10_binary.tar.gz from https://cs.stanford.edu/~acoates/stl10/ into that folder."
     if not all((d / f).exists() for f in files):
-        if not download: raise _missing('STL-10', root, [d / f for f in files], how)
+        if not download:
+            raise _missing('STL-10', root, [d / f for f in files], how)
         _download(lambda: S(str(root), split='train', download=True), 'STL-10', root, [d / f for f in files], how)
-    if verify: _verify(S, root, 'STL-10', S.train_list[:2] + S.test_list, how)
+    if verify:
+        _verify(S, root, 'STL-10', S.train_list[:2] + S.test_list, how)
     fx, fy = (S.train_list[0][0], S.train_list[1][0]) if _split_arg(split) else (S.test_list[0][0], S.test_list[1][0])
-    x = np.fromfile(d / fx, dtype=np.uint8).reshape(-1, 3, 96, 96).transpose(0, 1, 3, 2)   # stored column-major, as torchvision reads it
-    y = torch.from_numpy(np.fromfile(d / fy, dtype=np.uint8).astype(np.int64) - 1)         # labels 1..10 on disk
+    x = (
+        np.fromfile(d / fx, dtype=np.uint8).reshape(-1, 3, 96, 96).transpose(0, 1, 3, 2)
+    )  # stored column-major, as torchvision reads it
+    y = torch.from_numpy(np.fromfile(d / fy, dtype=np.uint8).astype(np.int64) - 1)  # labels 1..10 on disk
     x = _resize(torch.from_numpy(np.ascontiguousarray(x)).float(), image_size)
     return ImageSet('stl10', to_model_range(x), y, STL10_CLASSES, list(forget))
 
 # %% ../nbs/02a_datasets.ipynb #e8a988d2
-def load_celeba(root='data', split: str = 'train',  # 'train', 'valid', 'test' (list_eval_partition.txt) or 'all'
-                attr: str = 'Bangs',       # the attribute to forget: label 1 = has it
-                image_size: int = 64,      # centre crop 140×140 (score-SDE's CelebA crop), then resize
-                n: int | None = None,      # load only the first n images of the split (CelebA has 202,599)
-                download: bool = True, verify: bool = True) -> ImageSet:
+def load_celeba(
+    root='data',
+    split: str = 'train',  # 'train', 'valid', 'test' (list_eval_partition.txt) or 'all'
+    attr: str = 'Bangs',  # the attribute to forget: label 1 = has it
+    image_size: int = 64,  # centre crop 140×140 (score-SDE's CelebA crop), then resize
+    n: int | None = None,  # load only the first n images of the split (CelebA has 202,599)
+    download: bool = True,
+    verify: bool = True,
+) -> ImageSet:
     "Aligned CelebA faces as an `ImageSet` in [-1, 1], labelled by one attribute from `<root>/celeba/list_attr_celeba.txt`."
     from PIL import Image
     from torchvision.datasets import CelebA as CA
+
     d = Path(root) / CA.base_folder
-    how = ("Run once with internet access (torchvision downloads from Google Drive, often rate-limited), or place list_attr_celeba.txt, "
-           "list_eval_partition.txt and the folder img_align_celeba/ (from img_align_celeba.zip, https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html) there.")
+    how = (
+        "Run once with internet access (torchvision downloads from Google Drive, often rate-limited), or place list_attr_celeba.txt, "
+        "list_eval_partition.txt and the folder img_align_celeba/ (from img_align_celeba.zip, https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html) there."
+    )
     need = [d / 'list_attr_celeba.txt', d / 'img_align_celeba']
     if not all(p.exists() for p in need):
-        if not download: raise _missing('CelebA', root, need, how)
+        if not download:
+            raise _missing('CelebA', root, need, how)
         _download(lambda: CA(str(root), split='all', download=True), 'CelebA', root, need, how)
-    if verify: _verify(CA, root, 'CelebA', [(f, m) for _, m, f in CA.file_list if not f.endswith(('.zip', '.7z'))], how)
+    if verify:
+        _verify(CA, root, 'CelebA', [(f, m) for _, m, f in CA.file_list if not f.endswith(('.zip', '.7z'))], how)
     lines = (d / 'list_attr_celeba.txt').read_text().split('\n')
     names = lines[1].split()
-    if attr not in names: raise ValueError(f"attribute {attr!r} not in list_attr_celeba.txt; available: {', '.join(names)}")
+    if attr not in names:
+        raise ValueError(f"attribute {attr!r} not in list_attr_celeba.txt; available: {', '.join(names)}")
     rows = [l.split() for l in lines[2:] if l.strip()]
     files, lab = [r[0] for r in rows], [int(r[1 + names.index(attr)]) == 1 for r in rows]
     if split != 'all':
         codes = {'train': '0', 'valid': '1', 'test': '2'}
-        if split not in codes: raise ValueError(f"split must be 'train', 'valid', 'test' or 'all', got {split!r}")
+        if split not in codes:
+            raise ValueError(f"split must be 'train', 'valid', 'test' or 'all', got {split!r}")
         part = dict(l.split() for l in (d / 'list_eval_partition.txt').read_text().split('\n') if l.strip())
         keep = [i for i, f in enumerate(files) if part.get(f) == codes[split]]
         files, lab = [files[i] for i in keep], [lab[i] for i in keep]
-    if n is not None: files, lab = files[:n], lab[:n]
-    if not files: raise ValueError(f"CelebA split {split!r} is empty")
+    if n is not None:
+        files, lab = files[:n], lab[:n]
+    if not files:
+        raise ValueError(f"CelebA split {split!r} is empty")
+
     def load(f):
-        im = Image.open(d / 'img_align_celeba' / f).convert('RGB'); w, h = im.size; c = min(140, w, h)
-        im = im.crop(((w - c) // 2, (h - c) // 2, (w - c) // 2 + c, (h - c) // 2 + c)).resize((image_size, image_size), Image.BICUBIC)
+        im = Image.open(d / 'img_align_celeba' / f).convert('RGB')
+        w, h = im.size
+        c = min(140, w, h)
+        im = im.crop(((w - c) // 2, (h - c) // 2, (w - c) // 2 + c, (h - c) // 2 + c)).resize(
+            (image_size, image_size), Image.BICUBIC
+        )
         return torch.from_numpy(np.asarray(im, dtype=np.uint8).copy()).permute(2, 0, 1)
+
     x = torch.stack([load(f) for f in files])
     return ImageSet('celeba', to_model_range(x), torch.tensor(lab, dtype=torch.long), [f'no {attr}', attr], [1])
 
@@ -267,39 +394,66 @@ def load_celeba(root='data', split: str = 'train',  # 'train', 'valid', 'test' (
 def _write_idx(path: Path, arr: np.ndarray):
     "Write a uint8 array in the IDX (SN3 Pascal Vincent) format."
     with open(path, 'wb') as f:
-        f.write(bytes([0, 0, 0x08, arr.ndim])); f.write(np.array(arr.shape, dtype='>i4').tobytes()); f.write(arr.astype(np.uint8).tobytes())
+        f.write(bytes([0, 0, 0x08, arr.ndim]))
+        f.write(np.array(arr.shape, dtype='>i4').tobytes())
+        f.write(arr.astype(np.uint8).tobytes())
 
-def write_tiny_dataset(name: str,  # 'mnist', 'fashion_mnist', 'cifar10', 'stl10' or 'celeba'
-                       root,       # the loaders' root folder
-                       n: int = 20, # images per split (CelebA: in all)
-                       seed: int = 0) -> Path:
+
+def write_tiny_dataset(
+    name: str,  # 'mnist', 'fashion_mnist', 'cifar10', 'stl10' or 'celeba'
+    root,  # the loaders' root folder
+    n: int = 20,  # images per split (CelebA: in all)
+    seed: int = 0,
+) -> Path:
     "Write `n` random labelled images per split in the on-disk format of `name` under `root`; returns the data folder."
     rng, root = np.random.default_rng(seed), Path(root)
     lab = lambda k: np.arange(n) % k
     if name in ('mnist', 'fashion_mnist'):
-        d = root / ('MNIST' if name == 'mnist' else 'FashionMNIST') / 'raw'; d.mkdir(parents=True, exist_ok=True)
+        d = root / ('MNIST' if name == 'mnist' else 'FashionMNIST') / 'raw'
+        d.mkdir(parents=True, exist_ok=True)
         for p in ('train', 't10k'):
-            _write_idx(d / f'{p}-images-idx3-ubyte', rng.integers(0, 256, (n, 28, 28))); _write_idx(d / f'{p}-labels-idx1-ubyte', lab(10))
+            _write_idx(d / f'{p}-images-idx3-ubyte', rng.integers(0, 256, (n, 28, 28)))
+            _write_idx(d / f'{p}-labels-idx1-ubyte', lab(10))
     elif name == 'cifar10':
-        d = root / 'cifar-10-batches-py'; d.mkdir(parents=True, exist_ok=True)
+        d = root / 'cifar-10-batches-py'
+        d.mkdir(parents=True, exist_ok=True)
         for f in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
             with open(d / f, 'wb') as fh:
-                pickle.dump({'batch_label': f, 'labels': lab(10).tolist(), 'data': rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                             'filenames': [f'{i}.png' for i in range(n)]}, fh)
-        with open(d / 'batches.meta', 'wb') as fh: pickle.dump({'label_names': CIFAR10_CLASSES, 'num_cases_per_batch': n, 'num_vis': 3072}, fh)
+                pickle.dump(
+                    {
+                        'batch_label': f,
+                        'labels': lab(10).tolist(),
+                        'data': rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                        'filenames': [f'{i}.png' for i in range(n)],
+                    },
+                    fh,
+                )
+        with open(d / 'batches.meta', 'wb') as fh:
+            pickle.dump({'label_names': CIFAR10_CLASSES, 'num_cases_per_batch': n, 'num_vis': 3072}, fh)
     elif name == 'stl10':
-        d = root / 'stl10_binary'; d.mkdir(parents=True, exist_ok=True)
+        d = root / 'stl10_binary'
+        d.mkdir(parents=True, exist_ok=True)
         for p in ('train', 'test'):
-            rng.integers(0, 256, (n, 3, 96, 96), dtype=np.uint8).tofile(d / f'{p}_X.bin'); (lab(10) + 1).astype(np.uint8).tofile(d / f'{p}_y.bin')
+            rng.integers(0, 256, (n, 3, 96, 96), dtype=np.uint8).tofile(d / f'{p}_X.bin')
+            (lab(10) + 1).astype(np.uint8).tofile(d / f'{p}_y.bin')
         (d / 'class_names.txt').write_text('\n'.join(STL10_CLASSES) + '\n')
     elif name == 'celeba':
         from PIL import Image
-        d = root / 'celeba'; (d / 'img_align_celeba').mkdir(parents=True, exist_ok=True)
+
+        d = root / 'celeba'
+        (d / 'img_align_celeba').mkdir(parents=True, exist_ok=True)
         attrs = ['5_o_Clock_Shadow', 'Bangs', 'Smiling']
         files = [f'{i + 1:06d}.' + ('jpg' if i % 2 == 0 else 'png') for i in range(n)]
-        for f in files: Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(d / 'img_align_celeba' / f)
-        rows = [f"{f} " + ' '.join(str(v) for v in (rng.choice([-1, 1]), 1 if i % 3 == 0 else -1, rng.choice([-1, 1]))) for i, f in enumerate(files)]
+        for f in files:
+            Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(d / 'img_align_celeba' / f)
+        rows = [
+            f"{f} " + ' '.join(str(v) for v in (rng.choice([-1, 1]), 1 if i % 3 == 0 else -1, rng.choice([-1, 1])))
+            for i, f in enumerate(files)
+        ]
         (d / 'list_attr_celeba.txt').write_text(f"{n}\n{' '.join(attrs)}\n" + '\n'.join(rows) + '\n')
-        (d / 'list_eval_partition.txt').write_text('\n'.join(f"{f} {0 if i < n - n // 4 else 2}" for i, f in enumerate(files)) + '\n')
-    else: raise ValueError(f"unknown data set {name!r}; one of mnist, fashion_mnist, cifar10, stl10, celeba")
+        (d / 'list_eval_partition.txt').write_text(
+            '\n'.join(f"{f} {0 if i < n - n // 4 else 2}" for i, f in enumerate(files)) + '\n'
+        )
+    else:
+        raise ValueError(f"unknown data set {name!r}; one of mnist, fashion_mnist, cifar10, stl10, celeba")
     return d

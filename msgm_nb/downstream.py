@@ -20,149 +20,247 @@ __all__ = ['region_mask', 'upper_half_mask', 'top_quarter_mask', 'inpaint_projec
 # %% ../nbs/09_downstream.ipynb #2b9014c0
 def _hw(image_size) -> tuple[int, int]:
     H, W = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-    if int(H) < 1 or int(W) < 1: raise ValueError(f"image_size must be positive, got {image_size}")
+    if int(H) < 1 or int(W) < 1:
+        raise ValueError(f"image_size must be positive, got {image_size}")
     return int(H), int(W)
 
-def region_mask(image_size,          # H (= W) or (H, W)
-                rows: tuple,         # (first, stop) rows of the hidden region
-                cols: tuple | None = None, # (first, stop) columns (default: all)
-               ) -> Tensor:
+
+def region_mask(
+    image_size,  # H (= W) or (H, W)
+    rows: tuple,  # (first, stop) rows of the hidden region
+    cols: tuple | None = None,  # (first, stop) columns (default: all)
+) -> Tensor:
     "Boolean mask `[1, 1, H, W]`, True on the rectangle `rows` × `cols` (the pixels to restore)."
     H, W = _hw(image_size)
     (r0, r1), (c0, c1) = rows, (cols if cols is not None else (0, W))
     if not (0 <= r0 < r1 <= H and 0 <= c0 < c1 <= W):
         raise ValueError(f"region rows {rows}, cols {cols} must be non-empty and lie inside the {H}x{W} image")
-    m = torch.zeros(1, 1, H, W, dtype=torch.bool); m[..., r0:r1, c0:c1] = True
+    m = torch.zeros(1, 1, H, W, dtype=torch.bool)
+    m[..., r0:r1, c0:c1] = True
     return m
+
 
 def upper_half_mask(image_size) -> Tensor:
     "Mask hiding the upper half of the image (class inpainting, paper §4.3)."
     H, _ = _hw(image_size)
-    if H < 2: raise ValueError(f"the image needs at least 2 rows, got {H}")
+    if H < 2:
+        raise ValueError(f"the image needs at least 2 rows, got {H}")
     return region_mask(image_size, (0, H // 2))
+
 
 def top_quarter_mask(image_size) -> Tensor:
     "Mask hiding the top quarter of the image, a full-width band (attribute inpainting, e.g. CelebA bangs: 64x16 of 64x64)."
     H, _ = _hw(image_size)
-    if H < 4: raise ValueError(f"the image needs at least 4 rows, got {H}")
+    if H < 4:
+        raise ValueError(f"the image needs at least 4 rows, got {H}")
     return region_mask(image_size, (0, H // 4))
 
 # %% ../nbs/09_downstream.ipynb #11d6ca25
 def _check_mask(mask: Tensor, x0: Tensor) -> Tensor:
-    if not torch.is_tensor(mask): raise ValueError(f"mask must be a boolean tensor, got {type(mask).__name__}")
-    try: shape = torch.broadcast_shapes(mask.shape, x0.shape)
-    except RuntimeError: shape = None
-    if shape != x0.shape: raise ValueError(f"mask of shape {tuple(mask.shape)} must broadcast to the images' shape {tuple(x0.shape)}")
+    if not torch.is_tensor(mask):
+        raise ValueError(f"mask must be a boolean tensor, got {type(mask).__name__}")
+    try:
+        shape = torch.broadcast_shapes(mask.shape, x0.shape)
+    except RuntimeError:
+        shape = None
+    if shape != x0.shape:
+        raise ValueError(f"mask of shape {tuple(mask.shape)} must broadcast to the images' shape {tuple(x0.shape)}")
     mask = mask.to(x0.device).bool()
-    if not mask.any(): raise ValueError("mask hides no pixel: nothing to restore")
+    if not mask.any():
+        raise ValueError("mask hides no pixel: nothing to restore")
     return mask
 
-def inpaint_projector(sde, x0: Tensor, # the images with the known pixels [B, ...]
-                      mask: Tensor,    # True on the pixels to restore (broadcasts to x0)
-                      generator: torch.Generator | None = None) -> Callable:
+
+def inpaint_projector(
+    sde,
+    x0: Tensor,  # the images with the known pixels [B, ...]
+    mask: Tensor,  # True on the pixels to restore (broadcasts to x0)
+    generator: torch.Generator | None = None,
+) -> Callable:
     "The `project(x, t)` hook: known pixels <- m(t) x0 + sigma(t) z (fresh z), x0 itself at t <= 0."
-    check_finite(x0, 'x0'); mask = _check_mask(mask, x0)
+    check_finite(x0, 'x0')
+    mask = _check_mask(mask, x0)
+
     def project(x: Tensor, t: Tensor) -> Tensor:
         t = t.to(x)
-        m = torch.where(t > 0, sde.mean_coef(t), torch.ones_like(t)); s = torch.where(t > 0, sde.std(t), torch.zeros_like(t))
+        m = torch.where(t > 0, sde.mean_coef(t), torch.ones_like(t))
+        s = torch.where(t > 0, sde.std(t), torch.zeros_like(t))
         z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return torch.where(mask, x, bcast(m, x) * x0.to(x) + bcast(s, x) * z)
+
     return project
 
-def inpaint(score_fn: ScoreFn, sde, x0: Tensor, # images [B, ...]; the pixels under `mask` are ignored
-            mask: Tensor,               # True on the pixels to restore
-            method: str = 'pc',         # a step sampler of `msgm_nb.sampling.sample`: 'pc', 'em', 'rd' or 'ddpm'
-            steps: int | None = None,   # sampler steps (default sde.N)
-            eps: float = 1e-3,
-            generator: torch.Generator | None = None,
-            progress: bool = True,
-            **kw) -> Tensor:            # step options (snr, n_corrector)
+
+def inpaint(
+    score_fn: ScoreFn,
+    sde,
+    x0: Tensor,  # images [B, ...]; the pixels under `mask` are ignored
+    mask: Tensor,  # True on the pixels to restore
+    method: str = 'pc',  # a step sampler of `msgm_nb.sampling.sample`: 'pc', 'em', 'rd' or 'ddpm'
+    steps: int | None = None,  # sampler steps (default sde.N)
+    eps: float = 1e-3,
+    generator: torch.Generator | None = None,
+    progress: bool = True,
+    **kw,
+) -> Tensor:  # step options (snr, n_corrector)
     "Restore the masked pixels of `x0` with the reverse SDE, replacing the known pixels by their forward-diffused values after every step."
     check_finite(x0, 'x0')
-    if x0.ndim < 2 or x0.shape[0] == 0: raise ValueError(f"x0 must be a non-empty batch [B, ...], got shape {tuple(x0.shape)}")
+    if x0.ndim < 2 or x0.shape[0] == 0:
+        raise ValueError(f"x0 must be a non-empty batch [B, ...], got shape {tuple(x0.shape)}")
     mask = _check_mask(mask, x0)
     project = inpaint_projector(sde, x0, mask, generator)
     x_T = sde.prior_sampling(tuple(x0.shape), generator=generator, device=x0.device).to(x0.dtype)
     x_T = project(x_T, torch.full((x0.shape[0],), float(sde.T), device=x0.device, dtype=x0.dtype))
-    x = sample(score_fn, sde, method=method, steps=steps, eps=eps, generator=generator, progress=progress,
-               x_init=x_T, t_start=sde.T, project=project, **kw)
+    x = sample(
+        score_fn,
+        sde,
+        method=method,
+        steps=steps,
+        eps=eps,
+        generator=generator,
+        progress=progress,
+        x_init=x_T,
+        t_start=sde.T,
+        project=project,
+        **kw,
+    )
     return torch.where(mask, x, x0)
 
 # %% ../nbs/09_downstream.ipynb #6a6370f5
 def time_at_std(sde, std: float, tol: float = 1e-10) -> float:
     "The time t in (0, T] with sde.std(t) = std (bisection; std(t) increases with t)."
-    lo, hi = 0., float(sde.T)
+    lo, hi = 0.0, float(sde.T)
     f = lambda t: sde.std(torch.tensor([t], dtype=torch.float64)).item()
-    if not f(1e-12) < std <= f(hi) + 1e-12: raise ValueError(f"std must lie in ({f(1e-12):.4g}, {f(hi):.4g}] for {sde!r}, got {std}")
-    while hi - lo > tol: lo, hi = ((lo + hi) / 2, hi) if f((lo + hi) / 2) < std else (lo, (lo + hi) / 2)
+    if not f(1e-12) < std <= f(hi) + 1e-12:
+        raise ValueError(f"std must lie in ({f(1e-12):.4g}, {f(hi):.4g}] for {sde!r}, got {std}")
+    while hi - lo > tol:
+        lo, hi = ((lo + hi) / 2, hi) if f((lo + hi) / 2) < std else (lo, (lo + hi) / 2)
     return (lo + hi) / 2
 
-def reconstruct(score_fn: ScoreFn, sde, x0: Tensor, # images [B, ...]
-                t: float = 0.02,            # the perturbation time (paper: 0.02 for its VP SDE)
-                method: str = 'pc',         # 'pc', 'em', 'rd', 'ddpm' or 'ode'
-                steps: int | None = None,   # default ceil(N (t - eps) / T): the step size of a full run
-                eps: float = 1e-3,
-                z: Tensor | None = None,    # the perturbation noise (default: drawn from `generator`)
-                generator: torch.Generator | None = None,
-                progress: bool = True,
-                **kw) -> Tensor:            # step / ODE options
+
+def reconstruct(
+    score_fn: ScoreFn,
+    sde,
+    x0: Tensor,  # images [B, ...]
+    t: float = 0.02,  # the perturbation time (paper: 0.02 for its VP SDE)
+    method: str = 'pc',  # 'pc', 'em', 'rd', 'ddpm' or 'ode'
+    steps: int | None = None,  # default ceil(N (t - eps) / T): the step size of a full run
+    eps: float = 1e-3,
+    z: Tensor | None = None,  # the perturbation noise (default: drawn from `generator`)
+    generator: torch.Generator | None = None,
+    progress: bool = True,
+    **kw,
+) -> Tensor:  # step / ODE options
     "Perturb `x0` to time `t` with the forward kernel and integrate the reverse process back to `eps`."
     check_finite(x0, 'x0')
-    if x0.ndim < 2 or x0.shape[0] == 0: raise ValueError(f"x0 must be a non-empty batch [B, ...], got shape {tuple(x0.shape)}")
-    if not eps < float(t) <= sde.T: raise ValueError(f"t must lie in (eps={eps}, T={sde.T}], got {t}")
-    if z is None: z = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-    if z.shape != x0.shape: raise ValueError(f"z must have the shape of x0 {tuple(x0.shape)}, got {tuple(z.shape)}")
+    if x0.ndim < 2 or x0.shape[0] == 0:
+        raise ValueError(f"x0 must be a non-empty batch [B, ...], got shape {tuple(x0.shape)}")
+    if not eps < float(t) <= sde.T:
+        raise ValueError(f"t must lie in (eps={eps}, T={sde.T}], got {t}")
+    if z is None:
+        z = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+    if z.shape != x0.shape:
+        raise ValueError(f"z must have the shape of x0 {tuple(x0.shape)}, got {tuple(z.shape)}")
     x_t, _, _ = sde.perturb(x0, batch_times(float(t), x0, T=sde.T), z=z.to(x0))
-    if steps is None and method != 'ode': steps = max(1, math.ceil(sde.N * (float(t) - eps) / sde.T))
-    return sample(score_fn, sde, method=method, steps=steps, eps=eps, generator=generator, progress=progress,
-                  x_init=x_t, t_start=float(t), **kw)
+    if steps is None and method != 'ode':
+        steps = max(1, math.ceil(sde.N * (float(t) - eps) / sde.T))
+    return sample(
+        score_fn,
+        sde,
+        method=method,
+        steps=steps,
+        eps=eps,
+        generator=generator,
+        progress=progress,
+        x_init=x_t,
+        t_start=float(t),
+        **kw,
+    )
 
 # %% ../nbs/09_downstream.ipynb #f613c402
-def evaluate_restoration(restored: Tensor,   # restored images [B, C, H, W] in [-1, 1]
-                         original: Tensor,   # the source images, same shape
-                         labels: Tensor | None, # source labels [B] (None: the classifier's predictions on `original`)
-                         classifier: Callable | None, # images -> logits (None: acc is nan)
-                         feature_model=None, # a classifier with `.features`/`num_features` for FID (None: fid is nan)
-                         clip_model=None,    # a `ClipZeroShot` or an open_clip model (None: clip is nan)
-                         batch_size: int = 256) -> dict:
+def evaluate_restoration(
+    restored: Tensor,  # restored images [B, C, H, W] in [-1, 1]
+    original: Tensor,  # the source images, same shape
+    labels: Tensor | None,  # source labels [B] (None: the classifier's predictions on `original`)
+    classifier: Callable | None,  # images -> logits (None: acc is nan)
+    feature_model=None,  # a classifier with `.features`/`num_features` for FID (None: fid is nan)
+    clip_model=None,  # a `ClipZeroShot` or an open_clip model (None: clip is nan)
+    batch_size: int = 256,
+) -> dict:
     "ACC, FID, CLIP distance, PSNR and SSIM of `restored` against `original` (paper Tables 3-4)."
-    check_images(restored, 'restored'); check_images(original, 'original')
-    if restored.shape != original.shape: raise ValueError(f"restored and original must have the same shape, got {tuple(restored.shape)} and {tuple(original.shape)}")
+    check_images(restored, 'restored')
+    check_images(original, 'original')
+    if restored.shape != original.shape:
+        raise ValueError(
+            f"restored and original must have the same shape, got {tuple(restored.shape)} and {tuple(original.shape)}"
+        )
     nan = float('nan')
     acc = nan
     if classifier is not None:
-        if labels is None: labels = predict_logits(classifier, original, batch_size).argmax(-1)
+        if labels is None:
+            labels = predict_logits(classifier, original, batch_size).argmax(-1)
         labels = torch.as_tensor(labels).long().cpu()
-        if labels.shape != (len(original),): raise ValueError(f"labels must have shape [B]=[{len(original)}], got {tuple(labels.shape)}")
+        if labels.shape != (len(original),):
+            raise ValueError(f"labels must have shape [B]=[{len(original)}], got {tuple(labels.shape)}")
         acc = accuracy(classifier, restored, labels, batch_size)
-    return dict(acc=acc,
-                fid=fid(original, restored, feature_model, batch_size) if feature_model is not None and len(original) >= 2 else nan,
-                clip=clip_distance(restored, original, clip_model, batch_size) if clip_model is not None else nan,
-                psnr=psnr(restored, original), ssim=ssim(restored, original), n=len(original))
+    return dict(
+        acc=acc,
+        fid=fid(original, restored, feature_model, batch_size)
+        if feature_model is not None and len(original) >= 2
+        else nan,
+        clip=clip_distance(restored, original, clip_model, batch_size) if clip_model is not None else nan,
+        psnr=psnr(restored, original),
+        ssim=ssim(restored, original),
+        n=len(original),
+    )
 
 # %% ../nbs/09_downstream.ipynb #b53b9709
-def reconstruction_retention(score_orig: ScoreFn,  # the original model's score
-                             score_unl: ScoreFn,   # the unlearned model's score
-                             sde, x0: Tensor,      # D_g images [B, ...]
-                             t: float = 0.02,      # perturbation time
-                             distance: Callable | None = None, # (x, y) -> per-pair distances [B]; e.g. ssim_distance (the default), feature_distance(clf)
-                             method: str = 'ode',  # 'ode' (deterministic PF-ODE) or a step sampler (shared seeded noise)
-                             steps: int | None = None, eps: float = 1e-3,
-                             keep=None,            # None, a bool mask [B] or a callable on the original model's reconstructions
-                             delta: float = 0.1,   # d < delta counts as unchanged
-                             z: Tensor | None = None, # the perturbation noise (default: from `seed`)
-                             seed: int = 0,
-                             batch_size: int | None = None,
-                             **kw) -> dict:
+def reconstruction_retention(
+    score_orig: ScoreFn,  # the original model's score
+    score_unl: ScoreFn,  # the unlearned model's score
+    sde,
+    x0: Tensor,  # D_g images [B, ...]
+    t: float = 0.02,  # perturbation time
+    distance: Callable
+    | None = None,  # (x, y) -> per-pair distances [B]; e.g. ssim_distance (the default), feature_distance(clf)
+    method: str = 'ode',  # 'ode' (deterministic PF-ODE) or a step sampler (shared seeded noise)
+    steps: int | None = None,
+    eps: float = 1e-3,
+    keep=None,  # None, a bool mask [B] or a callable on the original model's reconstructions
+    delta: float = 0.1,  # d < delta counts as unchanged
+    z: Tensor | None = None,  # the perturbation noise (default: from `seed`)
+    seed: int = 0,
+    batch_size: int | None = None,
+    **kw,
+) -> dict:
     "Retention R_d between the original and the unlearned model's reconstructions of `x0` from the same noised images."
     from msgm_nb.metrics import ssim_distance
+
     check_finite(x0, 'x0')
-    if not eps < float(t) <= sde.T: raise ValueError(f"t must lie in (eps={eps}, T={sde.T}], got {t}")
-    if z is None: z = torch.randn(x0.shape, generator=seeded(seed), dtype=x0.dtype).to(x0.device)
-    if z.shape != x0.shape: raise ValueError(f"z must have the shape of x0 {tuple(x0.shape)}, got {tuple(z.shape)}")
+    if not eps < float(t) <= sde.T:
+        raise ValueError(f"t must lie in (eps={eps}, T={sde.T}], got {t}")
+    if z is None:
+        z = torch.randn(x0.shape, generator=seeded(seed), dtype=x0.dtype).to(x0.device)
+    if z.shape != x0.shape:
+        raise ValueError(f"z must have the shape of x0 {tuple(x0.shape)}, got {tuple(z.shape)}")
     x_t, _, _ = sde.perturb(x0, batch_times(float(t), x0, T=sde.T), z=z.to(x0))
-    if steps is None and method != 'ode': steps = max(1, math.ceil(sde.N * (float(t) - eps) / sde.T))
+    if steps is None and method != 'ode':
+        steps = max(1, math.ceil(sde.N * (float(t) - eps) / sde.T))
+
     def back(score):
-        return lambda xt: sample(score, sde, method=method, steps=steps, eps=eps, progress=False, x_init=xt, t_start=float(t),
-                                 generator=None if method == 'ode' else seeded(seed + 1, xt.device), **kw)
-    return retention(back(score_orig), back(score_unl), x_t, distance or ssim_distance, keep=keep, delta=delta, batch_size=batch_size)
+        return lambda xt: sample(
+            score,
+            sde,
+            method=method,
+            steps=steps,
+            eps=eps,
+            progress=False,
+            x_init=xt,
+            t_start=float(t),
+            generator=None if method == 'ode' else seeded(seed + 1, xt.device),
+            **kw,
+        )
+
+    return retention(
+        back(score_orig), back(score_unl), x_t, distance or ssim_distance, keep=keep, delta=delta, batch_size=batch_size
+    )

@@ -11,10 +11,28 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
-from .core import set_seed, seeded, rng_scope, check_field_types, get_device, atomic_write, atomic_savefig, score_fn as make_score_fn
+from msgm_nb.core import (
+    set_seed,
+    seeded,
+    rng_scope,
+    check_field_types,
+    get_device,
+    atomic_write,
+    atomic_savefig,
+    score_fn as make_score_fn,
+)
 from .sde import VESDE, VPSDE, DDPM
-from .datasets import (ImageSet, load_digits_images, load_fashion_mnist, load_mnist, load_cifar10, load_stl10, load_celeba,
-                          from_model_range, forget_mask)
+from msgm_nb.datasets import (
+    ImageSet,
+    load_digits_images,
+    load_fashion_mnist,
+    load_mnist,
+    load_cifar10,
+    load_stl10,
+    load_celeba,
+    from_model_range,
+    forget_mask,
+)
 from .nets import UNet
 from .losses import VARIANTS
 from .train import TrainConfig, train, latest_checkpoint, load_checkpoint, read_checkpoint, CheckpointError
@@ -37,153 +55,378 @@ __all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'DIGITS_VERDICT_STEPS', 'P
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
-def song_sigma_max(x: Tensor,            # data [N, ...]
-                   n: int | None = 2000, # use at most n points (a seeded subset) — the max over a subset is a lower bound
-                   seed: int = 0) -> float:
+def song_sigma_max(
+    x: Tensor,  # data [N, ...]
+    n: int | None = 2000,  # use at most n points (a seeded subset) — the max over a subset is a lower bound
+    seed: int = 0,
+) -> float:
     "Song's rule for the VE SDE: sigma_max = the largest pairwise Euclidean distance in the data."
     x = x.flatten(1).float()
-    if n is not None and len(x) > n: x = x[torch.randperm(len(x), generator=seeded(seed))[:n]]
-    return max(torch.cdist(x[i:i + 512], x).max().item() for i in range(0, len(x), 512))
+    if n is not None and len(x) > n:
+        x = x[torch.randperm(len(x), generator=seeded(seed))[:n]]
+    return max(torch.cdist(x[i : i + 512], x).max().item() for i in range(0, len(x), 512))
 
 # %% ../nbs/11_images.ipynb #7c088a3b
 IMAGE_METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff')
 FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff')
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'cifar10', 'stl10', 'celeba')
-_METHOD = re.compile(r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff)(?:_a([0-9.]+))?(?:_k(\d+))?$')
+_METHOD = re.compile(
+    r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff)(?:_a([0-9.]+))?(?:_k(\d+))?$'
+)
+
 
 def parse_method(name: str) -> dict:
     "Split a method name into `finetune`, `base`, `alpha`, `every` (None where the config's value applies)."
     m = _METHOD.match(name)
     if m is None or (m[1] and m[2] in ('standard', 'unseen')) or ((m[3] or m[4]) and m[2] not in VARIANTS):
-        raise ValueError(f"unknown method {name!r}: use one of {', '.join(IMAGE_METHODS + FT_METHODS)}, orthogonal_elementwise or obtuse_reversed (the public code's forms), optionally with _a<alpha> / _k<every> for the MSGM variants")
+        raise ValueError(
+            f"unknown method {name!r}: use one of {', '.join(IMAGE_METHODS + FT_METHODS)}, orthogonal_elementwise or obtuse_reversed (the public code's forms), optionally with _a<alpha> / _k<every> for the MSGM variants"
+        )
     return dict(finetune=bool(m[1]), base=m[2], alpha=float(m[3]) if m[3] else None, every=int(m[4]) if m[4] else None)
 
 # %% ../nbs/11_images.ipynb #da1f334a
-_INT_FIELDS = ('n_train', 'image_size', 'base', 'num_res', 'steps', 'batch', 'warmup', 'every', 'ft_steps', 'n_samples', 'sample_steps',
-               'sample_batch', 'n_nll', 'clf_epochs', 'clf_width', 'seed')
+_INT_FIELDS = (
+    'n_train',
+    'image_size',
+    'base',
+    'num_res',
+    'steps',
+    'batch',
+    'warmup',
+    'every',
+    'ft_steps',
+    'n_samples',
+    'sample_steps',
+    'sample_batch',
+    'n_nll',
+    'clf_epochs',
+    'clf_width',
+    'seed',
+)
 
 _FLOAT_FIELDS = ('sigma_max', 'lr', 'ema', 'alpha', 'lam', 'ft_lr', 'nll_tol')
 
-_POSITIVE = ('n_train', 'image_size', 'base', 'num_res', 'batch', 'every', 'n_samples', 'sample_steps', 'sample_batch', 'n_nll', 'clf_epochs',
-             'clf_width', 'sigma_max', 'lr', 'ft_lr', 'nll_tol')
+_POSITIVE = (
+    'n_train',
+    'image_size',
+    'base',
+    'num_res',
+    'batch',
+    'every',
+    'n_samples',
+    'sample_steps',
+    'sample_batch',
+    'n_nll',
+    'clf_epochs',
+    'clf_width',
+    'sigma_max',
+    'lr',
+    'ft_lr',
+    'nll_tol',
+)
+
 
 def _check_types(c) -> None:
     "Raise `TypeError` naming the field for a value of the wrong type, `ValueError` for a count or rate out of range (None allowed where the default is None)."
     optional = [k for k in _INT_FIELDS + _FLOAT_FIELDS if getattr(type(c), k) is None]
-    check_field_types(c, 'config field {!r}', ints=_INT_FIELDS, numbers=_FLOAT_FIELDS, bools=('verify',),
-                      strings=('dataset', 'sde', 'root', 'sampler'), optional=optional)
+    check_field_types(
+        c,
+        'config field {!r}',
+        ints=_INT_FIELDS,
+        numbers=_FLOAT_FIELDS,
+        bools=('verify',),
+        strings=('dataset', 'sde', 'root', 'sampler'),
+        optional=optional,
+    )
     for k in _INT_FIELDS + _FLOAT_FIELDS:
         v = getattr(c, k)
         if v is not None and (v < 0 or (k in _POSITIVE and v == 0)):
             raise ValueError(f"config field {k!r} must be {'> 0' if k in _POSITIVE else '>= 0'}, got {v!r}")
     isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     for k in ('ch_mult', 'attn_res', 'methods', 'forget'):
-        v = getattr(c, k); ok = (lambda x: isinstance(x, str)) if k == 'methods' else isint
-        if k == 'forget' and (v is None or isint(v)): continue
+        v = getattr(c, k)
+        ok = (lambda x: isinstance(x, str)) if k == 'methods' else isint
+        if k == 'forget' and (v is None or isint(v)):
+            continue
         if isinstance(v, (str, bytes)) or not hasattr(v, '__iter__') or not all(ok(x) for x in v):
-            raise TypeError(f"config field {k!r} must be a list of {'names' if k == 'methods' else 'integers'}, got {v!r}")
+            raise TypeError(
+                f"config field {k!r} must be a list of {'names' if k == 'methods' else 'integers'}, got {v!r}"
+            )
 
 # %% ../nbs/11_images.ipynb #5e7bf7e9
 @dataclass
 class ImageConfig:
     "Everything an image-unlearning experiment depends on (data, SDE, network, training, evaluation)."
-    dataset: str = 'digits'          # one of DATASETS
-    sde: str = 've'                  # 've', 'vp' or 'ddpm'
-    sigma_max: float | None = None   # VE only; None = Song's rule (max pairwise distance of the training data)
-    forget: list | None = None       # forget labels; None = the data set's default (paper's choice)
-    n_train: int | None = None       # use only the first n training images (None = all)
-    image_size: int | None = None    # STL-10 / CelebA resize (None = the loader's default, 64)
-    root: str = 'data'               # where the loaders find (or put) the data
-    verify: bool = True              # check the published md5 sums of CIFAR-10 / STL-10 / CelebA files, for any root
-    base: int = 32                   # U-Net width
-    ch_mult: tuple = (1, 2)          # U-Net width multipliers (len-1 downsamplings)
-    num_res: int = 1                 # residual blocks per level
-    attn_res: tuple = ()             # resolutions with self-attention
-    steps: int = 3000                # training steps, every from-scratch method
-    batch: int = 128                 # batch size on D_g and on D_f
+
+    dataset: str = 'digits'  # one of DATASETS
+    sde: str = 've'  # 've', 'vp' or 'ddpm'
+    sigma_max: float | None = None  # VE only; None = Song's rule (max pairwise distance of the training data)
+    forget: list | None = None  # forget labels; None = the data set's default (paper's choice)
+    n_train: int | None = None  # use only the first n training images (None = all)
+    image_size: int | None = None  # STL-10 / CelebA resize (None = the loader's default, 64)
+    root: str = 'data'  # where the loaders find (or put) the data
+    verify: bool = True  # check the published md5 sums of CIFAR-10 / STL-10 / CelebA files, for any root
+    base: int = 32  # U-Net width
+    ch_mult: tuple = (1, 2)  # U-Net width multipliers (len-1 downsamplings)
+    num_res: int = 1  # residual blocks per level
+    attn_res: tuple = ()  # resolutions with self-attention
+    steps: int = 3000  # training steps, every from-scratch method
+    batch: int = 128  # batch size on D_g and on D_f
     lr: float = 2e-4
     warmup: int = 100
     ema: float = 0.999
-    alpha: float = 0.99              # MSGM: weight of L_g (Eq. 9)
-    every: int = 4                   # MSGM: L_f on every `every`-th step
-    lam: float = 0.1                 # EraseDiff: weight of the forget loss
-    ft_steps: int = 1000             # fine-tuning steps (ft_* methods, from the standard model)
+    alpha: float = 0.99  # MSGM: weight of L_g (Eq. 9)
+    every: int = 4  # MSGM: L_f on every `every`-th step
+    lam: float = 0.1  # EraseDiff: weight of the forget loss
+    ft_steps: int = 1000  # fine-tuning steps (ft_* methods, from the standard model)
     ft_lr: float = 1e-4
-    methods: tuple = IMAGE_METHODS         # what `run_experiment` trains and evaluates
-    n_samples: int = 1000            # samples per method for UR and FID (paper: 10,000)
-    sampler: str = 'rd'              # msgm_nb.sampling method: 'em', 'rd', 'pc', 'ddpm' ('ddpm' forced for sde='ddpm')
-    sample_steps: int = 200          # sampler steps
+    methods: tuple = IMAGE_METHODS  # what `run_experiment` trains and evaluates
+    n_samples: int = 1000  # samples per method for UR and FID (paper: 10,000)
+    sampler: str = 'rd'  # msgm_nb.sampling method: 'em', 'rd', 'pc', 'ddpm' ('ddpm' forced for sde='ddpm')
+    sample_steps: int = 200  # sampler steps
     sample_batch: int = 500
-    n_nll: int = 100                 # test images of D_g and of D_f for the NLL
-    nll_tol: float = 1e-4            # rtol = atol of the PF-ODE likelihood
-    clf_epochs: int = 10             # external classifier training epochs
+    n_nll: int = 100  # test images of D_g and of D_f for the NLL
+    nll_tol: float = 1e-4  # rtol = atol of the PF-ODE likelihood
+    clf_epochs: int = 10  # external classifier training epochs
     clf_width: int = 16
     seed: int = 0
 
     # fields that change the trained models (the cache checks them)
-    TRAIN_KEYS = ('dataset', 'sde', 'sigma_max', 'forget', 'n_train', 'image_size', 'base', 'ch_mult', 'num_res', 'attn_res', 'steps',
-                  'batch', 'lr', 'warmup', 'ema', 'alpha', 'every', 'lam', 'ft_steps', 'ft_lr', 'seed')
+    TRAIN_KEYS = (
+        'dataset',
+        'sde',
+        'sigma_max',
+        'forget',
+        'n_train',
+        'image_size',
+        'base',
+        'ch_mult',
+        'num_res',
+        'attn_res',
+        'steps',
+        'batch',
+        'lr',
+        'warmup',
+        'ema',
+        'alpha',
+        'every',
+        'lam',
+        'ft_steps',
+        'ft_lr',
+        'seed',
+    )
 
     def __post_init__(self):
         _check_types(self)
-        if self.dataset not in DATASETS: raise ValueError(f"unknown dataset {self.dataset!r}; one of {', '.join(DATASETS)}")
-        if self.sde not in ('ve', 'vp', 'ddpm'): raise ValueError(f"sde must be 've', 'vp' or 'ddpm', got {self.sde!r}")
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; one of {', '.join(DATASETS)}")
+        if self.sde not in ('ve', 'vp', 'ddpm'):
+            raise ValueError(f"sde must be 've', 'vp' or 'ddpm', got {self.sde!r}")
         self.ch_mult, self.attn_res, self.methods = tuple(self.ch_mult), tuple(self.attn_res), tuple(self.methods)
-        if self.forget is not None: self.forget = [int(c) for c in np.atleast_1d(self.forget)]
-        for m in self.methods: parse_method(m)
-        if not self.methods: raise ValueError("methods must name at least one method")
-        if self.sampler not in ('em', 'rd', 'pc', 'ddpm'): raise ValueError(f"sampler must be 'em', 'rd', 'pc' or 'ddpm', got {self.sampler!r}")
+        if self.forget is not None:
+            self.forget = [int(c) for c in np.atleast_1d(self.forget)]
+        for m in self.methods:
+            parse_method(m)
+        if not self.methods:
+            raise ValueError("methods must name at least one method")
+        if self.sampler not in ('em', 'rd', 'pc', 'ddpm'):
+            raise ValueError(f"sampler must be 'em', 'rd', 'pc' or 'ddpm', got {self.sampler!r}")
 
-    def to_dict(self) -> dict: return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
     @classmethod
     def from_dict(cls, d: dict) -> 'ImageConfig':
         "Build from a dict (e.g. a JSON config); a `preset` key starts from `ImageConfig.preset(dataset, preset)`."
-        d = dict(d); known = {f.name for f in fields(cls)}
+        d = dict(d)
+        known = {f.name for f in fields(cls)}
         unknown = set(d) - known - {'preset'}
-        if unknown: raise ValueError(f"unknown config field(s) {sorted(unknown)}; valid: {sorted(known)}")
+        if unknown:
+            raise ValueError(f"unknown config field(s) {sorted(unknown)}; valid: {sorted(known)}")
         p = d.pop('preset', None)
         return cls.preset(d.pop('dataset', 'digits'), p, **d) if p else cls(**d)
+
     @classmethod
     def preset(cls, dataset: str = 'digits', name: str = 'fast', **over) -> 'ImageConfig':
         "The `tiny`, `fast` (CPU) or `full` (GPU) setting for `dataset`, with field overrides."
-        if (dataset, name) not in PRESETS: raise ValueError(f"no preset {name!r} for {dataset!r}; have {sorted(k for k in PRESETS if k[0] == dataset)}")
+        if (dataset, name) not in PRESETS:
+            raise ValueError(
+                f"no preset {name!r} for {dataset!r}; have {sorted(k for k in PRESETS if k[0] == dataset)}"
+            )
         return cls(**{**PRESETS[dataset, name], **over, 'dataset': dataset})
 
 # %% ../nbs/11_images.ipynb #f3f567bd
 DIGITS_VERDICT_STEPS = 16000  # the digits verdict budget the study chose: held-out bits/dim are lowest there (32,000 steps raise them by 0.04-0.05), UR within a point
 
-_TINY = dict(n_train=256, base=8, ch_mult=(1, 2), steps=24, batch=32, warmup=0, ft_steps=8, n_samples=48, sample_steps=12, n_nll=4,
-             nll_tol=1e-2, clf_epochs=1, clf_width=8, sample_batch=48)
+_TINY = dict(
+    n_train=256,
+    base=8,
+    ch_mult=(1, 2),
+    steps=24,
+    batch=32,
+    warmup=0,
+    ft_steps=8,
+    n_samples=48,
+    sample_steps=12,
+    n_nll=4,
+    nll_tol=1e-2,
+    clf_epochs=1,
+    clf_width=8,
+    sample_batch=48,
+)
 
 PRESETS = {
     ('digits', 'tiny'): dict(_TINY, n_train=None, clf_epochs=4),
-    ('digits', 'fast'): dict(base=16, steps=2000, batch=64, ft_steps=600, sample_steps=100, n_nll=64, nll_tol=1e-3, clf_epochs=8),
-    ('digits', 'verdict'): dict(base=16, steps=DIGITS_VERDICT_STEPS, batch=64, sample_steps=100, n_nll=64, nll_tol=1e-3, clf_epochs=20, clf_width=32),
+    ('digits', 'fast'): dict(
+        base=16, steps=2000, batch=64, ft_steps=600, sample_steps=100, n_nll=64, nll_tol=1e-3, clf_epochs=8
+    ),
+    ('digits', 'verdict'): dict(
+        base=16,
+        steps=DIGITS_VERDICT_STEPS,
+        batch=64,
+        sample_steps=100,
+        n_nll=64,
+        nll_tol=1e-3,
+        clf_epochs=20,
+        clf_width=32,
+    ),
     ('digits', 'full'): dict(steps=8000, ft_steps=2000, n_samples=2000, sample_steps=200, n_nll=200),
     ('fashion_mnist', 'tiny'): dict(_TINY, sde='vp'),
-    ('fashion_mnist', 'fast'): dict(sde='vp', n_train=12000, base=16, ch_mult=(1, 2, 2), steps=2500, batch=64, ft_steps=800, n_samples=500,
-                                    sample_steps=200, n_nll=50, clf_epochs=3, clf_width=16),
-    ('fashion_mnist', 'full'): dict(sde='vp', base=64, ch_mult=(1, 2, 2), attn_res=(8,), steps=60000, ft_steps=20000, n_samples=10000,
-                                    sample_steps=1000, sampler='pc', n_nll=1000, clf_epochs=10, clf_width=32, lr=2e-4, warmup=5000, ema=0.9999),
+    ('fashion_mnist', 'fast'): dict(
+        sde='vp',
+        n_train=12000,
+        base=16,
+        ch_mult=(1, 2, 2),
+        steps=2500,
+        batch=64,
+        ft_steps=800,
+        n_samples=500,
+        sample_steps=200,
+        n_nll=50,
+        clf_epochs=3,
+        clf_width=16,
+    ),
+    ('fashion_mnist', 'full'): dict(
+        sde='vp',
+        base=64,
+        ch_mult=(1, 2, 2),
+        attn_res=(8,),
+        steps=60000,
+        ft_steps=20000,
+        n_samples=10000,
+        sample_steps=1000,
+        sampler='pc',
+        n_nll=1000,
+        clf_epochs=10,
+        clf_width=32,
+        lr=2e-4,
+        warmup=5000,
+        ema=0.9999,
+    ),
     ('mnist', 'tiny'): dict(_TINY),
-    ('mnist', 'fast'): dict(n_train=12000, base=16, ch_mult=(1, 2, 2), steps=2500, batch=64, ft_steps=800, n_samples=500, n_nll=50,
-                            clf_epochs=3, clf_width=16),
-    ('mnist', 'full'): dict(base=64, ch_mult=(1, 2, 2), attn_res=(8,), steps=60000, ft_steps=20000, n_samples=10000, sample_steps=1000,
-                            sampler='pc', n_nll=1000, clf_epochs=10, clf_width=32, warmup=5000, ema=0.9999),
+    ('mnist', 'fast'): dict(
+        n_train=12000,
+        base=16,
+        ch_mult=(1, 2, 2),
+        steps=2500,
+        batch=64,
+        ft_steps=800,
+        n_samples=500,
+        n_nll=50,
+        clf_epochs=3,
+        clf_width=16,
+    ),
+    ('mnist', 'full'): dict(
+        base=64,
+        ch_mult=(1, 2, 2),
+        attn_res=(8,),
+        steps=60000,
+        ft_steps=20000,
+        n_samples=10000,
+        sample_steps=1000,
+        sampler='pc',
+        n_nll=1000,
+        clf_epochs=10,
+        clf_width=32,
+        warmup=5000,
+        ema=0.9999,
+    ),
     ('cifar10', 'tiny'): dict(_TINY, sde='vp'),
-    ('cifar10', 'full'): dict(sde='vp', base=128, ch_mult=(1, 2, 2, 2), num_res=2, attn_res=(16,), steps=200000, ft_steps=80000,
-                              n_samples=10000, sample_steps=1000, sampler='pc', n_nll=1000, clf_epochs=30, clf_width=64,
-                              warmup=5000, ema=0.9999, lr=2e-4),
-    ('cifar10', 'ddpm'): dict(sde='ddpm', sampler='ddpm', base=128, ch_mult=(1, 2, 2, 2), num_res=2, attn_res=(16,), steps=200000,
-                              ft_steps=30000, n_samples=10000, sample_steps=1000, n_nll=1000, clf_epochs=30, clf_width=64, warmup=5000, ema=0.9999),
+    ('cifar10', 'full'): dict(
+        sde='vp',
+        base=128,
+        ch_mult=(1, 2, 2, 2),
+        num_res=2,
+        attn_res=(16,),
+        steps=200000,
+        ft_steps=80000,
+        n_samples=10000,
+        sample_steps=1000,
+        sampler='pc',
+        n_nll=1000,
+        clf_epochs=30,
+        clf_width=64,
+        warmup=5000,
+        ema=0.9999,
+        lr=2e-4,
+    ),
+    ('cifar10', 'ddpm'): dict(
+        sde='ddpm',
+        sampler='ddpm',
+        base=128,
+        ch_mult=(1, 2, 2, 2),
+        num_res=2,
+        attn_res=(16,),
+        steps=200000,
+        ft_steps=30000,
+        n_samples=10000,
+        sample_steps=1000,
+        n_nll=1000,
+        clf_epochs=30,
+        clf_width=64,
+        warmup=5000,
+        ema=0.9999,
+    ),
     ('stl10', 'tiny'): dict(_TINY, sde='vp', image_size=16),
-    ('stl10', 'full'): dict(sde='vp', image_size=64, base=128, ch_mult=(1, 1, 2, 2, 2), num_res=2, attn_res=(16,), steps=150000,
-                            ft_steps=50000, n_samples=10000, sample_steps=1000, sampler='pc', n_nll=500, clf_epochs=40, clf_width=64,
-                            warmup=5000, ema=0.9999, methods=('standard', 'unseen', 'orthogonal', 'obtuse')),
+    ('stl10', 'full'): dict(
+        sde='vp',
+        image_size=64,
+        base=128,
+        ch_mult=(1, 1, 2, 2, 2),
+        num_res=2,
+        attn_res=(16,),
+        steps=150000,
+        ft_steps=50000,
+        n_samples=10000,
+        sample_steps=1000,
+        sampler='pc',
+        n_nll=500,
+        clf_epochs=40,
+        clf_width=64,
+        warmup=5000,
+        ema=0.9999,
+        methods=('standard', 'unseen', 'orthogonal', 'obtuse'),
+    ),
     ('celeba', 'tiny'): dict(_TINY, sde='vp', image_size=16),
-    ('celeba', 'full'): dict(sde='vp', image_size=64, base=128, ch_mult=(1, 1, 2, 2, 2), num_res=2, attn_res=(16,), steps=150000,
-                             ft_steps=80000, n_samples=10000, sample_steps=1000, sampler='pc', n_nll=500, clf_epochs=5, clf_width=64,
-                             warmup=5000, ema=0.9999, methods=('standard', 'unseen', 'orthogonal', 'obtuse')),
+    ('celeba', 'full'): dict(
+        sde='vp',
+        image_size=64,
+        base=128,
+        ch_mult=(1, 1, 2, 2, 2),
+        num_res=2,
+        attn_res=(16,),
+        steps=150000,
+        ft_steps=80000,
+        n_samples=10000,
+        sample_steps=1000,
+        sampler='pc',
+        n_nll=500,
+        clf_epochs=5,
+        clf_width=64,
+        warmup=5000,
+        ema=0.9999,
+        methods=('standard', 'unseen', 'orthogonal', 'obtuse'),
+    ),
 }
 
 # %% ../nbs/11_images.ipynb #2ebd3b12
@@ -191,113 +434,202 @@ def load_image_data(cfg: ImageConfig, split: str = 'train') -> ImageSet:
     "The configured data set's `split` ('train' or 'test') as an `ImageSet`, with `cfg.forget` and `cfg.n_train` applied."
     kw = dict(forget=cfg.forget) if cfg.forget is not None else {}
     size = dict(image_size=cfg.image_size) if cfg.image_size else {}
-    if cfg.dataset == 'digits': ds = load_digits_images(split, seed=0, **kw)
-    elif cfg.dataset == 'fashion_mnist': ds = load_fashion_mnist(cfg.root, split, **kw)
-    elif cfg.dataset == 'mnist': ds = load_mnist(cfg.root, split, **kw)
-    elif cfg.dataset == 'cifar10': ds = load_cifar10(cfg.root, split, verify=cfg.verify, **kw)
-    elif cfg.dataset == 'stl10': ds = load_stl10(cfg.root, split, verify=cfg.verify, **size, **kw)
-    else: ds = load_celeba(cfg.root, 'train' if split == 'train' else 'test', verify=cfg.verify, **size)
-    if split == 'train' and cfg.n_train is not None and cfg.n_train < len(ds): ds = ds.subset(torch.arange(cfg.n_train))
+    if cfg.dataset == 'digits':
+        ds = load_digits_images(split, seed=0, **kw)
+    elif cfg.dataset == 'fashion_mnist':
+        ds = load_fashion_mnist(cfg.root, split, **kw)
+    elif cfg.dataset == 'mnist':
+        ds = load_mnist(cfg.root, split, **kw)
+    elif cfg.dataset == 'cifar10':
+        ds = load_cifar10(cfg.root, split, verify=cfg.verify, **kw)
+    elif cfg.dataset == 'stl10':
+        ds = load_stl10(cfg.root, split, verify=cfg.verify, **size, **kw)
+    else:
+        ds = load_celeba(cfg.root, 'train' if split == 'train' else 'test', verify=cfg.verify, **size)
+    if split == 'train' and cfg.n_train is not None and cfg.n_train < len(ds):
+        ds = ds.subset(torch.arange(cfg.n_train))
     return ds
+
 
 def make_sde(cfg: ImageConfig, x_train: Tensor | None = None):
     "The forward SDE of `cfg` (VE needs the training images for Song's rule unless `cfg.sigma_max` is set)."
-    if cfg.sde == 'vp': return VPSDE()
-    if cfg.sde == 'ddpm': return DDPM()
-    if cfg.sigma_max is None and x_train is None: raise ValueError("VE with sigma_max=None needs the training images (Song's rule)")
+    if cfg.sde == 'vp':
+        return VPSDE()
+    if cfg.sde == 'ddpm':
+        return DDPM()
+    if cfg.sigma_max is None and x_train is None:
+        raise ValueError("VE with sigma_max=None needs the training images (Song's rule)")
     return VESDE(sigma_max=cfg.sigma_max if cfg.sigma_max is not None else song_sigma_max(x_train))
+
 
 def make_model(cfg: ImageConfig, shape: tuple, sde) -> nn.Module:
     "The configured U-Net for images of `shape` (C, H, W)."
     C, H, W = shape
-    return UNet(in_ch=C, base=cfg.base, ch_mult=cfg.ch_mult, num_res=cfg.num_res, attn_res=cfg.attn_res, image_size=H, sde=sde)
+    return UNet(
+        in_ch=C, base=cfg.base, ch_mult=cfg.ch_mult, num_res=cfg.num_res, attn_res=cfg.attn_res, image_size=H, sde=sde
+    )
 
 # %% ../nbs/11_images.ipynb #65e36a80
 def default_cache_dir(cfg: ImageConfig, preset: str | None = None) -> Path:
     "runs/<dataset> for the fast setting, runs/<dataset>-<preset> otherwise (so tiny runs never collide with real ones)."
     return Path('runs') / (cfg.dataset if preset in (None, 'fast') else f'{cfg.dataset}-{preset}')
 
+
 def _train_cfg(cfg: ImageConfig, method: str, ckpt_dir: Path, device, progress, ddp: bool = False) -> TrainConfig:
     p = parse_method(method)
-    kw = dict(steps=cfg.steps, batch_g=cfg.batch, batch_f=cfg.batch, lr=cfg.lr, warmup=cfg.warmup, ema=cfg.ema, seed=cfg.seed,
-              alpha=p['alpha'] if p['alpha'] is not None else cfg.alpha, every=p['every'] or cfg.every, lam=cfg.lam,
-              ckpt_dir=str(ckpt_dir), ckpt_every=max(cfg.steps // 4, 1), resume=True, device=device, progress=progress, log_every=25, ddp=ddp)
+    kw = dict(
+        steps=cfg.steps,
+        batch_g=cfg.batch,
+        batch_f=cfg.batch,
+        lr=cfg.lr,
+        warmup=cfg.warmup,
+        ema=cfg.ema,
+        seed=cfg.seed,
+        alpha=p['alpha'] if p['alpha'] is not None else cfg.alpha,
+        every=p['every'] or cfg.every,
+        lam=cfg.lam,
+        ckpt_dir=str(ckpt_dir),
+        ckpt_every=max(cfg.steps // 4, 1),
+        resume=True,
+        device=device,
+        progress=progress,
+        log_every=25,
+        ddp=ddp,
+    )
     b = p['base']
-    kw['mode'] = {'standard': 'standard', 'unseen': 'unseen', 'erasediff': 'erasediff'}.get(b, 'finetune' if p['finetune'] else 'msgm')
-    if b in VARIANTS: kw['variant'] = b
+    kw['mode'] = {'standard': 'standard', 'unseen': 'unseen', 'erasediff': 'erasediff'}.get(
+        b, 'finetune' if p['finetune'] else 'msgm'
+    )
+    if b in VARIANTS:
+        kw['variant'] = b
     if p['finetune']:
-        kw.update(steps=cfg.ft_steps, lr=cfg.ft_lr, warmup=0, init=str(ckpt_dir.parent / 'standard'), init_ema=True,
-                  ckpt_every=max(cfg.ft_steps // 4, 1))
+        kw.update(
+            steps=cfg.ft_steps,
+            lr=cfg.ft_lr,
+            warmup=0,
+            init=str(ckpt_dir.parent / 'standard'),
+            init_ema=True,
+            ckpt_every=max(cfg.ft_steps // 4, 1),
+        )
     return TrainConfig(**kw)
+
 
 def train_configs(cfg: ImageConfig, cache_dir, methods=None, device=None) -> dict:
     "`{method: TrainConfig}` for `methods` (default `cfg.methods`): builds, and so checks, every training configuration before any work."
     return {m: _train_cfg(cfg, m, Path(cache_dir) / m, device, False) for m in (methods or cfg.methods)}
 
+
 def _holds_work(d: Path) -> bool:
     "Whether cache `d` holds any checkpoint or finished model (else its config file is left over from a run that trained nothing)."
-    return d.is_dir() and any(any(m.glob('step_*.json')) or (m / 'train_info.json').exists() for m in d.iterdir() if m.is_dir())
+    return d.is_dir() and any(
+        any(m.glob('step_*.json')) or (m / 'train_info.json').exists() for m in d.iterdir() if m.is_dir()
+    )
 
 # %% ../nbs/11_images.ipynb #5b0fbb1c
 def _train_key(cfg: ImageConfig) -> dict:
     "The fields of `cfg` that decide its trained models (what a cache's image_config.json holds)."
     return {k: cfg.to_dict()[k] for k in ImageConfig.TRAIN_KEYS}
 
+
 def check_cache(d: Path, cfg: ImageConfig, create: bool = True):
     "Raise `ValueError` if cache `d` belongs to another configuration or its config file is unreadable; `create`: make `d` and write the file."
-    d = Path(d); f = d / 'image_config.json'
+    d = Path(d)
+    f = d / 'image_config.json'
     want = _train_key(cfg)
     if f.exists():
-        try: have = json.loads(f.read_text()); assert isinstance(have, dict)
+        try:
+            have = json.loads(f.read_text())
+            assert isinstance(have, dict)
         except (ValueError, AssertionError, OSError) as e:
-            raise ValueError(f"the cache's config file {f} is unreadable ({type(e).__name__}); delete it (or the cache) to start afresh") from None
+            raise ValueError(
+                f"the cache's config file {f} is unreadable ({type(e).__name__}); delete it (or the cache) to start afresh"
+            ) from None
         diff = [k for k in want if have.get(k) != want[k]]
-        if not diff: return
-        if _holds_work(d): raise ValueError(f"{d} holds models of another configuration (differs in {', '.join(diff)}); use another cache_dir or delete it")
-        if not create: return   # a config file left by a run that trained nothing: replaced when this run starts training
+        if not diff:
+            return
+        if _holds_work(d):
+            raise ValueError(
+                f"{d} holds models of another configuration (differs in {', '.join(diff)}); use another cache_dir or delete it"
+            )
+        if not create:
+            return  # a config file left by a run that trained nothing: replaced when this run starts training
         print(f"note: {f} was written by a run that trained nothing (differs in {', '.join(diff)}); replacing it")
-    if create:   # atomically: processes of one torchrun job may create the cache at the same moment
-        d.mkdir(parents=True, exist_ok=True); atomic_write(f, json.dumps(want, indent=1))
+    if create:  # atomically: processes of one torchrun job may create the cache at the same moment
+        d.mkdir(parents=True, exist_ok=True)
+        atomic_write(f, json.dumps(want, indent=1))
 
 # %% ../nbs/11_images.ipynb #77abe9d9
 def _finished(cfg: ImageConfig, method: str, d: Path) -> Path | None:
     "The final checkpoint of `method` in its cache folder `d`, if its training finished (train_info.json written, all steps done)."
     steps = cfg.ft_steps if parse_method(method)['finetune'] else cfg.steps
-    if not (d / 'train_info.json').exists() or (j := latest_checkpoint(d)) is None: return None
-    try: return j if read_checkpoint(j)[0]['step'] >= steps else None
-    except (CheckpointError, KeyError, TypeError): return None   # unreadable: training resumes from the newest intact checkpoint
+    if not (d / 'train_info.json').exists() or (j := latest_checkpoint(d)) is None:
+        return None
+    try:
+        return j if read_checkpoint(j)[0]['step'] >= steps else None
+    except (CheckpointError, KeyError, TypeError):
+        return None  # unreadable: training resumes from the newest intact checkpoint
+
 
 def is_trained(cfg: ImageConfig, method: str, cache_dir) -> bool:
     "Whether `cache_dir` holds the finished model of `method` for `cfg` (so `train_method` only loads it)."
     return _finished(cfg, method, Path(cache_dir) / method) is not None
 
+
 def trained_methods(cfg: ImageConfig, cache_dir) -> list:
     "The methods whose finished models for `cfg` are in `cache_dir`."
     d = Path(cache_dir)
-    return sorted(m.name for m in d.iterdir() if m.is_dir() and re.match(_METHOD, m.name) and is_trained(cfg, m.name, d)) if d.is_dir() else []
+    return (
+        sorted(m.name for m in d.iterdir() if m.is_dir() and re.match(_METHOD, m.name) and is_trained(cfg, m.name, d))
+        if d.is_dir()
+        else []
+    )
 
-def adopt_trained(cfg: ImageConfig, method: str, cache_dir,
-                  donors,   # cache folders to look in (e.g. other experiments' work folders)
-                 ) -> Path | None:
+
+def adopt_trained(
+    cfg: ImageConfig,
+    method: str,
+    cache_dir,
+    donors,  # cache folders to look in (e.g. other experiments' work folders)
+) -> Path | None:
     "Copy the finished model of `method` for `cfg` from the first donor cache of the same training configuration into `cache_dir`; returns that donor, or None."
     cache_dir = Path(cache_dir)
-    if is_trained(cfg, method, cache_dir): return None
+    if is_trained(cfg, method, cache_dir):
+        return None
     want = _train_key(cfg)
     for d in map(Path, donors):
-        try: have = json.loads((d / 'image_config.json').read_text()); assert isinstance(have, dict)
-        except (ValueError, OSError, AssertionError): continue
-        if d.resolve() == cache_dir.resolve() or any(have.get(k) != v for k, v in want.items()) or (j := _finished(cfg, method, d / method)) is None: continue
-        check_cache(cache_dir, cfg); (cache_dir / method).mkdir(exist_ok=True)
-        for f in (j.with_suffix('.safetensors'), j, d / method / 'train_info.json'):   # train_info.json last: it marks the model finished
+        try:
+            have = json.loads((d / 'image_config.json').read_text())
+            assert isinstance(have, dict)
+        except (ValueError, OSError, AssertionError):
+            continue
+        if (
+            d.resolve() == cache_dir.resolve()
+            or any(have.get(k) != v for k, v in want.items())
+            or (j := _finished(cfg, method, d / method)) is None
+        ):
+            continue
+        check_cache(cache_dir, cfg)
+        (cache_dir / method).mkdir(exist_ok=True)
+        for f in (
+            j.with_suffix('.safetensors'),
+            j,
+            d / method / 'train_info.json',
+        ):  # train_info.json last: it marks the model finished
             atomic_write(cache_dir / method / f.name, f.read_bytes())
         return d
     return None
 
 # %% ../nbs/11_images.ipynb #6553a8c1
-def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, cache_dir=None, sde=None,
-                 device=None, progress: bool = True,
-                 ddp: bool = False,   # data parallel: every process of the torch.distributed group trains this one model (TrainConfig.ddp)
-                ) -> nn.Module:
+def train_method(
+    cfg: ImageConfig,
+    method: str,
+    data: ImageSet | None = None,
+    cache_dir=None,
+    sde=None,
+    device=None,
+    progress: bool = True,
+    ddp: bool = False,  # data parallel: every process of the torch.distributed group trains this one model (TrainConfig.ddp)
+) -> nn.Module:
     "Train (or load from `cache_dir/<method>/`) one method; returns its EMA model in eval mode."
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(cfg)
     check_cache(cache_dir, cfg)
@@ -307,145 +639,271 @@ def train_method(cfg: ImageConfig, method: str, data: ImageSet | None = None, ca
     tc = _train_cfg(cfg, method, d, device, progress, ddp)
     info = d / 'train_info.json'
     if (j := _finished(cfg, method, d)) is not None:
-        model = make_model(cfg, data.shape, sde); load_checkpoint(j, model=model, use_ema=True)
+        model = make_model(cfg, data.shape, sde)
+        load_checkpoint(j, model=model, use_ema=True)
         return model.to(get_device(device)).eval()
-    if parse_method(method)['finetune']: train_method(cfg, 'standard', data, cache_dir, sde, device, progress, ddp)
+    if parse_method(method)['finetune']:
+        train_method(cfg, 'standard', data, cache_dir, sde, device, progress, ddp)
     x_g, x_f = data.split()
-    with rng_scope(cfg.seed): model = make_model(cfg, data.shape, sde)   # initial weights; the caller's RNG untouched
-    t0 = time.time(); res = train(model, sde, x_g, x_f, tc)
+    with rng_scope(cfg.seed):
+        model = make_model(cfg, data.shape, sde)  # initial weights; the caller's RNG untouched
+    t0 = time.time()
+    res = train(model, sde, x_g, x_f, tc)
     import torch.distributed as dist
+
     world = dist.get_world_size() if ddp else 1
-    if not ddp or dist.get_rank() == 0: atomic_write(info, json.dumps(dict(method=method, seconds=time.time() - t0, steps=tc.steps, device=str(get_device(device)),
-                                    torch_threads=torch.get_num_threads(), world_size=world, final=res.history[-1] if res.history else None), indent=1))
-    if ddp: dist.barrier()   # the other ranks see train_info.json before they go on
+    if not ddp or dist.get_rank() == 0:
+        atomic_write(
+            info,
+            json.dumps(
+                dict(
+                    method=method,
+                    seconds=time.time() - t0,
+                    steps=tc.steps,
+                    device=str(get_device(device)),
+                    torch_threads=torch.get_num_threads(),
+                    world_size=world,
+                    final=res.history[-1] if res.history else None,
+                ),
+                indent=1,
+            ),
+        )
+    if ddp:
+        dist.barrier()  # the other ranks see train_info.json before they go on
     return res.ema_model.eval()
+
 
 def get_models(cfg: ImageConfig, methods=None, cache_dir=None, device=None, progress: bool = True) -> dict:
     "`{method: EMA model}` for `methods` (default `cfg.methods`), training only what `cache_dir` lacks."
-    data = load_image_data(cfg, 'train'); sde = make_sde(cfg, data.x)
+    data = load_image_data(cfg, 'train')
+    sde = make_sde(cfg, data.x)
     return {m: train_method(cfg, m, data, cache_dir, sde, device, progress) for m in (methods or cfg.methods)}
 
-def get_digits_models(cfg: ImageConfig | None = None, # default: ImageConfig.preset('digits', 'fast')
-                      cache_dir='runs/digits', methods=None, device=None, progress: bool = True) -> dict:
+
+def get_digits_models(
+    cfg: ImageConfig | None = None,  # default: ImageConfig.preset('digits', 'fast')
+    cache_dir='runs/digits',
+    methods=None,
+    device=None,
+    progress: bool = True,
+) -> dict:
     "The digits models `{method: model}` (VE, forget 3 and 7), cached in `cache_dir`: trains only what is missing."
     cfg = cfg or ImageConfig.preset('digits', 'fast')
-    if cfg.dataset != 'digits': raise ValueError(f"get_digits_models needs a digits config, got dataset={cfg.dataset!r}")
+    if cfg.dataset != 'digits':
+        raise ValueError(f"get_digits_models needs a digits config, got dataset={cfg.dataset!r}")
     return get_models(cfg, methods, cache_dir, device, progress)
 
 # %% ../nbs/11_images.ipynb #9986ddf3
-def get_classifier(cfg: ImageConfig, cache_dir=None, train_set: ImageSet | None = None, test_set: ImageSet | None = None,
-                   device=None, progress: bool = True) -> tuple[nn.Module, float]:
+def get_classifier(
+    cfg: ImageConfig,
+    cache_dir=None,
+    train_set: ImageSet | None = None,
+    test_set: ImageSet | None = None,
+    device=None,
+    progress: bool = True,
+) -> tuple[nn.Module, float]:
     "`(classifier, test accuracy)`: a SmallCNN trained on the training split (cached in `cache_dir/classifier/`)."
     from safetensors.torch import save as st_save, load_file
+
     d = (Path(cache_dir) if cache_dir is not None else default_cache_dir(cfg)) / 'classifier'
     train_set = train_set if train_set is not None else load_image_data(cfg, 'train')
     test_set = test_set if test_set is not None else load_image_data(cfg, 'test')
     C, H, _ = train_set.shape
-    with rng_scope(cfg.seed):   # initial weights and training draw from the seed, never from the caller's random state
+    with rng_scope(cfg.seed):  # initial weights and training draw from the seed, never from the caller's random state
         clf = SmallCNN(in_ch=C, n_classes=len(train_set.classes), image_size=H, width=cfg.clf_width)
-        key = dict(dataset=cfg.dataset, n=len(train_set), epochs=cfg.clf_epochs, width=cfg.clf_width, shape=list(train_set.shape), seed=cfg.seed,
-                   threads=1)   # caches written before training was pinned to one thread are retrained, not trusted
+        key = dict(
+            dataset=cfg.dataset,
+            n=len(train_set),
+            epochs=cfg.clf_epochs,
+            width=cfg.clf_width,
+            shape=list(train_set.shape),
+            seed=cfg.seed,
+            threads=1,
+        )  # caches written before training was pinned to one thread are retrained, not trusted
         if (d / 'info.json').exists() and json.loads((d / 'info.json').read_text())['key'] == key:
-            clf.load_state_dict(load_file(str(d / 'weights.safetensors'))); clf.eval()
+            clf.load_state_dict(load_file(str(d / 'weights.safetensors')))
+            clf.eval()
             return clf.to(get_device(device)), json.loads((d / 'info.json').read_text())['test_acc']
-        threads = torch.get_num_threads(); torch.set_num_threads(1)   # one thread: float sums depend on the thread count, the classifier must not
-        try: clf, _ = train_classifier(clf, train_set.x, train_set.y, epochs=cfg.clf_epochs, val_frac=0., augment_shift=1 if H <= 8 else 2,
-                                       seed=cfg.seed, device=device, progress=progress)
-        finally: torch.set_num_threads(threads)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # one thread: float sums depend on the thread count, the classifier must not
+        try:
+            clf, _ = train_classifier(
+                clf,
+                train_set.x,
+                train_set.y,
+                epochs=cfg.clf_epochs,
+                val_frac=0.0,
+                augment_shift=1 if H <= 8 else 2,
+                seed=cfg.seed,
+                device=device,
+                progress=progress,
+            )
+        finally:
+            torch.set_num_threads(threads)
     acc = accuracy(clf, test_set.x, test_set.y)
     d.mkdir(parents=True, exist_ok=True)
-    atomic_write(d / 'weights.safetensors', st_save({k: v.detach().cpu().contiguous() for k, v in clf.state_dict().items()}))
-    atomic_write(d / 'info.json', json.dumps(dict(key=key, test_acc=acc)))   # written last: the cache entry counts once it exists
+    atomic_write(
+        d / 'weights.safetensors', st_save({k: v.detach().cpu().contiguous() for k, v in clf.state_dict().items()})
+    )
+    atomic_write(
+        d / 'info.json', json.dumps(dict(key=key, test_acc=acc))
+    )  # written last: the cache entry counts once it exists
     return clf, acc
 
 # %% ../nbs/11_images.ipynb #af803ce2
-def weights_run(config,                    # ImageConfig, dict or path of a JSON config (as `msgm --config`)
-                weights,                   # folder holding <method>.safetensors (the EMA weights of each method)
-                methods=None,              # default: every method with a file in `weights`, in the order of `cfg.methods`
-                root: str | None = None,   # data root (overrides the config's)
-                cache=None,                # where the classifier is cached (default: `weights`' parent)
-                clf: dict | None = None,   # None: the config's classifier; or dict(n=, width=, epochs=) for a smaller one
-                device=None, progress: bool = False):
+def weights_run(
+    config,  # ImageConfig, dict or path of a JSON config (as `msgm --config`)
+    weights,  # folder holding <method>.safetensors (the EMA weights of each method)
+    methods=None,  # default: every method with a file in `weights`, in the order of `cfg.methods`
+    root: str | None = None,  # data root (overrides the config's)
+    cache=None,  # where the classifier is cached (default: `weights`' parent)
+    clf: dict | None = None,  # None: the config's classifier; or dict(n=, width=, epochs=) for a smaller one
+    device=None,
+    progress: bool = False,
+):
     "A namespace `(cfg, train, test, sde, models, clf, clf_acc)` for models whose bare weights lie in `weights/<method>.safetensors`."
     from types import SimpleNamespace
     from dataclasses import replace
     from safetensors.torch import load_file
-    if isinstance(config, ImageConfig): cfg = config
-    else: cfg = ImageConfig.from_dict(config if isinstance(config, dict) else json.loads(Path(config).read_text()))
-    if root is not None: cfg = replace(cfg, root=str(root))
+
+    if isinstance(config, ImageConfig):
+        cfg = config
+    else:
+        cfg = ImageConfig.from_dict(config if isinstance(config, dict) else json.loads(Path(config).read_text()))
+    if root is not None:
+        cfg = replace(cfg, root=str(root))
     weights = Path(weights)
     have = sorted(p.stem for p in weights.glob('*.safetensors'))
     methods = list(methods) if methods is not None else [m for m in cfg.methods if m in have]
     missing = [m for m in methods if m not in have]
-    if missing or not methods: raise FileNotFoundError(f"no weights for {missing or 'any configured method'} in {weights} (it has: {have or 'nothing'})")
-    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
+    if missing or not methods:
+        raise FileNotFoundError(
+            f"no weights for {missing or 'any configured method'} in {weights} (it has: {have or 'nothing'})"
+        )
+    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test')
+    sde = make_sde(cfg, tr.x)
     models, dev = {}, get_device(device)
     for m in methods:
-        net = make_model(cfg, te.shape, sde); net.load_state_dict(load_file(str(weights / f'{m}.safetensors')))
+        net = make_model(cfg, te.shape, sde)
+        net.load_state_dict(load_file(str(weights / f'{m}.safetensors')))
         models[m] = net.to(dev).eval().requires_grad_(False)
     ccfg, ctr = cfg, tr
     if clf is not None:
         ccfg = replace(cfg, clf_width=clf.get('width', cfg.clf_width), clf_epochs=clf.get('epochs', cfg.clf_epochs))
-        if clf.get('n') is not None: ctr = tr.subset(torch.arange(min(clf['n'], len(tr))))
+        if clf.get('n') is not None:
+            ctr = tr.subset(torch.arange(min(clf['n'], len(tr))))
     c, acc = get_classifier(ccfg, cache if cache is not None else weights.parent, ctr, te, device, progress)
     return SimpleNamespace(cfg=cfg, train=tr, test=te, sde=sde, models=models, clf=c, clf_acc=acc)
 
 # %% ../nbs/11_images.ipynb #ab178f45
 @torch.no_grad()
-def generate(model: nn.Module, sde, cfg: ImageConfig, n: int, shape: tuple, seed: int = 0, device=None, progress: bool = False) -> Tensor:
+def generate(
+    model: nn.Module, sde, cfg: ImageConfig, n: int, shape: tuple, seed: int = 0, device=None, progress: bool = False
+) -> Tensor:
     "`n` samples `[n, *shape]` in [-1, 1] from `model` with the configured sampler (seeded)."
-    dev = get_device(device); model = model.to(dev).eval(); sf = make_score_fn(model, sde)
+    dev = get_device(device)
+    model = model.to(dev).eval()
+    sf = make_score_fn(model, sde)
     method = 'ddpm' if cfg.sde == 'ddpm' else cfg.sampler
     g, out = seeded(seed, dev), []
     for i in tqdm(range(0, n, cfg.sample_batch), disable=not progress, desc='sampling'):
         b = min(cfg.sample_batch, n - i)
-        out.append(sample(sf, sde, (b, *shape), method=method, steps=cfg.sample_steps, generator=g, device=dev, progress=False).clamp(-1, 1).cpu())
+        out.append(
+            sample(sf, sde, (b, *shape), method=method, steps=cfg.sample_steps, generator=g, device=dev, progress=False)
+            .clamp(-1, 1)
+            .cpu()
+        )
     return torch.cat(out)
 
 # %% ../nbs/11_images.ipynb #ab517a72
 def _read_eval_cache(ed: Path | None, tag: str) -> tuple[dict, Tensor | None]:
     "The cached numbers and samples of one evaluation, or `({}, None)`; an unreadable cache file is reported and recomputed."
-    if ed is None or not (ed / f'{tag}.json').exists() or not (ed / f'{tag}.pt').exists(): return {}, None
-    try: return json.loads((ed / f'{tag}.json').read_text()), torch.load(ed / f'{tag}.pt', weights_only=True)
+    if ed is None or not (ed / f'{tag}.json').exists() or not (ed / f'{tag}.pt').exists():
+        return {}, None
+    try:
+        return json.loads((ed / f'{tag}.json').read_text()), torch.load(ed / f'{tag}.pt', weights_only=True)
     except Exception as e:
-        print(f"note: evaluation cache {ed / tag}.* is unreadable ({type(e).__name__}); computing it again"); return {}, None
+        print(f"note: evaluation cache {ed / tag}.* is unreadable ({type(e).__name__}); computing it again")
+        return {}, None
 
 # %% ../nbs/11_images.ipynb #4fb5cf91
-def evaluate_models(models: dict, cfg: ImageConfig, sde, clf: nn.Module, test_set: ImageSet, device=None, progress: bool = True,
-                    samples_out: dict | None = None,  # if given, filled with {method: samples}
-                    nll: bool = True,
-                    cache_dir=None,  # if given, samples and bits/dim are cached in cache_dir/<method>/eval/ (keyed by the evaluation settings)
-                   ) -> dict:
+def evaluate_models(
+    models: dict,
+    cfg: ImageConfig,
+    sde,
+    clf: nn.Module,
+    test_set: ImageSet,
+    device=None,
+    progress: bool = True,
+    samples_out: dict | None = None,  # if given, filled with {method: samples}
+    nll: bool = True,
+    cache_dir=None,  # if given, samples and bits/dim are cached in cache_dir/<method>/eval/ (keyed by the evaluation settings)
+) -> dict:
     "UR (per class and together), NLL bits/dim on test D_g and D_f, classifier-FID vs test D_g, and timings, per method."
     forget = cfg.forget if cfg.forget is not None else test_set.forget
     x_g, x_f = test_set.split(forget)
-    gsel = torch.randperm(len(x_g), generator=seeded(cfg.seed))[:cfg.n_nll]; fsel = torch.randperm(len(x_f), generator=seeded(cfg.seed))[:cfg.n_nll]
-    dev = get_device(device); out = {}
-    key = dict(n_samples=cfg.n_samples, sampler=cfg.sampler, sample_steps=cfg.sample_steps, n_nll=cfg.n_nll, nll_tol=cfg.nll_tol,
-               seed=cfg.seed, forget=list(forget), n_test=len(test_set))
+    gsel = torch.randperm(len(x_g), generator=seeded(cfg.seed))[: cfg.n_nll]
+    fsel = torch.randperm(len(x_f), generator=seeded(cfg.seed))[: cfg.n_nll]
+    dev = get_device(device)
+    out = {}
+    key = dict(
+        n_samples=cfg.n_samples,
+        sampler=cfg.sampler,
+        sample_steps=cfg.sample_steps,
+        n_nll=cfg.n_nll,
+        nll_tol=cfg.nll_tol,
+        seed=cfg.seed,
+        forget=list(forget),
+        n_test=len(test_set),
+    )
     tag = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     for name, model in models.items():
         ed = Path(cache_dir) / name / 'eval' if cache_dir is not None else None
         cached, xs = _read_eval_cache(ed, tag)
         if xs is None:
             t0 = time.time()
-            xs = generate(model, sde, cfg, cfg.n_samples, test_set.shape, seed=cfg.seed + 1, device=dev, progress=progress)
+            xs = generate(
+                model, sde, cfg, cfg.n_samples, test_set.shape, seed=cfg.seed + 1, device=dev, progress=progress
+            )
             cached['sample_s'] = round(time.time() - t0, 1)
-        if samples_out is not None: samples_out[name] = xs
+        if samples_out is not None:
+            samples_out[name] = xs
         ur = unlearning_ratio_per_class(xs, clf, forget, class_names=test_set.classes)
-        r = dict(ur=ur, ur_conf=unlearning_ratio(xs, clf, forget, threshold=0.9), fid_g=fid(x_g, xs, clf), sample_s=cached.get('sample_s'))
+        r = dict(
+            ur=ur,
+            ur_conf=unlearning_ratio(xs, clf, forget, threshold=0.9),
+            fid_g=fid(x_g, xs, clf),
+            sample_s=cached.get('sample_s'),
+        )
         if nll and 'bpd_g' not in cached:
-            t0 = time.time(); sf = make_score_fn(model.to(dev), sde)
-            L = test_set.levels; kw = dict(data_range=(-1, 1), levels=L, grid='centres', batch_size=100, rtol=cfg.nll_tol, atol=cfg.nll_tol)
-            cached['bpd_g'] = bits_per_dim(sf, sde, from_model_range(x_g[gsel], L).to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item()
-            cached['bpd_f'] = bits_per_dim(sf, sde, from_model_range(x_f[fsel], L).to(dev), generator=seeded(cfg.seed, dev), **kw).mean().item()
+            t0 = time.time()
+            sf = make_score_fn(model.to(dev), sde)
+            L = test_set.levels
+            kw = dict(data_range=(-1, 1), levels=L, grid='centres', batch_size=100, rtol=cfg.nll_tol, atol=cfg.nll_tol)
+            cached['bpd_g'] = (
+                bits_per_dim(sf, sde, from_model_range(x_g[gsel], L).to(dev), generator=seeded(cfg.seed, dev), **kw)
+                .mean()
+                .item()
+            )
+            cached['bpd_f'] = (
+                bits_per_dim(sf, sde, from_model_range(x_f[fsel], L).to(dev), generator=seeded(cfg.seed, dev), **kw)
+                .mean()
+                .item()
+            )
             cached['nll_s'] = round(time.time() - t0, 1)
-        if nll: r.update(bpd_g=cached['bpd_g'], bpd_f=cached['bpd_f'], nll_s=cached['nll_s'])
+        if nll:
+            r.update(bpd_g=cached['bpd_g'], bpd_f=cached['bpd_f'], nll_s=cached['nll_s'])
         if ed is not None:
-            ed.mkdir(parents=True, exist_ok=True); buf = io.BytesIO(); torch.save(xs, buf)
-            atomic_write(ed / f'{tag}.pt', buf.getvalue()); atomic_write(ed / f'{tag}.json', json.dumps(dict(cached, key=key)))
+            ed.mkdir(parents=True, exist_ok=True)
+            buf = io.BytesIO()
+            torch.save(xs, buf)
+            atomic_write(ed / f'{tag}.pt', buf.getvalue())
+            atomic_write(ed / f'{tag}.json', json.dumps(dict(cached, key=key)))
         out[name] = r
-        if progress: print(f"{name:>14}: UR {ur['all']:.1%}  bpd D_g {r.get('bpd_g', float('nan')):.3f}  D_f {r.get('bpd_f', float('nan')):.3f}  FID {r['fid_g']:.2f}")
+        if progress:
+            print(
+                f"{name:>14}: UR {ur['all']:.1%}  bpd D_g {r.get('bpd_g', float('nan')):.3f}  D_f {r.get('bpd_f', float('nan')):.3f}  FID {r['fid_g']:.2f}"
+            )
     return out
 
 # %% ../nbs/11_images.ipynb #ce11ffea
@@ -458,64 +916,127 @@ def classifier_floor(clf: nn.Module, test_set: ImageSet, forget) -> dict:
 
 # %% ../nbs/11_images.ipynb #cdd61754
 def _frame(ax, colour: str) -> None:
-    ax.set_axis_on(); ax.set_xticks([]); ax.set_yticks([])
-    for sp in ax.spines.values(): sp.set_color(colour); sp.set_linewidth(3)
+    ax.set_axis_on()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for sp in ax.spines.values():
+        sp.set_color(colour)
+        sp.set_linewidth(3)
+
 
 def _underline_forget(ax, xs: Tensor, clf: nn.Module, forget, nrow: int) -> None:
     "Underline in red the images of the grid `xs` (drawn by `show_grid` with `nrow`) that `clf` puts in a forget class."
     from msgm_nb.classifier import predict_logits
+
     hit = torch.isin(predict_logits(clf, xs).argmax(-1), torch.tensor(list(forget)))
     H, W = xs.shape[-2:]
     for i in hit.nonzero()[:, 0].tolist():
-        r, c = divmod(i, nrow); y = (r + 1) * (H + 1) - 0.3; ax.plot([c * (W + 1) + 1, (c + 1) * (W + 1)], [y, y], color='red', lw=2)
+        r, c = divmod(i, nrow)
+        y = (r + 1) * (H + 1) - 0.3
+        ax.plot([c * (W + 1) + 1, (c + 1) * (W + 1)], [y, y], color='red', lw=2)
 
-def forget_grid(x_f: Tensor, samples: dict, clf: nn.Module | None = None, forget=None, n: int = 16, nrow: int = 8, title: str | None = None):
+
+def forget_grid(
+    x_f: Tensor,
+    samples: dict,
+    clf: nn.Module | None = None,
+    forget=None,
+    n: int = 16,
+    nrow: int = 8,
+    title: str | None = None,
+):
     "Figure: for each method a row with D_f examples (green frame) and its samples (yellow frame, forget-class samples underlined red)."
     import matplotlib.pyplot as plt
+
     rows = len(samples)
-    fig, axs = plt.subplots(rows, 2, figsize=(2 * 0.45 * nrow + 1.5, rows * 0.45 * math.ceil(n / nrow) + 0.6), squeeze=False)
+    fig, axs = plt.subplots(
+        rows, 2, figsize=(2 * 0.45 * nrow + 1.5, rows * 0.45 * math.ceil(n / nrow) + 0.6), squeeze=False
+    )
     for ax_f, ax_s, (name, xs) in zip(axs[:, 0], axs[:, 1], samples.items()):
-        show_grid(x_f[:n], nrow=nrow, ax=ax_f); show_grid(xs[:n], nrow=nrow, ax=ax_s)
-        _frame(ax_f, 'tab:green'); _frame(ax_s, 'gold')
+        show_grid(x_f[:n], nrow=nrow, ax=ax_f)
+        show_grid(xs[:n], nrow=nrow, ax=ax_s)
+        _frame(ax_f, 'tab:green')
+        _frame(ax_s, 'gold')
         ax_f.set_ylabel(name, rotation=0, ha='right', va='center', fontsize=9)
-        if clf is not None and forget is not None: _underline_forget(ax_s, xs[:n], clf, forget, nrow)
-    axs[0, 0].set_title('$D_f$ (forget set)', fontsize=9); axs[0, 1].set_title('generated', fontsize=9)
-    if title: fig.suptitle(title)
+        if clf is not None and forget is not None:
+            _underline_forget(ax_s, xs[:n], clf, forget, nrow)
+    axs[0, 0].set_title('$D_f$ (forget set)', fontsize=9)
+    axs[0, 1].set_title('generated', fontsize=9)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
-def sample_panels(x_f: Tensor, samples: dict, clf: nn.Module, forget, nrow: int = 8, ncols: int = 4, title: str | None = None):
+
+def sample_panels(
+    x_f: Tensor, samples: dict, clf: nn.Module, forget, nrow: int = 8, ncols: int = 4, title: str | None = None
+):
     "Figure: held-out D_f (green frame) and then one panel of samples per model (yellow frame, forget-class samples underlined red)."
     import matplotlib.pyplot as plt
-    n = len(next(iter(samples.values()))); panels = [('$D_f$ (held out)', x_f[:n])] + list(samples.items())
-    rows = math.ceil(len(panels) / ncols); H = 0.4 * math.ceil(n / nrow) + 0.4
+
+    n = len(next(iter(samples.values())))
+    panels = [('$D_f$ (held out)', x_f[:n])] + list(samples.items())
+    rows = math.ceil(len(panels) / ncols)
+    H = 0.4 * math.ceil(n / nrow) + 0.4
     fig, axs = plt.subplots(rows, ncols, figsize=(ncols * (0.4 * nrow + 0.3), rows * H + 0.5), squeeze=False)
     for k, ax in enumerate(axs.flat):
-        if k >= len(panels): ax.axis('off'); continue
-        name, xs = panels[k]; show_grid(xs, nrow=nrow, ax=ax); _frame(ax, 'tab:green' if k == 0 else 'gold'); ax.set_title(name, fontsize=9)
-        if k: _underline_forget(ax, xs, clf, forget, nrow)
-    if title: fig.suptitle(title)
+        if k >= len(panels):
+            ax.axis('off')
+            continue
+        name, xs = panels[k]
+        show_grid(xs, nrow=nrow, ax=ax)
+        _frame(ax, 'tab:green' if k == 0 else 'gold')
+        ax.set_title(name, fontsize=9)
+        if k:
+            _underline_forget(ax, xs, clf, forget, nrow)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/11_images.ipynb #e4f90013
 def results_table(res: dict) -> str:
     "A Markdown table (paper Table 2 layout) of a `run_experiment` result."
-    meth = res['methods']; any_m = next(iter(meth.values()))
+    meth = res['methods']
+    any_m = next(iter(meth.values()))
     cls = [k for k in any_m['ur'] if k != 'all']
-    head = '| method | ' + ' | '.join(f'UR {c}' for c in cls) + ' | UR all | UR (p≥0.9) | bpd $D_g$ ↓ | bpd $D_f$ ↑ | FID $D_g$ |'
+    head = (
+        '| method | '
+        + ' | '.join(f'UR {c}' for c in cls)
+        + ' | UR all | UR (p≥0.9) | bpd $D_g$ ↓ | bpd $D_f$ ↑ | FID $D_g$ |'
+    )
     lines = [head, '|' + '---|' * (head.count('|') - 1)]
     f = lambda v, p=False: '—' if v is None else (f'{100 * v:.1f}%' if p else f'{v:.3f}')
     for m, r in meth.items():
-        lines.append(f"| {m} | " + ' | '.join(f(r['ur'][c], True) for c in cls) + f" | {f(r['ur']['all'], True)} | {f(r['ur_conf'], True)} | "
-                     f"{f(r.get('bpd_g'))} | {f(r.get('bpd_f'))} | {r['fid_g']:.2f} |")
-    if (fl := res.get('classifier_floor')):   # the classifier on real held-out images: what UR reads for perfect retained images, and its reach on D_f
-        lines.append(f"| *real test $D_g$ (floor)* | " + ' | '.join('' for _ in cls) + f" | {f(fl['floor_g'], True)} | | | | |")
-        lines.append(f"| *real test $D_f$ (recall)* | " + ' | '.join('' for _ in cls) + f" | {f(fl['recall_f'], True)} | | | | |")
+        lines.append(
+            f"| {m} | "
+            + ' | '.join(f(r['ur'][c], True) for c in cls)
+            + f" | {f(r['ur']['all'], True)} | {f(r['ur_conf'], True)} | "
+            f"{f(r.get('bpd_g'))} | {f(r.get('bpd_f'))} | {r['fid_g']:.2f} |"
+        )
+    if fl := res.get(
+        'classifier_floor'
+    ):  # the classifier on real held-out images: what UR reads for perfect retained images, and its reach on D_f
+        lines.append(
+            f"| *real test $D_g$ (floor)* | " + ' | '.join('' for _ in cls) + f" | {f(fl['floor_g'], True)} | | | | |"
+        )
+        lines.append(
+            f"| *real test $D_f$ (recall)* | " + ' | '.join('' for _ in cls) + f" | {f(fl['recall_f'], True)} | | | | |"
+        )
     return '\n'.join(lines)
 
-def run_experiment(cfg: ImageConfig, out=None, cache_dir=None, methods=None, device=None, progress: bool = True,
-                   command: str | None = None, nll: bool = True, figure: bool = True) -> dict:
+
+def run_experiment(
+    cfg: ImageConfig,
+    out=None,
+    cache_dir=None,
+    methods=None,
+    device=None,
+    progress: bool = True,
+    command: str | None = None,
+    nll: bool = True,
+    figure: bool = True,
+) -> dict:
     "Train (cached) and evaluate `methods` on `cfg.dataset`; writes `out/results.json` and `out/samples.png` when `out` is given."
     t_start = time.time()
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(cfg)
@@ -527,47 +1048,100 @@ def run_experiment(cfg: ImageConfig, out=None, cache_dir=None, methods=None, dev
     train_s = {m: json.loads((cache_dir / m / 'train_info.json').read_text())['seconds'] for m in methods}
     samples = {}
     ev = evaluate_models(models, cfg, sde, clf, te, device, progress, samples, nll, cache_dir)
-    for m in methods: ev[m]['train_s'] = round(train_s[m], 1)
+    for m in methods:
+        ev[m]['train_s'] = round(train_s[m], 1)
     forget = cfg.forget if cfg.forget is not None else tr.forget
-    res = dict(dataset=cfg.dataset, sde=repr(sde), forget=[tr.classes[c] for c in forget], n_train=len(tr), n_test=len(te),
-               classifier_test_acc=acc, classifier_floor=classifier_floor(clf, te, forget), methods=ev, config=cfg.to_dict(), command=command, cache_dir=str(cache_dir),
-               device=str(get_device(device)), torch_threads=torch.get_num_threads(), total_s=round(time.time() - t_start, 1))
+    res = dict(
+        dataset=cfg.dataset,
+        sde=repr(sde),
+        forget=[tr.classes[c] for c in forget],
+        n_train=len(tr),
+        n_test=len(te),
+        classifier_test_acc=acc,
+        classifier_floor=classifier_floor(clf, te, forget),
+        methods=ev,
+        config=cfg.to_dict(),
+        command=command,
+        cache_dir=str(cache_dir),
+        device=str(get_device(device)),
+        torch_threads=torch.get_num_threads(),
+        total_s=round(time.time() - t_start, 1),
+    )
     if out is not None:
-        out = Path(out); out.mkdir(parents=True, exist_ok=True)
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
         if figure:
             import matplotlib.pyplot as plt
-            fig = forget_grid(te.split(forget)[1], samples, clf, forget, title=f"{cfg.dataset}, {cfg.sde.upper()}: forget {', '.join(res['forget'])}")
-            atomic_savefig(fig, out / 'samples.png', dpi=110); plt.close(fig)
-        atomic_write(out / 'results.json', json.dumps(res, indent=1))   # last: a results file means every output is there
+
+            fig = forget_grid(
+                te.split(forget)[1],
+                samples,
+                clf,
+                forget,
+                title=f"{cfg.dataset}, {cfg.sde.upper()}: forget {', '.join(res['forget'])}",
+            )
+            atomic_savefig(fig, out / 'samples.png', dpi=110)
+            plt.close(fig)
+        atomic_write(
+            out / 'results.json', json.dumps(res, indent=1)
+        )  # last: a results file means every output is there
     res['_samples'] = samples
     return res
 
 # %% ../nbs/11_images.ipynb #8055a96e
-IMAGE_RESULT_FIELDS = tuple(k for k in ImageConfig.TRAIN_KEYS if k != 'seed') + ('n_samples', 'sampler', 'sample_steps', 'sample_batch', 'n_nll',
-                                                                                  'nll_tol', 'clf_epochs', 'clf_width')
+IMAGE_RESULT_FIELDS = tuple(k for k in ImageConfig.TRAIN_KEYS if k != 'seed') + (
+    'n_samples',
+    'sampler',
+    'sample_steps',
+    'sample_batch',
+    'n_nll',
+    'nll_tol',
+    'clf_epochs',
+    'clf_width',
+)
 
-def image_spec(cfg: ImageConfig, method: str, seed: int, steps: int | None = None, experiment: str | None = None, row: str | None = None) -> RunSpec:
+
+def image_spec(
+    cfg: ImageConfig,
+    method: str,
+    seed: int,
+    steps: int | None = None,
+    experiment: str | None = None,
+    row: str | None = None,
+) -> RunSpec:
     "The `RunSpec` of one image run: `method` (any `parse_method` name) trained from `seed` (`steps` overrides `cfg.steps`)."
     parse_method(method)
     f = dict({k: getattr(cfg, k) for k in IMAGE_RESULT_FIELDS}, method=method)
-    if steps is not None: f['steps'] = int(steps)
-    return RunSpec(experiment or f'{cfg.dataset}-{cfg.sde}', row or method, seed, f, cost=f"{cfg.dataset}-{cfg.sde}-{f['steps']}-{method}")
+    if steps is not None:
+        f['steps'] = int(steps)
+    return RunSpec(
+        experiment or f'{cfg.dataset}-{cfg.sde}',
+        row or method,
+        seed,
+        f,
+        cost=f"{cfg.dataset}-{cfg.sde}-{f['steps']}-{method}",
+    )
 
 # %% ../nbs/11_images.ipynb #558936f1
 def _run_config(fields: dict, seed: int) -> ImageConfig:
     "The `ImageConfig` of one image run, from its spec's result fields and seed."
     return ImageConfig(**{k: fields[k] for k in IMAGE_RESULT_FIELDS}, seed=seed, methods=(fields['method'],))
 
+
 def _verdict_classifier(cfg: ImageConfig, work, tr: ImageSet, te: ImageSet, device=None):
     "The one classifier (seed 0) of a verdict work folder, made on first use, and its held-out accuracy."
-    return get_classifier(replace(cfg, seed=0), Path(work) / f'{cfg.dataset}-classifier', tr, te, device, progress=False)
+    return get_classifier(
+        replace(cfg, seed=0), Path(work) / f'{cfg.dataset}-classifier', tr, te, device, progress=False
+    )
+
 
 def image_run(spec: dict) -> dict:
     "Runner of an image `RunSpec` (as a dict, with `work` and `device`): train (resumable), evaluate, and return the metrics."
     f, dev = spec['fields'], spec.get('device')
     cfg = _run_config(f, spec['seed'])
     work = Path(spec.get('work') or 'runs/verdict')
-    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
+    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test')
+    sde = make_sde(cfg, tr.x)
     clf, acc = _verdict_classifier(cfg, work, tr, te, dev)
     cache = work / spec['experiment'] / spec['hash']
     model = train_method(cfg, f['method'], tr, cache, sde, dev, progress=False)
@@ -576,43 +1150,76 @@ def image_run(spec: dict) -> dict:
     info = json.loads((cache / f['method'] / 'train_info.json').read_text())
     return dict(ev, clf_acc=acc, **classifier_floor(clf, te, forget), train_s=info['seconds'], final=info.get('final'))
 
+
 def image_plan(cfg: ImageConfig, methods, seeds: int = 3, experiment: str | None = None) -> list[RunSpec]:
     "Every method with `seeds` seeds, method by method (the rows the conclusions need first should come first in `methods`)."
     return [image_spec(cfg, m, s, experiment=experiment) for m in methods for s in range(seeds)]
 
-def image_convergence_plan(cfg: ImageConfig, budgets=(1, 2, 4, 8), methods=('standard', 'unseen'), seed: int = 0) -> list[RunSpec]:
+
+def image_convergence_plan(
+    cfg: ImageConfig, budgets=(1, 2, 4, 8), methods=('standard', 'unseen'), seed: int = 0
+) -> list[RunSpec]:
     "Standard and Unseen trained `b * cfg.steps` steps for each budget `b` (rows carry the budget)."
     return [image_spec(cfg, m, seed, steps=int(b * cfg.steps), row=f'{m} x{b}') for b in budgets for m in methods]
 
-DIGITS_VE_ROWS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed', 'orthogonal_a0.9', 'obtuse_a0.9',
-                  'orthogonal_elementwise_a0.9', 'obtuse_reversed_a0.9', 'erasediff')
+
+DIGITS_VE_ROWS = (
+    'standard',
+    'unseen',
+    'orthogonal',
+    'obtuse',
+    'orthogonal_elementwise',
+    'obtuse_reversed',
+    'orthogonal_a0.9',
+    'obtuse_a0.9',
+    'orthogonal_elementwise_a0.9',
+    'obtuse_reversed_a0.9',
+    'erasediff',
+)
 DIGITS_DDPM_ROWS = ('standard', 'unseen', 'orthogonal', 'obtuse')
-IMAGE_VERDICT_METRICS = {'ur.all': ('UR %', 100, 1), 'bpd_g': ('bpd D_g', 1, 3), 'bpd_f': ('bpd D_f', 1, 3), 'fid_g': ('FID', 1, 2),
-                         'floor_g': ('floor %', 100, 1), 'recall_f': ('recall %', 100, 1)}
-IMAGE_CONVERGENCE_TOLERANCES = {'bpd_g': 0.02, 'ur.all': 0.01}   # bits/dim; one point of UR
-IMAGE_CONVERGENCE_ONE_SIDED = ('bpd_g',)   # held-out bits/dim that rise on doubling pass (the model has passed its held-out best)
+IMAGE_VERDICT_METRICS = {
+    'ur.all': ('UR %', 100, 1),
+    'bpd_g': ('bpd D_g', 1, 3),
+    'bpd_f': ('bpd D_f', 1, 3),
+    'fid_g': ('FID', 1, 2),
+    'floor_g': ('floor %', 100, 1),
+    'recall_f': ('recall %', 100, 1),
+}
+IMAGE_CONVERGENCE_TOLERANCES = {'bpd_g': 0.02, 'ur.all': 0.01}  # bits/dim; one point of UR
+IMAGE_CONVERGENCE_ONE_SIDED = (
+    'bpd_g',
+)  # held-out bits/dim that rise on doubling pass (the model has passed its held-out best)
+
 
 def digits_verdict_config(sde: str = 've', preset: str = 'verdict') -> ImageConfig:
     "The digits configuration of the verdict runs (`preset='tiny'` for checks); DDPM samples with its own ancestral sampler."
     return ImageConfig.preset('digits', preset, sde=sde, **(dict(sampler='ddpm') if sde == 'ddpm' else {}))
 
+
 def digits_verdict_plan(seeds: int = 3, preset: str = 'verdict') -> list[RunSpec]:
     "The digits verdict set: VE (Standard, Unseen, the four readings at alpha 0.99 and 0.9, EraseDiff), then DDPM (Standard, Unseen, Eq. 7, Eq. 8)."
-    return image_plan(digits_verdict_config('ve', preset), DIGITS_VE_ROWS, seeds) + image_plan(digits_verdict_config('ddpm', preset), DIGITS_DDPM_ROWS, seeds)
+    return image_plan(digits_verdict_config('ve', preset), DIGITS_VE_ROWS, seeds) + image_plan(
+        digits_verdict_config('ddpm', preset), DIGITS_DDPM_ROWS, seeds
+    )
 
 # %% ../nbs/11_images.ipynb #2ec6ab21
 def verdict_models(specs, work, seed: int = 0) -> dict:
     "row -> (spec, config) of the runs of `seed` in `specs` whose model `image_run` finished in `work`."
     runs = {s.row: (s, _run_config(s.fields, seed)) for s in specs if s.seed == seed}
-    return {r: (s, c) for r, (s, c) in runs.items() if is_trained(c, s.fields['method'], Path(work) / s.experiment / s.hash)}
+    return {
+        r: (s, c) for r, (s, c) in runs.items() if is_trained(c, s.fields['method'], Path(work) / s.experiment / s.hash)
+    }
+
 
 def verdict_samples(specs, work, seed: int = 0, n: int = 32, device=None) -> dict:
     "`n` fresh samples of each finished `seed` model of `specs` (one table) in `work`, the classifier, the held-out D_f; trains nothing."
     found = verdict_models(specs, work, seed)
     missing = [s.row for s in specs if s.seed == seed and s.row not in found]
-    if not found: return dict(samples={}, missing=missing)
+    if not found:
+        return dict(samples={}, missing=missing)
     cfg = next(iter(found.values()))[1]
-    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test'); sde = make_sde(cfg, tr.x)
+    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test')
+    sde = make_sde(cfg, tr.x)
     clf, _ = _verdict_classifier(cfg, work, tr, te, device)
     samples = {}
     for row, (s, c) in found.items():

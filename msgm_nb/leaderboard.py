@@ -30,12 +30,12 @@ __all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'LEADERBOARD_VERDICT
 
 # %% ../nbs/29_leaderboard.ipynb #1116cd42
 DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid of size n takes the first n)
-    'msgm-orthogonal': ('alpha', (0.99, 0.5, 0.9)),   # the paper's default first, then a strong forget weight
+    'msgm-orthogonal': ('alpha', (0.99, 0.5, 0.9)),  # the paper's default first, then a strong forget weight
     'msgm-obtuse': ('alpha', (0.99, 0.5, 0.9)),
-    'erasediff': ('lam', (0.1, 1.0, 0.3)),            # the code's fixed lambda first
-    'rg': ('lam', (5., 1., 25.)),                     # the CIFAR RGD script's lambda first
-    'rgd': ('lam', (5., 1., 25.)),
-    'neggrad': ('lam', (1., 10., 0.)),                # ascent on D_f plus lam * L_g; lam=0 is pure ascent
+    'erasediff': ('lam', (0.1, 1.0, 0.3)),  # the code's fixed lambda first
+    'rg': ('lam', (5.0, 1.0, 25.0)),  # the CIFAR RGD script's lambda first
+    'rgd': ('lam', (5.0, 1.0, 25.0)),
+    'neggrad': ('lam', (1.0, 10.0, 0.0)),  # ascent on D_f plus lam * L_g; lam=0 is pure ascent
     'distill': ('alpha', (0.9, 0.5, 0.99)),
     'retain-finetune': (None, (None,)),
 }
@@ -44,77 +44,149 @@ PARTS = ('toy', 'digits')
 
 # %% ../nbs/29_leaderboard.ipynb #5b4b62b4
 LEADERBOARD_PRESETS = dict(  # name -> LeaderboardConfig fields: `tiny` (seconds per run; the checks), `fast` (under 15 min on 2 CPU cores), `full`, `verdict` (seeded records; steps = the fine-tuning budget of the convergence study)
-    tiny=dict(toy='tiny', toy_overrides=dict(steps=200, ema=0.9, hidden=64, depth=2), steps=40, batch=128, grid_size=2,
-              n_samples=400, sample_steps=60, n_test=40, n_retention=100, rtol=1e-3, atol=1e-3, workers=1,
-              digits='tiny', digits_steps=6, digits_batch=16, digits_samples=48, digits_sample_steps=10, digits_nll=4,
-              digits_retention=48, digits_rtol=1e-2),
-    fast=dict(steps=300, grid_size=2, n_samples=1500, sample_steps=200, n_test=100, n_retention=300, max_nfe=2000,
-              digits_steps=150, digits_samples=400, digits_nll=24, digits_retention=150),
-    full=dict(toy='full', steps=5000, seeds=(0, 1, 2), n_samples=10_000, sample_steps=500, n_test=500,
-              n_retention=2000, rtol=1e-5, atol=1e-5, digits='full', digits_steps=1000, digits_samples=2000,
-              digits_sample_steps=200, digits_nll=200, digits_retention=1000, digits_rtol=1e-4),
+    tiny=dict(
+        toy='tiny',
+        toy_overrides=dict(steps=200, ema=0.9, hidden=64, depth=2),
+        steps=40,
+        batch=128,
+        grid_size=2,
+        n_samples=400,
+        sample_steps=60,
+        n_test=40,
+        n_retention=100,
+        rtol=1e-3,
+        atol=1e-3,
+        workers=1,
+        digits='tiny',
+        digits_steps=6,
+        digits_batch=16,
+        digits_samples=48,
+        digits_sample_steps=10,
+        digits_nll=4,
+        digits_retention=48,
+        digits_rtol=1e-2,
+    ),
+    fast=dict(
+        steps=300,
+        grid_size=2,
+        n_samples=1500,
+        sample_steps=200,
+        n_test=100,
+        n_retention=300,
+        max_nfe=2000,
+        digits_steps=150,
+        digits_samples=400,
+        digits_nll=24,
+        digits_retention=150,
+    ),
+    full=dict(
+        toy='full',
+        steps=5000,
+        seeds=(0, 1, 2),
+        n_samples=10_000,
+        sample_steps=500,
+        n_test=500,
+        n_retention=2000,
+        rtol=1e-5,
+        atol=1e-5,
+        digits='full',
+        digits_steps=1000,
+        digits_samples=2000,
+        digits_sample_steps=200,
+        digits_nll=200,
+        digits_retention=1000,
+        digits_rtol=1e-4,
+    ),
     # verdict: steps and digits_steps = the cap of each fine-tuning study (8x the fast budget: on neither data set did a doubling up to it
     # keep every method's UR within a point, 19_convergence)
-    verdict=dict(toy='verdict', steps=2400, grid_size=3, n_samples=10_000, sample_steps=200, n_test=500, n_retention=1000,
-                 digits='verdict', digits_steps=1200, digits_samples=1000, digits_nll=64, digits_retention=200, workers=1))
+    verdict=dict(
+        toy='verdict',
+        steps=2400,
+        grid_size=3,
+        n_samples=10_000,
+        sample_steps=200,
+        n_test=500,
+        n_retention=1000,
+        digits='verdict',
+        digits_steps=1200,
+        digits_samples=1000,
+        digits_nll=64,
+        digits_retention=200,
+        workers=1,
+    ),
+)
 
 # %% ../nbs/29_leaderboard.ipynb #beeb826e
 @dataclass
 class LeaderboardConfig:
     "Every setting of the leaderboard (toy and digits halves); `LeaderboardConfig.preset('tiny'|'fast'|'full')`."
-    parts: tuple = PARTS          # which halves to run
-    toy: str = 'fast'             # ToyConfig preset of the data and the Standard / Unseen models
-    toy_overrides: dict = field(default_factory=dict)  # ToyConfig fields to override (e.g. steps, ema of the Standard model)
-    steps: int = 1000             # unlearning updates per run, every method
-    lr: float = 1e-3              # Adam learning rate, every method
-    batch: int = 256              # batch sizes on D_g and D_f
-    grid_size: int = 3            # values of each method's main weight (the first grid_size of DEFAULT_GRIDS)
+
+    parts: tuple = PARTS  # which halves to run
+    toy: str = 'fast'  # ToyConfig preset of the data and the Standard / Unseen models
+    toy_overrides: dict = field(
+        default_factory=dict
+    )  # ToyConfig fields to override (e.g. steps, ema of the Standard model)
+    steps: int = 1000  # unlearning updates per run, every method
+    lr: float = 1e-3  # Adam learning rate, every method
+    batch: int = 256  # batch sizes on D_g and D_f
+    grid_size: int = 3  # values of each method's main weight (the first grid_size of DEFAULT_GRIDS)
     methods: tuple = UNLEARN_METHODS
     seeds: tuple = (0,)
-    n_samples: int = 4000         # EM samples for UR
+    n_samples: int = 4000  # EM samples for UR
     sample_steps: int = 250
-    n_test: int = 200             # held-out points per set for the NLL
-    n_retention: int = 500        # PF-ODE draws for retention
-    delta: float = 0.1            # retention: d < delta counts as unchanged
-    nll_tol: float = 0.05         # selection rule: NLL(D_g) within this many nats of the Standard model's
-    rtol: float = 1e-4            # ODE tolerances (NLL and retention)
+    n_test: int = 200  # held-out points per set for the NLL
+    n_retention: int = 500  # PF-ODE draws for retention
+    delta: float = 0.1  # retention: d < delta counts as unchanged
+    nll_tol: float = 0.05  # selection rule: NLL(D_g) within this many nats of the Standard model's
+    rtol: float = 1e-4  # ODE tolerances (NLL and retention)
     atol: float = 1e-4
-    max_nfe: int = 5000           # an ODE solve needing more score evaluations gives None (a wrecked model; its row cannot qualify)
-    digits: str = 'fast'          # ImageConfig preset of the digits Standard / Unseen models (VE SDE, forget 3 and 7)
+    max_nfe: int = (
+        5000  # an ODE solve needing more score evaluations gives None (a wrecked model; its row cannot qualify)
+    )
+    digits: str = 'fast'  # ImageConfig preset of the digits Standard / Unseen models (VE SDE, forget 3 and 7)
     digits_overrides: dict = field(default_factory=dict)  # ImageConfig fields to override
-    digits_cache: str = 'runs/digits'  # model cache; the default is 21_digits' own, so both share one Standard / Unseen model
-    digits_steps: int = 200       # unlearning updates per digits run, every method
+    digits_cache: str = (
+        'runs/digits'  # model cache; the default is 21_digits' own, so both share one Standard / Unseen model
+    )
+    digits_steps: int = 200  # unlearning updates per digits run, every method
     digits_lr: float = 2e-4
     digits_batch: int = 64
-    digits_samples: int = 500     # reverse-diffusion samples for UR and FID
+    digits_samples: int = 500  # reverse-diffusion samples for UR and FID
     digits_sample_steps: int = 100
-    digits_nll: int = 32          # test images of D_g and of D_f for bits/dim
-    digits_retention: int = 200   # PF-ODE draws for retention
-    digits_delta: float = 0.1     # retention distance 1 - SSIM below this counts as unchanged
+    digits_nll: int = 32  # test images of D_g and of D_f for bits/dim
+    digits_retention: int = 200  # PF-ODE draws for retention
+    digits_delta: float = 0.1  # retention distance 1 - SSIM below this counts as unchanged
     digits_nll_tol: float = 0.05  # selection rule on digits, in bits/dim
-    digits_rtol: float = 1e-3     # ODE tolerances on digits (bits/dim and retention)
-    workers: int = 2              # processes (one thread each); 1 runs everything in this process
+    digits_rtol: float = 1e-3  # ODE tolerances on digits (bits/dim and retention)
+    workers: int = 2  # processes (one thread each); 1 runs everything in this process
 
     @classmethod
     def preset(cls, name: str = 'fast', **kw) -> 'LeaderboardConfig':
         "`tiny` (seconds per run; the notebook's checks), `fast` (under 15 minutes on 2 CPU cores), `full` (more of everything, three seeds)."
-        if name not in LEADERBOARD_PRESETS: raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(LEADERBOARD_PRESETS)}")
+        if name not in LEADERBOARD_PRESETS:
+            raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(LEADERBOARD_PRESETS)}")
         return cls(**{**LEADERBOARD_PRESETS[name], **kw})
 
     def __post_init__(self):
         self.methods, self.seeds, self.parts = tuple(self.methods), tuple(int(s) for s in self.seeds), tuple(self.parts)
-        if not self.parts or set(self.parts) - set(PARTS): raise ValueError(f"parts must be a non-empty subset of {PARTS}, got {self.parts}")
-        if self.workers < 1: raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if not self.parts or set(self.parts) - set(PARTS):
+            raise ValueError(f"parts must be a non-empty subset of {PARTS}, got {self.parts}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
         bad = [m for m in self.methods if m not in UNLEARN_METHODS]
-        if bad: raise ValueError(f"unknown method(s) {bad}; valid methods: {', '.join(UNLEARN_METHODS)}")
-        if not self.seeds: raise ValueError("seeds must name at least one seed")
-        if not 1 <= self.grid_size <= 3: raise ValueError(f"grid_size must lie in [1, 3], got {self.grid_size}")
-        if self.steps < 0 or self.n_samples < 10 or self.n_test < 2 or self.n_retention < 2: raise ValueError("steps, n_samples, n_test or n_retention too small")
+        if bad:
+            raise ValueError(f"unknown method(s) {bad}; valid methods: {', '.join(UNLEARN_METHODS)}")
+        if not self.seeds:
+            raise ValueError("seeds must name at least one seed")
+        if not 1 <= self.grid_size <= 3:
+            raise ValueError(f"grid_size must lie in [1, 3], got {self.grid_size}")
+        if self.steps < 0 or self.n_samples < 10 or self.n_test < 2 or self.n_retention < 2:
+            raise ValueError("steps, n_samples, n_test or n_retention too small")
 
     def grid(self, method: str) -> list[dict]:
         "The settings (option dicts) of `method`'s main weight."
         name, values = DEFAULT_GRIDS[method]
-        return [{}] if name is None else [{name: v} for v in values[:self.grid_size]]
+        return [{}] if name is None else [{name: v} for v in values[: self.grid_size]]
 
     def toy_config(self, seed: int) -> ToyConfig:
         return ToyConfig.preset(self.toy, **{**self.toy_overrides, 'seed': seed, 'n_test': self.n_test, 'workers': 1})
@@ -122,6 +194,7 @@ class LeaderboardConfig:
     def digits_config(self, seed: int):
         "The `ImageConfig` of the digits models of `seed`."
         from msgm_nb.images import ImageConfig
+
         return ImageConfig.preset('digits', self.digits, **{**self.digits_overrides, 'seed': seed})
 
     def digits_cache_dir(self, seed: int) -> Path:
@@ -129,31 +202,49 @@ class LeaderboardConfig:
         return Path(self.digits_cache) if seed == 0 else Path(f'{self.digits_cache}-seed{seed}')
 
 # %% ../nbs/29_leaderboard.ipynb #cb93c2f3
-class _TooStiff(RuntimeError): "The ODE needed more score evaluations than allowed."
+class _TooStiff(RuntimeError):
+    "The ODE needed more score evaluations than allowed."
+
 
 def _capped(sf, limit: int):
     "`sf` that raises `_TooStiff` after `limit` calls: an adaptive ODE solve on a wrecked model can otherwise crawl for hours."
     n = [0]
+
     def f(x, t):
         n[0] += 1
-        if n[0] > limit: raise _TooStiff(f"more than {limit} score evaluations")
+        if n[0] > limit:
+            raise _TooStiff(f"more than {limit} score evaluations")
         return sf(x, t)
+
     return f
+
 
 def _nll(sf, sde, x: Tensor, cfg: LeaderboardConfig) -> float | None:
     "Mean NLL in nats per point through the PF-ODE (exact divergence); None when the ODE is not finite or needs more than `max_nfe` evaluations."
-    try: ll = log_likelihood(_capped(sf, cfg.max_nfe), sde, x, exact_div=True, rtol=cfg.rtol, atol=cfg.atol)
-    except (ValueError, AssertionError, RuntimeError): return None
+    try:
+        ll = log_likelihood(_capped(sf, cfg.max_nfe), sde, x, exact_div=True, rtol=cfg.rtol, atol=cfg.atol)
+    except (ValueError, AssertionError, RuntimeError):
+        return None
     return float(-ll.mean()) if torch.isfinite(ll).all() else None
 
+
 @torch.no_grad()
-def _pf_ode(sf, sde, z: Tensor, cfg: LeaderboardConfig, tol: float | None = None, # tol: rtol = atol (default: cfg.rtol, cfg.atol)
-            clamp: bool = False) -> Tensor | None:                                       # clamp: images into [-1, 1]
+def _pf_ode(
+    sf,
+    sde,
+    z: Tensor,
+    cfg: LeaderboardConfig,
+    tol: float | None = None,  # tol: rtol = atol (default: cfg.rtol, cfg.atol)
+    clamp: bool = False,
+) -> Tensor | None:  # clamp: images into [-1, 1]
     "PF-ODE outputs of the prior draws `z`; None when the solve is not finite or needs more than `cfg.max_nfe` evaluations."
     rtol, atol = (cfg.rtol, cfg.atol) if tol is None else (tol, tol)
-    try: x, _ = ode_sample(_capped(sf, cfg.max_nfe), sde, x_init=z, rtol=rtol, atol=atol)
-    except (ValueError, AssertionError, RuntimeError): return None
-    if not torch.isfinite(x).all(): return None
+    try:
+        x, _ = ode_sample(_capped(sf, cfg.max_nfe), sde, x_init=z, rtol=rtol, atol=atol)
+    except (ValueError, AssertionError, RuntimeError):
+        return None
+    if not torch.isfinite(x).all():
+        return None
     return x.clamp(-1, 1) if clamp else x
 
 # %% ../nbs/29_leaderboard.ipynb #bed74773
@@ -162,49 +253,95 @@ def evaluate_toy(model, sde, data: dict, cfg: LeaderboardConfig, seed: int, ref:
     sf = score_fn(model.eval(), sde)
     try:
         with torch.no_grad():
-            x = sample(sf, sde, (cfg.n_samples, 2), method='em', steps=cfg.sample_steps, generator=seeded(seed + 100), progress=False)
+            x = sample(
+                sf,
+                sde,
+                (cfg.n_samples, 2),
+                method='em',
+                steps=cfg.sample_steps,
+                generator=seeded(seed + 100),
+                progress=False,
+            )
         ur, nonfinite = mixture_unlearning_ratio(x, data['gm'], data['forget']), int((~torch.isfinite(x).all(1)).sum())
-    except ValueError: ur, nonfinite = None, cfg.n_samples       # the sampler met non-finite values: a broken model
-    out = dict(ur=ur, nonfinite_samples=nonfinite,
-               nll_g=_nll(sf, sde, data['test_g'], cfg), nll_f=_nll(sf, sde, data['test_f'], cfg), fid=None)
+    except ValueError:
+        ur, nonfinite = None, cfg.n_samples  # the sampler met non-finite values: a broken model
+    out = dict(
+        ur=ur,
+        nonfinite_samples=nonfinite,
+        nll_g=_nll(sf, sde, data['test_g'], cfg),
+        nll_f=_nll(sf, sde, data['test_f'], cfg),
+        fid=None,
+    )
     if ref is not None:
         x_u = _pf_ode(sf, sde, ref['z'], cfg)
-        if x_u is None: out.update(retention=None, unchanged=None)
+        if x_u is None:
+            out.update(retention=None, unchanged=None)
         else:
-            r = retention(lambda z: ref['x'], lambda z: x_u, ref['z'], lambda a, b: (a - b).norm(dim=1), keep=ref['keep'], delta=cfg.delta)
+            r = retention(
+                lambda z: ref['x'],
+                lambda z: x_u,
+                ref['z'],
+                lambda a, b: (a - b).norm(dim=1),
+                keep=ref['keep'],
+                delta=cfg.delta,
+            )
             out.update(retention=r['mean'], unchanged=r['unchanged'])
     return out
+
 
 def _reference(model, sde, data: dict, cfg: LeaderboardConfig, seed: int) -> dict:
     "The Standard model's PF-ODE outputs of the fixed prior draws, and which of them lie nearest a retained mean."
     z = sde.prior_sampling((cfg.n_retention, 2), generator=seeded(seed + 200))
     x = _pf_ode(score_fn(model.eval(), sde), sde, z, cfg)
-    if x is None: raise TrainingDiverged("the Standard model's probability-flow ODE is not finite")
+    if x is None:
+        raise TrainingDiverged("the Standard model's probability-flow ODE is not finite")
     keep = ~torch.isin(torch.cdist(x.double(), data['gm'].means.double()).argmin(1), torch.as_tensor(data['forget']))
     return dict(z=z, x=x, keep=keep)
 
 # %% ../nbs/29_leaderboard.ipynb #cf4c9050
-def digits_context(cfg: LeaderboardConfig, seed: int, device='cpu', progress: bool = False, classifier: bool = True) -> dict:
+def digits_context(
+    cfg: LeaderboardConfig, seed: int, device='cpu', progress: bool = False, classifier: bool = True
+) -> dict:
     "The digits data, SDE, classifier and cache of `seed` (one classifier for every seed, trained once into `digits_cache`; `classifier=False` skips it)."
     from msgm_nb.images import load_image_data, make_sde, get_classifier
-    icfg = cfg.digits_config(seed); cache = cfg.digits_cache_dir(seed)
+
+    icfg = cfg.digits_config(seed)
+    cache = cfg.digits_cache_dir(seed)
     tr, te = load_image_data(icfg, 'train'), load_image_data(icfg, 'test')
     from dataclasses import replace
-    clf, acc = get_classifier(replace(icfg, seed=0), Path(cfg.digits_cache), tr, te, device=device, progress=progress) if classifier else (None, None)
-    return dict(icfg=icfg, cache=cache, train=tr, test=te, sde=make_sde(icfg, tr.x), clf=clf.cpu().eval() if clf is not None else None,
-                clf_acc=acc, forget=list(tr.forget))
+
+    clf, acc = (
+        get_classifier(replace(icfg, seed=0), Path(cfg.digits_cache), tr, te, device=device, progress=progress)
+        if classifier
+        else (None, None)
+    )
+    return dict(
+        icfg=icfg,
+        cache=cache,
+        train=tr,
+        test=te,
+        sde=make_sde(icfg, tr.x),
+        clf=clf.cpu().eval() if clf is not None else None,
+        clf_acc=acc,
+        forget=list(tr.forget),
+    )
+
 
 def digits_model(ctx: dict, method: str = 'standard', progress: bool = False, device='cpu'):
     "The cached (or newly trained, on `device`) digits model `method` ('standard' or 'unseen') of `ctx`, on the CPU."
     from msgm_nb.images import train_method
+
     return train_method(ctx['icfg'], method, ctx['train'], ctx['cache'], ctx['sde'], device, progress).cpu().eval()
+
 
 def digits_reference(model, ctx: dict, cfg: LeaderboardConfig, seed: int) -> dict:
     "The Standard model's PF-ODE images of fixed prior draws, and which of them the classifier keeps (not 3 or 7)."
     from msgm_nb.metrics import retained_mask
+
     z = ctx['sde'].prior_sampling((cfg.digits_retention, *ctx['train'].shape), generator=seeded(seed + 200))
     x = _pf_ode(score_fn(model.eval(), ctx['sde']), ctx['sde'], z, cfg, cfg.digits_rtol, clamp=True)
-    if x is None: raise TrainingDiverged("the Standard digits model's probability-flow ODE is not finite")
+    if x is None:
+        raise TrainingDiverged("the Standard digits model's probability-flow ODE is not finite")
     return dict(z=z, x=x, keep=retained_mask(ctx['clf'], ctx['forget'])(x))
 
 # %% ../nbs/29_leaderboard.ipynb #77a72b40
@@ -214,25 +351,43 @@ def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: di
     from msgm_nb.images import generate
     from msgm_nb.datasets import from_model_range
     from msgm_nb.metrics import unlearning_ratio, fid, ssim_distance
-    sde, te = ctx['sde'], ctx['test']; sf = score_fn(model.eval(), sde)
+
+    sde, te = ctx['sde'], ctx['test']
+    sf = score_fn(model.eval(), sde)
     icfg = replace(ctx['icfg'], sample_steps=cfg.digits_sample_steps, sample_batch=min(cfg.digits_samples, 500))
     xs = generate(model, sde, icfg, cfg.digits_samples, te.shape, seed=seed + 100, device='cpu')
     x_g, x_f = te.split(ctx['forget'])
     out = dict(nonfinite_samples=0)
     if torch.isfinite(xs).all():
         out.update(ur=unlearning_ratio(xs, ctx['clf'], ctx['forget']), fid=fid(x_g, xs, ctx['clf']))
-    else: out.update(ur=None, fid=None, nonfinite_samples=int((~torch.isfinite(xs.flatten(1)).all(1)).sum()))
+    else:
+        out.update(ur=None, fid=None, nonfinite_samples=int((~torch.isfinite(xs.flatten(1)).all(1)).sum()))
     for k, x in (('nll_g', x_g), ('nll_f', x_f)):
-        sel = x[torch.randperm(len(x), generator=seeded(seed + 300))[:cfg.digits_nll]]
-        try: b = bits_per_dim(_capped(sf, cfg.max_nfe), sde, from_model_range(sel, te.levels), data_range=(-1, 1), levels=te.levels, grid='centres',
-                             batch_size=100, generator=seeded(seed + 301), rtol=cfg.digits_rtol, atol=cfg.digits_rtol)
-        except (ValueError, AssertionError, RuntimeError): b = None
+        sel = x[torch.randperm(len(x), generator=seeded(seed + 300))[: cfg.digits_nll]]
+        try:
+            b = bits_per_dim(
+                _capped(sf, cfg.max_nfe),
+                sde,
+                from_model_range(sel, te.levels),
+                data_range=(-1, 1),
+                levels=te.levels,
+                grid='centres',
+                batch_size=100,
+                generator=seeded(seed + 301),
+                rtol=cfg.digits_rtol,
+                atol=cfg.digits_rtol,
+            )
+        except (ValueError, AssertionError, RuntimeError):
+            b = None
         out[k] = float(b.mean()) if b is not None and torch.isfinite(b).all() else None
     if ref is not None:
         x_u = _pf_ode(sf, sde, ref['z'], cfg, cfg.digits_rtol, clamp=True)
-        if x_u is None or not ref['keep'].any(): out.update(retention=None, unchanged=None)   # no retained draw: undefined
+        if x_u is None or not ref['keep'].any():
+            out.update(retention=None, unchanged=None)  # no retained draw: undefined
         else:
-            r = retention(lambda z: ref['x'], lambda z: x_u, ref['z'], ssim_distance, keep=ref['keep'], delta=cfg.digits_delta)
+            r = retention(
+                lambda z: ref['x'], lambda z: x_u, ref['z'], ssim_distance, keep=ref['keep'], delta=cfg.digits_delta
+            )
             out.update(retention=r['mean'], unchanged=r['unchanged'])
     return out
 
@@ -240,18 +395,25 @@ def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: di
 def _mean(v: list) -> float | None:
     return None if not v or any(x is None for x in v) else sum(v) / len(v)
 
+
 def select_best(runs: list[dict], standard: dict, nll_tol: float = 0.05) -> dict:
     "The best run of one method per the stated rule: {setting key -> summary}; `runs` hold 'setting', 'seed', 'ur', 'nll_g', 'diverged'; `standard` maps seed -> its nll_g."
     by = {}
-    for r in runs: by.setdefault(json.dumps(r['setting'], sort_keys=True), []).append(r)
+    for r in runs:
+        by.setdefault(json.dumps(r['setting'], sort_keys=True), []).append(r)
     summ = {}
     for k, rs in by.items():
         ok = all(not r.get('diverged') and r['nll_g'] is not None and r['ur'] is not None for r in rs)
         dg = _mean([r['nll_g'] - standard[r['seed']] for r in rs]) if ok else None
-        summ[k] = dict(setting=rs[0]['setting'], ur=_mean([r['ur'] for r in rs]) if ok else None, dnll_g=dg,
-                       qualified=ok and dg is not None and dg <= nll_tol)
+        summ[k] = dict(
+            setting=rs[0]['setting'],
+            ur=_mean([r['ur'] for r in rs]) if ok else None,
+            dnll_g=dg,
+            qualified=ok and dg is not None and dg <= nll_tol,
+        )
     q = [s for s in summ.values() if s['qualified']]
-    if q: return dict(min(q, key=lambda s: s['ur']))
+    if q:
+        return dict(min(q, key=lambda s: s['ur']))
     fin = [s for s in summ.values() if s['dnll_g'] is not None]
     best = min(fin, key=lambda s: s['dnll_g']) if fin else next(iter(summ.values()))
     return dict(best, qualified=False)
@@ -259,66 +421,153 @@ def select_best(runs: list[dict], standard: dict, nll_tol: float = 0.05) -> dict
 # %% ../nbs/29_leaderboard.ipynb #3b5ee4a2
 _KEYS = ('ur', 'nll_f', 'nll_g', 'fid', 'retention', 'unchanged')
 
+
 def _row(ev: dict, seconds: float) -> dict:
     return dict({k: ev.get(k) for k in _KEYS}, seconds=seconds, nonfinite_samples=ev.get('nonfinite_samples', 0))
+
 
 def _unlearn_row(evaluate, std, sde, forget, retain, method, setting, seed, steps, lr, batch, device='cpu') -> dict:
     "Unlearn from `std` (on `device`) and evaluate; a diverged run gives a row of Nones marked `diverged`."
     t0 = time.time()
     try:
-        m = unlearn(std, sde, forget=forget, retain=retain, method=method, steps=steps, lr=lr, batch_g=batch, batch_f=batch,
-                    seed=seed, device=device, progress=False, **setting)
+        m = unlearn(
+            std,
+            sde,
+            forget=forget,
+            retain=retain,
+            method=method,
+            steps=steps,
+            lr=lr,
+            batch_g=batch,
+            batch_f=batch,
+            seed=seed,
+            device=device,
+            progress=False,
+            **setting,
+        )
         sec = time.time() - t0
         return dict(_row(evaluate(m), sec), diverged=False)
     except TrainingDiverged:
         return dict({k: None for k in _KEYS}, seconds=time.time() - t0, diverged=True)
 
+
 def _toy_model(tc: ToyConfig, sde, state: dict):
-    m = ScoreMLP(2, hidden=tc.hidden, depth=tc.depth, sde=sde); m.load_state_dict(state); return m.eval()
+    m = ScoreMLP(2, hidden=tc.hidden, depth=tc.depth, sde=sde)
+    m.load_state_dict(state)
+    return m.eval()
 
 # %% ../nbs/29_leaderboard.ipynb #c12a670f
 def _save_pt(obj, path: Path) -> None:
     "`torch.save` to `path` atomically (a worker killed mid-write leaves no half file for another to load)."
-    buf = io.BytesIO(); torch.save(obj, buf); atomic_write(path, buf.getvalue())
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write(path, buf.getvalue())
+
 
 def _job(spec: dict) -> dict:
     "Run one leaderboard job (in a worker process or in this one); returns `{'rows': [...]}`. Digits models train on `spec['device']` (default CPU); evaluation runs on the CPU."
-    cfg, work, kind, seed, dev = spec['cfg'], Path(spec['work']), spec['kind'], spec['seed'], spec.get('device') or 'cpu'
-    if spec.get('threads'): torch.set_num_threads(spec['threads'])
+    cfg, work, kind, seed, dev = (
+        spec['cfg'],
+        Path(spec['work']),
+        spec['kind'],
+        spec['seed'],
+        spec.get('device') or 'cpu',
+    )
+    if spec.get('threads'):
+        torch.set_num_threads(spec['threads'])
     t0 = time.time()
-    if kind == 'toy-base':       # Standard + Unseen, the reference outputs; saved for the method jobs
-        tc = cfg.toy_config(seed); data, sde = toy_data(tc), toy_sde(tc)
-        std = train_toy('standard', data, sde, tc); t_std = time.time() - t0
+    if kind == 'toy-base':  # Standard + Unseen, the reference outputs; saved for the method jobs
+        tc = cfg.toy_config(seed)
+        data, sde = toy_data(tc), toy_sde(tc)
+        std = train_toy('standard', data, sde, tc)
+        t_std = time.time() - t0
         ref = _reference(std, sde, data, cfg, seed)
         _save_pt(dict(state=std.state_dict(), **ref), work / f'toy-{seed}.pt')
         row_s = _row(evaluate_toy(std, sde, data, cfg, seed, ref), t_std)
-        t1 = time.time(); uns = train_toy('unseen', data, sde, tc); t_uns = time.time() - t1
-        return dict(rows=[dict(part='toy', method='standard', seed=seed, **row_s),
-                          dict(part='toy', method='unseen', seed=seed, **_row(evaluate_toy(uns, sde, data, cfg, seed, ref), t_uns))])
+        t1 = time.time()
+        uns = train_toy('unseen', data, sde, tc)
+        t_uns = time.time() - t1
+        return dict(
+            rows=[
+                dict(part='toy', method='standard', seed=seed, **row_s),
+                dict(
+                    part='toy', method='unseen', seed=seed, **_row(evaluate_toy(uns, sde, data, cfg, seed, ref), t_uns)
+                ),
+            ]
+        )
     if kind == 'toy':
-        tc = cfg.toy_config(seed); data, sde = toy_data(tc), toy_sde(tc)
+        tc = cfg.toy_config(seed)
+        data, sde = toy_data(tc), toy_sde(tc)
         saved = torch.load(work / f'toy-{seed}.pt', weights_only=True)
         std, ref = _toy_model(tc, sde, saved['state']), {k: saved[k] for k in ('z', 'x', 'keep')}
-        row = _unlearn_row(lambda m: evaluate_toy(m, sde, data, cfg, seed, ref), std, sde, data['x_f'], data['x_g'],
-                           spec['method'], spec['setting'], seed, cfg.steps, cfg.lr, cfg.batch)
+        row = _unlearn_row(
+            lambda m: evaluate_toy(m, sde, data, cfg, seed, ref),
+            std,
+            sde,
+            data['x_f'],
+            data['x_g'],
+            spec['method'],
+            spec['setting'],
+            seed,
+            cfg.steps,
+            cfg.lr,
+            cfg.batch,
+        )
         return dict(rows=[dict(part='toy', method=spec['method'], setting=spec['setting'], seed=seed, **row)])
-    ctx = digits_context(cfg, seed, device=dev, classifier=kind != 'digits-train')   # the classifier is made once, by digits-ref (the others wait on it)
-    if kind == 'digits-train':   # train (or find) one reference model in the cache
-        digits_model(ctx, spec['method'], device=dev); return dict(rows=[], seconds=time.time() - t0)
+    ctx = digits_context(
+        cfg, seed, device=dev, classifier=kind != 'digits-train'
+    )  # the classifier is made once, by digits-ref (the others wait on it)
+    if kind == 'digits-train':  # train (or find) one reference model in the cache
+        digits_model(ctx, spec['method'], device=dev)
+        return dict(rows=[], seconds=time.time() - t0)
     std = digits_model(ctx, 'standard', device=dev)
     train_s = lambda m: json.loads((ctx['cache'] / m / 'train_info.json').read_text())['seconds']
-    acc = dict(clf_acc=ctx['clf_acc'])    # every digits row names its scoring classifier, so a table mixing two classifiers can be flagged
+    acc = dict(
+        clf_acc=ctx['clf_acc']
+    )  # every digits row names its scoring classifier, so a table mixing two classifiers can be flagged
     if kind == 'digits-ref':
         ref = digits_reference(std, ctx, cfg, seed)
         _save_pt(ref, work / f'digits-{seed}.pt')
-        return dict(rows=[dict(part='digits', method='standard', seed=seed, **acc, **_row(evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')))])
+        return dict(
+            rows=[
+                dict(
+                    part='digits',
+                    method='standard',
+                    seed=seed,
+                    **acc,
+                    **_row(evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')),
+                )
+            ]
+        )
     ref = torch.load(work / f'digits-{seed}.pt', weights_only=True)
     if kind == 'digits-unseen':
         uns = digits_model(ctx, 'unseen', device=dev)
-        return dict(rows=[dict(part='digits', method='unseen', seed=seed, **acc, **_row(evaluate_digits(uns, ctx, cfg, seed, ref), train_s('unseen')))])
+        return dict(
+            rows=[
+                dict(
+                    part='digits',
+                    method='unseen',
+                    seed=seed,
+                    **acc,
+                    **_row(evaluate_digits(uns, ctx, cfg, seed, ref), train_s('unseen')),
+                )
+            ]
+        )
     x_g, x_f = ctx['train'].split(ctx['forget'])
-    row = _unlearn_row(lambda m: evaluate_digits(m, ctx, cfg, seed, ref), std, ctx['sde'], x_f, x_g,
-                       spec['method'], spec['setting'], seed, cfg.digits_steps, cfg.digits_lr, cfg.digits_batch, dev)
+    row = _unlearn_row(
+        lambda m: evaluate_digits(m, ctx, cfg, seed, ref),
+        std,
+        ctx['sde'],
+        x_f,
+        x_g,
+        spec['method'],
+        spec['setting'],
+        seed,
+        cfg.digits_steps,
+        cfg.digits_lr,
+        cfg.digits_batch,
+        dev,
+    )
     return dict(rows=[dict(part='digits', method=spec['method'], setting=spec['setting'], seed=seed, **acc, **row)])
 
 # %% ../nbs/29_leaderboard.ipynb #94f1a191
@@ -329,21 +578,45 @@ def _jobs(cfg: LeaderboardConfig) -> dict:
         if 'toy' in cfg.parts:
             jobs[f'toy-base/{s}'] = (dict(kind='toy-base', seed=s), [])
             for m in cfg.methods:
-                for st in cfg.grid(m): jobs[f'toy/{m}/{json.dumps(st)}/{s}'] = (dict(kind='toy', seed=s, method=m, setting=st), [f'toy-base/{s}'])
+                for st in cfg.grid(m):
+                    jobs[f'toy/{m}/{json.dumps(st)}/{s}'] = (
+                        dict(kind='toy', seed=s, method=m, setting=st),
+                        [f'toy-base/{s}'],
+                    )
         if 'digits' in cfg.parts:
-            for m in ('standard', 'unseen'): jobs[f'digits-train/{m}/{s}'] = (dict(kind='digits-train', seed=s, method=m), [])
+            for m in ('standard', 'unseen'):
+                jobs[f'digits-train/{m}/{s}'] = (dict(kind='digits-train', seed=s, method=m), [])
             jobs[f'digits-ref/{s}'] = (dict(kind='digits-ref', seed=s), [f'digits-train/standard/{s}'])
-            jobs[f'digits-unseen/{s}'] = (dict(kind='digits-unseen', seed=s), [f'digits-ref/{s}', f'digits-train/unseen/{s}'])
+            jobs[f'digits-unseen/{s}'] = (
+                dict(kind='digits-unseen', seed=s),
+                [f'digits-ref/{s}', f'digits-train/unseen/{s}'],
+            )
             for m in cfg.methods:
-                for st in cfg.grid(m): jobs[f'digits/{m}/{json.dumps(st)}/{s}'] = (dict(kind='digits', seed=s, method=m, setting=st), [f'digits-ref/{s}'])
+                for st in cfg.grid(m):
+                    jobs[f'digits/{m}/{json.dumps(st)}/{s}'] = (
+                        dict(kind='digits', seed=s, method=m, setting=st),
+                        [f'digits-ref/{s}'],
+                    )
     return jobs
 
-_COST = ('rgd', 'erasediff', 'rg', 'neggrad', 'distill', 'msgm-orthogonal', 'msgm-obtuse', 'retain-finetune')  # slowest first (measured)
+
+_COST = (
+    'rgd',
+    'erasediff',
+    'rg',
+    'neggrad',
+    'distill',
+    'msgm-orthogonal',
+    'msgm-obtuse',
+    'retain-finetune',
+)  # slowest first (measured)
+
 
 def _priority(name: str) -> tuple:
     "Order of the ready jobs: what others wait on, then the long digits runs, then the toy runs (short ones fill the end)."
     kind, *rest = name.split('/')
-    if kind in ('toy-base', 'digits-train', 'digits-ref'): return (0, 0)
+    if kind in ('toy-base', 'digits-train', 'digits-ref'):
+        return (0, 0)
     m = rest[0] if kind in ('toy', 'digits') else ''
     return (1 if kind.startswith('digits') else 2, _COST.index(m) if m in _COST else len(_COST))
 
@@ -351,92 +624,146 @@ def _priority(name: str) -> tuple:
 def _run_jobs(jobs: dict, common: dict, workers: int, progress: bool) -> dict:
     "Run `jobs` respecting their needs: in this process (workers=1) or in `workers` spawned processes of one thread each."
     done, results, bar = set(), {}, tqdm(total=len(jobs), disable=not progress, desc='leaderboard')
-    ready = lambda: sorted((n for n, (_, need) in jobs.items() if n not in done and n not in running and all(d in done for d in need)), key=_priority)
+    ready = lambda: sorted(
+        (n for n, (_, need) in jobs.items() if n not in done and n not in running and all(d in done for d in need)),
+        key=_priority,
+    )
     running = {}
     if workers == 1:
         while len(done) < len(jobs):
-            n = ready()[0]; bar.set_postfix_str(n); results[n] = _job({**jobs[n][0], **common}); done.add(n); bar.update()
-        bar.close(); return results
+            n = ready()[0]
+            bar.set_postfix_str(n)
+            results[n] = _job({**jobs[n][0], **common})
+            done.add(n)
+            bar.update()
+        bar.close()
+        return results
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
+
     with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as pool:
         while len(done) < len(jobs):
-            for n in ready()[:workers - len(running)]: running[n] = pool.submit(_job, {**jobs[n][0], **common, 'threads': 1})
-            if not running: raise RuntimeError(f"leaderboard jobs wait on each other: {sorted(set(jobs) - done)}")
+            for n in ready()[: workers - len(running)]:
+                running[n] = pool.submit(_job, {**jobs[n][0], **common, 'threads': 1})
+            if not running:
+                raise RuntimeError(f"leaderboard jobs wait on each other: {sorted(set(jobs) - done)}")
             fin, _ = wait(list(running.values()), return_when=FIRST_COMPLETED)
             for n in [n for n, f in running.items() if f in fin]:
-                results[n] = running.pop(n).result(); done.add(n); bar.set_postfix_str(n); bar.update()
-    bar.close(); return results
+                results[n] = running.pop(n).result()
+                done.add(n)
+                bar.set_postfix_str(n)
+                bar.update()
+    bar.close()
+    return results
+
 
 def _best_rows(part_rows: list[dict], grid_rows: list[dict], cfg: LeaderboardConfig, tol: float) -> dict:
     "`{'<name>/<seed>': row}`: the references, then each method's best setting by the stated rule."
-    out = {f"{r['method']}/{r['seed']}": {k: v for k, v in r.items() if k not in ('part', 'method', 'seed')} for r in part_rows}
+    out = {
+        f"{r['method']}/{r['seed']}": {k: v for k, v in r.items() if k not in ('part', 'method', 'seed')}
+        for r in part_rows
+    }
     std = {r['seed']: r['nll_g'] for r in part_rows if r['method'] == 'standard'}
     for method in cfg.methods:
         runs = [r for r in grid_rows if r['method'] == method]
-        if not runs: continue
+        if not runs:
+            continue
         b = select_best(runs, std, tol)
         for r in runs:
             if r['setting'] == b['setting']:
-                out[f"{method}/{r['seed']}"] = dict({k: r[k] for k in _KEYS + ('seconds',)}, setting=r['setting'], qualified=b['qualified'])
+                out[f"{method}/{r['seed']}"] = dict(
+                    {k: r[k] for k in _KEYS + ('seconds',)}, setting=r['setting'], qualified=b['qualified']
+                )
     return out
 
 # %% ../nbs/29_leaderboard.ipynb #f7b130e1
-def run_leaderboard(cfg: LeaderboardConfig | None = None, # the protocol's settings (default: the 'fast' preset)
-                    out=None,             # directory for results.json, leaderboard.md, pareto.png (None: write nothing)
-                    progress: bool = True,
-                    command: str | None = None) -> dict:  # the shell command, recorded in the results
+def run_leaderboard(
+    cfg: LeaderboardConfig | None = None,  # the protocol's settings (default: the 'fast' preset)
+    out=None,  # directory for results.json, leaderboard.md, pareto.png (None: write nothing)
+    progress: bool = True,
+    command: str | None = None,
+) -> dict:  # the shell command, recorded in the results
     "Run the leaderboard: Standard and Unseen per seed and data set, every method over its weight grid, the best setting per method."
     import tempfile
-    cfg = cfg or LeaderboardConfig.preset('fast'); t_start = time.time()
+
+    cfg = cfg or LeaderboardConfig.preset('fast')
+    t_start = time.time()
     jobs = _jobs(cfg)
-    if 'digits' in cfg.parts:             # write each cache's configuration once, before parallel jobs read it
+    if 'digits' in cfg.parts:  # write each cache's configuration once, before parallel jobs read it
         from msgm_nb.images import check_cache
-        for s in cfg.seeds: check_cache(cfg.digits_cache_dir(s), cfg.digits_config(s))
+
+        for s in cfg.seeds:
+            check_cache(cfg.digits_cache_dir(s), cfg.digits_config(s))
     with tempfile.TemporaryDirectory() as work:
         results = _run_jobs(jobs, dict(cfg=cfg, work=work), cfg.workers, progress)
     rows = [r for v in results.values() for r in v['rows']]
-    res = dict(config=dict(asdict(cfg), grids={m: cfg.grid(m) for m in cfg.methods},
-                           rule=f"lowest mean UR among settings with mean NLL(D_g) - NLL_standard(D_g) <= {cfg.nll_tol} nats (toy) / "
-                                f"{cfg.digits_nll_tol} bits/dim (digits); else the lowest NLL(D_g) (qualified: false)",
-                           retention=dict(toy=f"Euclidean distance of PF-ODE outputs from the same prior draws; unchanged: d < {cfg.delta}",
-                                          digits=f"1 - SSIM of PF-ODE images from the same prior draws, over draws the classifier keeps; "
-                                                 f"unchanged: d < {cfg.digits_delta}")))
+    res = dict(
+        config=dict(
+            asdict(cfg),
+            grids={m: cfg.grid(m) for m in cfg.methods},
+            rule=f"lowest mean UR among settings with mean NLL(D_g) - NLL_standard(D_g) <= {cfg.nll_tol} nats (toy) / "
+            f"{cfg.digits_nll_tol} bits/dim (digits); else the lowest NLL(D_g) (qualified: false)",
+            retention=dict(
+                toy=f"Euclidean distance of PF-ODE outputs from the same prior draws; unchanged: d < {cfg.delta}",
+                digits=f"1 - SSIM of PF-ODE images from the same prior draws, over draws the classifier keeps; "
+                f"unchanged: d < {cfg.digits_delta}",
+            ),
+        )
+    )
     for part, tol in (('toy', cfg.nll_tol), ('digits', cfg.digits_nll_tol)):
         ref = [r for r in rows if r['part'] == part and 'setting' not in r]
         grid = [{k: v for k, v in r.items() if k != 'part'} for r in rows if r['part'] == part and 'setting' in r]
         res[part] = _best_rows(ref, grid, cfg, tol) if part in cfg.parts else {}
         res[f'{part}_grid'] = grid
-    acc = sorted({r['clf_acc'] for r in rows if r['part'] == 'digits'})   # every digits row carries its classifier's accuracy
-    if acc: res['digits_classifier_test_acc'] = acc[0] if len(acc) == 1 else acc
+    acc = sorted(
+        {r['clf_acc'] for r in rows if r['part'] == 'digits'}
+    )  # every digits row carries its classifier's accuracy
+    if acc:
+        res['digits_classifier_test_acc'] = acc[0] if len(acc) == 1 else acc
     res['wall_seconds'] = time.time() - t_start
-    res['command'], res['machine'] = command, f"{os.cpu_count()} CPU cores, {cfg.workers} worker process(es), torch {torch.__version__}"
-    if out is not None: save_leaderboard(res, out)
+    res['command'], res['machine'] = (
+        command,
+        f"{os.cpu_count()} CPU cores, {cfg.workers} worker process(es), torch {torch.__version__}",
+    )
+    if out is not None:
+        save_leaderboard(res, out)
     return res
 
 # %% ../nbs/29_leaderboard.ipynb #e688e675
-def _fmt(v, p: int = 3) -> str: return '—' if v is None else f'{v:.{p}f}'
+def _fmt(v, p: int = 3) -> str:
+    return '—' if v is None else f'{v:.{p}f}'
+
 
 def leaderboard_table(res: dict, part: str = 'toy') -> str:
     "A Markdown table of the best setting per method (mean over seeds), references first."
     rows, groups = [], {}
-    for key, r in res[part].items(): groups.setdefault(key.rsplit('/', 1)[0], []).append(r)
-    head = ('| model | setting | UR ↓ | NLL(D_f) ↑ | NLL(D_g) ↓ | retention d ↓ | unchanged ↑ | seconds | qualified |',
-            '|---|---|---|---|---|---|---|---|---|')
+    for key, r in res[part].items():
+        groups.setdefault(key.rsplit('/', 1)[0], []).append(r)
+    head = (
+        '| model | setting | UR ↓ | NLL(D_f) ↑ | NLL(D_g) ↓ | retention d ↓ | unchanged ↑ | seconds | qualified |',
+        '|---|---|---|---|---|---|---|---|---|',
+    )
     for name, rs in groups.items():
         mean = lambda k: _mean([r.get(k) for r in rs])
-        setting = ', '.join(f'{k}={v}' for k, v in rs[0].get('setting', {}).items()) or ('reference' if name in ('standard', 'unseen') else 'default')
-        q = rs[0].get('qualified'); q = '' if q is None else ('yes' if q else 'no')
-        rows.append(f"| {name} | {setting} | {_fmt(mean('ur'))} | {_fmt(mean('nll_f'))} | {_fmt(mean('nll_g'))} | {_fmt(mean('retention'))} "
-                    f"| {_fmt(mean('unchanged'))} | {_fmt(mean('seconds'), 1)} | {q} |")
+        setting = ', '.join(f'{k}={v}' for k, v in rs[0].get('setting', {}).items()) or (
+            'reference' if name in ('standard', 'unseen') else 'default'
+        )
+        q = rs[0].get('qualified')
+        q = '' if q is None else ('yes' if q else 'no')
+        rows.append(
+            f"| {name} | {setting} | {_fmt(mean('ur'))} | {_fmt(mean('nll_f'))} | {_fmt(mean('nll_g'))} | {_fmt(mean('retention'))} "
+            f"| {_fmt(mean('unchanged'))} | {_fmt(mean('seconds'), 1)} | {q} |"
+        )
     return '\n'.join(head + tuple(rows))
+
 
 def pareto_front(res: dict, part: str = 'toy') -> list[str]:
     "The methods whose best setting no other method beats on both UR and retention d (lower is better for both; means over seeds)."
     pts = {}
     for key, r in res[part].items():
         name = key.rsplit('/', 1)[0]
-        if name in ('standard', 'unseen'): continue
+        if name in ('standard', 'unseen'):
+            continue
         pts.setdefault(name, []).append((r['ur'], r['retention']))
     mean = {n: (_mean([a for a, _ in v]), _mean([b for _, b in v])) for n, v in pts.items()}
     mean = {n: p for n, p in mean.items() if None not in p}
@@ -447,69 +774,159 @@ def pareto_front(res: dict, part: str = 'toy') -> list[str]:
 def plot_pareto(res: dict, part: str = 'toy', ax=None):
     "UR against retention d (both lower is better): every grid run faint, the best setting per method bold, the Pareto front as a line."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(7, 5))
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5))
     grid = res.get(f'{part}_grid', [])
-    names = sorted({r['method'] for r in grid}); cmap = plt.get_cmap('tab10')
-    best = lambda m: [(r['ur'], r['retention']) for k, r in res[part].items() if k.rsplit('/', 1)[0] == m and r['ur'] is not None and r['retention'] is not None]
+    names = sorted({r['method'] for r in grid})
+    cmap = plt.get_cmap('tab10')
+    best = lambda m: [
+        (r['ur'], r['retention'])
+        for k, r in res[part].items()
+        if k.rsplit('/', 1)[0] == m and r['ur'] is not None and r['retention'] is not None
+    ]
     for i, m in enumerate(names):
-        pts = [(r['ur'], r['retention']) for r in grid if r['method'] == m and r['ur'] is not None and r['retention'] is not None]
-        if pts: ax.scatter(*zip(*pts), color=cmap(i % 10), alpha=.3, s=25)
-        if best(m): ax.scatter(*zip(*best(m)), color=cmap(i % 10), s=90, edgecolor='k', label=m, zorder=3)
+        pts = [
+            (r['ur'], r['retention'])
+            for r in grid
+            if r['method'] == m and r['ur'] is not None and r['retention'] is not None
+        ]
+        if pts:
+            ax.scatter(*zip(*pts), color=cmap(i % 10), alpha=0.3, s=25)
+        if best(m):
+            ax.scatter(*zip(*best(m)), color=cmap(i % 10), s=90, edgecolor='k', label=m, zorder=3)
     front = sorted((p for m in pareto_front(res, part) for p in best(m)))
-    if len(front) > 1: ax.plot(*zip(*front), 'k--', lw=1, label='Pareto front', zorder=2)
+    if len(front) > 1:
+        ax.plot(*zip(*front), 'k--', lw=1, label='Pareto front', zorder=2)
     for ref, mk in (('standard', '*'), ('unseen', 'X')):
-        if best(ref): ax.scatter(*zip(*best(ref)), marker=mk, s=160, color='k', label=ref, zorder=4)
-    d = res['config']['retention'][part].split(';')[0] if isinstance(res['config'].get('retention'), dict) else 'distance'
-    ax.set_xlabel('unlearning ratio UR (lower: more forgotten)'); ax.set_ylabel('retention d (lower: retained outputs unchanged)')
-    ax.set_title(f"{part}: {d}", fontsize=9); ax.legend(fontsize=7, loc='best'); ax.grid(alpha=.3)
+        if best(ref):
+            ax.scatter(*zip(*best(ref)), marker=mk, s=160, color='k', label=ref, zorder=4)
+    d = (
+        res['config']['retention'][part].split(';')[0]
+        if isinstance(res['config'].get('retention'), dict)
+        else 'distance'
+    )
+    ax.set_xlabel('unlearning ratio UR (lower: more forgotten)')
+    ax.set_ylabel('retention d (lower: retained outputs unchanged)')
+    ax.set_title(f"{part}: {d}", fontsize=9)
+    ax.legend(fontsize=7, loc='best')
+    ax.grid(alpha=0.3)
     return ax
+
 
 def save_leaderboard(res: dict, out) -> Path:
     "Write results.json, leaderboard.md (a table per data set and its Pareto front), pareto.png and last results.json into `out`; returns the JSON path."
     import matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     parts = [p for p in PARTS if res.get(p)]
-    md = [f"## {p}\n\n{leaderboard_table(res, p)}\n\nPareto front (UR vs retention d): {', '.join(pareto_front(res, p)) or 'none'}\n" for p in parts]
+    md = [
+        f"## {p}\n\n{leaderboard_table(res, p)}\n\nPareto front (UR vs retention d): {', '.join(pareto_front(res, p)) or 'none'}\n"
+        for p in parts
+    ]
     atomic_write(out / 'leaderboard.md', '\n'.join(md))
     fig, axs = plt.subplots(1, len(parts), figsize=(7 * len(parts), 5), squeeze=False)
-    for p, ax in zip(parts, axs[0]): plot_pareto(res, p, ax)
-    fig.tight_layout(); atomic_savefig(fig, out / 'pareto.png', dpi=110); plt.close(fig)
-    atomic_write(out / 'results.json', json.dumps(res, indent=1, default=str))   # last: a results file means every output is there
+    for p, ax in zip(parts, axs[0]):
+        plot_pareto(res, p, ax)
+    fig.tight_layout()
+    atomic_savefig(fig, out / 'pareto.png', dpi=110)
+    plt.close(fig)
+    atomic_write(
+        out / 'results.json', json.dumps(res, indent=1, default=str)
+    )  # last: a results file means every output is there
     return out / 'results.json'
 
 # %% ../nbs/29_leaderboard.ipynb #0c3fb7af
-_LB_FIELDS = dict(toy=('steps', 'lr', 'batch', 'n_samples', 'sample_steps', 'n_test', 'n_retention', 'delta', 'rtol', 'atol', 'max_nfe'),
-                  digits=('digits_steps', 'digits_lr', 'digits_batch', 'digits_samples', 'digits_sample_steps', 'digits_nll', 'digits_retention',
-                          'digits_delta', 'digits_rtol', 'max_nfe'))
+_LB_FIELDS = dict(
+    toy=(
+        'steps',
+        'lr',
+        'batch',
+        'n_samples',
+        'sample_steps',
+        'n_test',
+        'n_retention',
+        'delta',
+        'rtol',
+        'atol',
+        'max_nfe',
+    ),
+    digits=(
+        'digits_steps',
+        'digits_lr',
+        'digits_batch',
+        'digits_samples',
+        'digits_sample_steps',
+        'digits_nll',
+        'digits_retention',
+        'digits_delta',
+        'digits_rtol',
+        'max_nfe',
+    ),
+)
 LEADERBOARD_VERDICT_METRICS = {
-    'toy': {'ur': ('UR %', 100, 1), 'nll_g': ('NLL(D_g) nats', 1, 3), 'nll_f': ('NLL(D_f) nats', 1, 3), 'retention': ('retention d', 1, 3)},
-    'digits': {'ur': ('UR %', 100, 1), 'nll_g': ('bpd D_g', 1, 3), 'nll_f': ('bpd D_f', 1, 3), 'fid': ('FID', 1, 2), 'retention': ('1-SSIM', 1, 3)}}
+    'toy': {
+        'ur': ('UR %', 100, 1),
+        'nll_g': ('NLL(D_g) nats', 1, 3),
+        'nll_f': ('NLL(D_f) nats', 1, 3),
+        'retention': ('retention d', 1, 3),
+    },
+    'digits': {
+        'ur': ('UR %', 100, 1),
+        'nll_g': ('bpd D_g', 1, 3),
+        'nll_f': ('bpd D_f', 1, 3),
+        'fid': ('FID', 1, 2),
+        'retention': ('1-SSIM', 1, 3),
+    },
+}
+
 
 def _setting_row(method: str, setting: dict) -> str:
     return method if not setting else f"{method} " + ' '.join(f'{k}={v}' for k, v in setting.items())
 
-def leaderboard_spec(cfg: LeaderboardConfig, part: str, method: str, seed: int, setting: dict | None = None, steps: int | None = None) -> RunSpec:
+
+def leaderboard_spec(
+    cfg: LeaderboardConfig, part: str, method: str, seed: int, setting: dict | None = None, steps: int | None = None
+) -> RunSpec:
     "The `RunSpec` of one leaderboard run: `method` ('standard', 'unseen' or an unlearning method at `setting`) on `part`, from `seed`."
     from msgm_nb.toy import TOY_RESULT_FIELDS
     from msgm_nb.images import IMAGE_RESULT_FIELDS
+
     f = {k.removeprefix('digits_') if part == 'digits' else k: getattr(cfg, k) for k in _LB_FIELDS[part]}
-    if steps is not None: f['steps'] = int(steps)
-    if part == 'toy': tc = cfg.toy_config(0); f['base'] = dict({k: getattr(tc, k) for k in TOY_RESULT_FIELDS}, steps=tc.steps)
-    else: ic = cfg.digits_config(0); f['base'] = {k: getattr(ic, k) for k in IMAGE_RESULT_FIELDS}
-    if method in ('standard', 'unseen'): f = dict(base=f['base'], **{k: v for k, v in f.items() if k not in ('steps', 'lr', 'batch', 'base')})
+    if steps is not None:
+        f['steps'] = int(steps)
+    if part == 'toy':
+        tc = cfg.toy_config(0)
+        f['base'] = dict({k: getattr(tc, k) for k in TOY_RESULT_FIELDS}, steps=tc.steps)
+    else:
+        ic = cfg.digits_config(0)
+        f['base'] = {k: getattr(ic, k) for k in IMAGE_RESULT_FIELDS}
+    if method in ('standard', 'unseen'):
+        f = dict(base=f['base'], **{k: v for k, v in f.items() if k not in ('steps', 'lr', 'batch', 'base')})
     f.update(part=part, method=method, setting=dict(setting or {}))
-    return RunSpec(f'leaderboard-{part}', _setting_row(method, setting or {}), seed, f, cost=f"lb-{part}-{method}-{f.get('steps', 'base')}")
+    return RunSpec(
+        f'leaderboard-{part}',
+        _setting_row(method, setting or {}),
+        seed,
+        f,
+        cost=f"lb-{part}-{method}-{f.get('steps', 'base')}",
+    )
+
 
 def verdict_leaderboard_plan(preset: str = 'verdict', seeds: int = 3, methods=UNLEARN_METHODS) -> dict:
     "`{part: specs}`: per part Standard and Unseen of every seed, then every method over its whole grid (retain-only fine-tuning first), seed by seed (`seeds` seeds each)."
     cfg = LeaderboardConfig.preset(preset)
     out = {}
-    for part in PARTS:   # references first: every other row of a seed starts from its Standard model, so parallel workers begin with them
+    for part in PARTS:  # references first: every other row of a seed starts from its Standard model, so parallel workers begin with them
         refs = [leaderboard_spec(cfg, part, m, s) for s in range(seeds) for m in ('standard', 'unseen')]
         # retain-only fine-tuning first in each seed: every forgetting method is read against it (does the forgetting term add anything?)
         ms = sorted(methods, key=lambda m: m != 'retain-finetune')
-        out[part] = refs + [leaderboard_spec(cfg, part, m, s, st) for s in range(seeds) for m in ms for st in cfg.grid(m)]
+        out[part] = refs + [
+            leaderboard_spec(cfg, part, m, s, st) for s in range(seeds) for m in ms for st in cfg.grid(m)
+        ]
     return out
+
 
 def finetune_convergence_plan(part: str, budgets=(1, 2, 4, 8), preset: str = 'verdict', seed: int = 0) -> list[RunSpec]:
     "Every method at the first value of its grid, fine-tuned `b` times the `fast` preset's steps for each budget `b` (the cap is the last budget)."
@@ -526,27 +943,43 @@ def finetune_convergence_plan(part: str, budgets=(1, 2, 4, 8), preset: str = 've
 def _lb_config(f: dict, seed: int) -> LeaderboardConfig:
     "The `LeaderboardConfig` of a run's fields (the base model's settings spelled out, so presets may change without changing the run)."
     part = f['part']
-    kw = {(k if part == 'toy' else f'digits_{k}'): v for k, v in f.items() if k not in ('part', 'method', 'setting', 'base') and k != 'max_nfe'}
+    kw = {
+        (k if part == 'toy' else f'digits_{k}'): v
+        for k, v in f.items()
+        if k not in ('part', 'method', 'setting', 'base') and k != 'max_nfe'
+    }
     base = dict(f['base'])
-    if part == 'toy': kw.update(toy='verdict', toy_overrides=base)
-    else: kw.update(digits='verdict', digits_overrides={k: v for k, v in base.items() if k not in ('dataset',)})
+    if part == 'toy':
+        kw.update(toy='verdict', toy_overrides=base)
+    else:
+        kw.update(digits='verdict', digits_overrides={k: v for k, v in base.items() if k not in ('dataset',)})
     return LeaderboardConfig(parts=(part,), seeds=(seed,), workers=1, max_nfe=f['max_nfe'], **kw)
+
 
 @contextmanager
 def _file_lock(path):
     "Hold an exclusive lock on the file `path` (made if missing) across processes; another process asking for it waits."
     import fcntl
+
     with open(path, 'a') as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(fh, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
 
 def leaderboard_run(spec: dict) -> dict:
     "Runner of a leaderboard `RunSpec`: the seed's Standard model and references (made once in the work folder), then the row's model, evaluated; digits models train on `spec['device']`."
     f, seed = spec['fields'], spec['seed']
     cfg = _lb_config(f, seed)
     from msgm_nb.verdict import result_hash
-    base = Path(spec.get('work') or 'runs/verdict') / spec['experiment'] / result_hash('base', dict(f['base'], seed=seed, max_nfe=f['max_nfe']))
+
+    base = (
+        Path(spec.get('work') or 'runs/verdict')
+        / spec['experiment']
+        / result_hash('base', dict(f['base'], seed=seed, max_nfe=f['max_nfe']))
+    )
     base.mkdir(parents=True, exist_ok=True)
     cfg = replace(cfg, digits_cache=str(base / 'digits'))
     common = dict(cfg=cfg, work=str(base), seed=seed)
@@ -554,7 +987,8 @@ def leaderboard_run(spec: dict) -> dict:
     if part == 'toy':
         if method in ('standard', 'unseen') or not (base / f'toy-{seed}.pt').exists():
             rows = _job(dict(common, kind='toy-base'))['rows']
-            if method in ('standard', 'unseen'): return next(r for r in rows if r['method'] == method)
+            if method in ('standard', 'unseen'):
+                return next(r for r in rows if r['method'] == method)
         return _job(dict(common, kind='toy', method=method, setting=f['setting']))['rows'][0]
     common['device'] = spec.get('device') or 'cpu'
     ref = base / f'digits-{seed}.pt'
@@ -563,10 +997,14 @@ def leaderboard_run(spec: dict) -> dict:
         with _file_lock(base / 'digits.lock'):
             # the seed's Standard / Unseen trained by another verdict experiment of the same configuration (digits-ve) are these models
             from msgm_nb.images import adopt_trained
+
             donors = sorted(p.parent for p in base.parent.parent.glob('*/*/image_config.json'))
-            for m in ('standard', 'unseen'): adopt_trained(cfg.digits_config(seed), m, base / 'digits', donors)
+            for m in ('standard', 'unseen'):
+                adopt_trained(cfg.digits_config(seed), m, base / 'digits', donors)
             if method == 'standard' or not ref.exists():
                 std_row = _job(dict(common, kind='digits-ref'))['rows'][0]
-                if method == 'standard': return std_row
-    if method == 'unseen': return _job(dict(common, kind='digits-unseen'))['rows'][0]
+                if method == 'standard':
+                    return std_row
+    if method == 'unseen':
+        return _job(dict(common, kind='digits-unseen'))['rows'][0]
     return _job(dict(common, kind='digits', method=method, setting=f['setting']))['rows'][0]

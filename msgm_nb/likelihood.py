@@ -23,19 +23,23 @@ def exact_divergence(f_x: Tensor, x: Tensor) -> Tensor:
     "The divergence `sum_i d f_i / d x_i` of `f_x = f(x)` (computed with grad enabled) by one backward pass per dimension, shape `[B]`."
     fl, div = f_x.flatten(1), torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
     for i in range(fl.shape[1]):
-        g, = torch.autograd.grad(fl[:, i].sum(), x, retain_graph=True)
+        (g,) = torch.autograd.grad(fl[:, i].sum(), x, retain_graph=True)
         div = div + g.flatten(1)[:, i]
     return div
 
+
 def hutchinson_divergence(f_x: Tensor, x: Tensor, v: Tensor) -> Tensor:
     "Hutchinson's estimate `v . grad_x (f(x) . v)` of the divergence for the probe `v` (shaped like `x`), shape `[B]`."
-    g, = torch.autograd.grad((f_x * v).sum(), x)
+    (g,) = torch.autograd.grad((f_x * v).sum(), x)
     return (g * v).flatten(1).sum(1)
+
 
 def draw_probe(x: Tensor, kind: str = 'rademacher', generator: torch.Generator | None = None) -> Tensor:
     "A Hutchinson probe shaped like `x`: Rademacher (+-1) or standard Gaussian entries."
-    if kind == 'gaussian': return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    if kind == 'rademacher': return torch.randint(0, 2, x.shape, generator=generator, device=x.device).to(x.dtype) * 2 - 1
+    if kind == 'gaussian':
+        return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    if kind == 'rademacher':
+        return torch.randint(0, 2, x.shape, generator=generator, device=x.device).to(x.dtype) * 2 - 1
     raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {kind!r}")
 
 # %% ../nbs/07_likelihood.ipynb #a1d1v002
@@ -45,30 +49,39 @@ def _basis(B: int, dims: Tensor, D: int, like: Tensor) -> Tensor:
     e[torch.arange(len(dims) * B, device=like.device), dims.repeat_interleave(B)] = 1
     return e
 
-def score_divergence(score_fn: ScoreFn, x: Tensor, t: Tensor, *,
-                     probe: Tensor | None = None,  # Hutchinson probe shaped like x; None: the exact divergence
-                     max_rows: int = 8192,         # exact: at most this many rows (stacked copies of the batch) per score call
-                     cache: dict | None = None,    # exact: a dict that keeps the cotangents between calls with the same shapes
-                    ) -> tuple[Tensor, Tensor]:
+
+def score_divergence(
+    score_fn: ScoreFn,
+    x: Tensor,
+    t: Tensor,
+    *,
+    probe: Tensor | None = None,  # Hutchinson probe shaped like x; None: the exact divergence
+    max_rows: int = 8192,  # exact: at most this many rows (stacked copies of the batch) per score call
+    cache: dict | None = None,  # exact: a dict that keeps the cotangents between calls with the same shapes
+) -> tuple[Tensor, Tensor]:
     "The score `s(x, t)` and its divergence `[B]`: exact, from D stacked copies of the batch and one backward pass, or Hutchinson's estimate."
     B, D = x.shape[0], x[0].numel()
     with torch.enable_grad():
         if probe is not None:
-            xx = x.detach().requires_grad_(True); s = score_fn(xx, t)
-            if not s.requires_grad: return s.detach(), torch.zeros(B, dtype=x.dtype, device=x.device)  # a score that ignores x
-            g, = torch.autograd.grad(s, xx, probe)
+            xx = x.detach().requires_grad_(True)
+            s = score_fn(xx, t)
+            if not s.requires_grad:
+                return s.detach(), torch.zeros(B, dtype=x.dtype, device=x.device)  # a score that ignores x
+            (g,) = torch.autograd.grad(s, xx, probe)
             return s.detach(), (g * probe).flatten(1).sum(1)
         div, s0 = torch.zeros(B, dtype=x.dtype, device=x.device), None
         for dims in torch.arange(D, device=x.device).split(max(1, min(D, max_rows // B))):
             xr = x.detach().repeat(len(dims), *[1] * (x.ndim - 1)).requires_grad_(True)
             s = score_fn(xr, t.repeat(len(dims)))
-            if not s.requires_grad: return s[:B].detach(), div                     # a score that ignores x: divergence 0
+            if not s.requires_grad:
+                return s[:B].detach(), div  # a score that ignores x: divergence 0
             key = (B, D, int(dims[0]), len(dims), s.dtype, s.device)
             e = None if cache is None else cache.get(key)
             if e is None:
                 e = _basis(B, dims, D, s)
-                if cache is not None: cache[key] = e
-            g, = torch.autograd.grad(s, xr, e.view_as(s))
+                if cache is not None:
+                    cache[key] = e
+            (g,) = torch.autograd.grad(s, xr, e.view_as(s))
             div += g.flatten(1).view(len(dims), B, D)[torch.arange(len(dims), device=x.device), :, dims].sum(0)
             s0 = s[:B].detach() if s0 is None else s0
     return s0, div
@@ -76,164 +89,255 @@ def score_divergence(score_fn: ScoreFn, x: Tensor, t: Tensor, *,
 # %% ../nbs/07_likelihood.ipynb #c10c0002
 def signal_noise(sde, t: Tensor) -> tuple[Tensor, Tensor]:
     "Mean coefficient `m(t)` and std `sigma(t)` of the kernel the probability-flow ODE transports (for DDPM those of the continuous VP its ODE uses)."
-    if isinstance(sde, VESDE): return sde.mean_coef(t), sde.std(t)
-    if not isinstance(sde, VPSDE): raise TypeError(f"sde must be a VESDE, VPSDE, subVPSDE or DDPM, got {type(sde).__name__}")
-    kernel = subVPSDE if isinstance(sde, subVPSDE) else VPSDE   # DDPM: the continuous VP kernel, not its step-snapped one
+    if isinstance(sde, VESDE):
+        return sde.mean_coef(t), sde.std(t)
+    if not isinstance(sde, VPSDE):
+        raise TypeError(f"sde must be a VESDE, VPSDE, subVPSDE or DDPM, got {type(sde).__name__}")
+    kernel = (
+        subVPSDE if isinstance(sde, subVPSDE) else VPSDE
+    )  # DDPM: the continuous VP kernel, not its step-snapped one
     return kernel.mean_coef(sde, t), kernel.std(sde, t)
+
 
 def noise_to_signal(sde, t: Tensor) -> Tensor:
     "The noise-to-signal ratio `rho(t) = sigma(t) / m(t)` (sigma itself for VE; `rho^2 = 1 / SNR`)."
     m, s = signal_noise(sde, t)
     return s / m
 
+
 def time_at_noise_to_signal(sde, rho: Tensor) -> tuple[Tensor, Tensor]:
     "The inverse of `noise_to_signal`: the time t with `sigma(t) / m(t) = rho`, and `dt / drho` (closed forms)."
-    if isinstance(sde, VESDE): return torch.log(rho / sde.sigma_min) / sde.log_ratio, 1 / (sde.log_ratio * rho)
-    if not isinstance(sde, VPSDE): raise TypeError(f"sde must be a VESDE, VPSDE, subVPSDE or DDPM, got {type(sde).__name__}")
-    if isinstance(sde, subVPSDE): I, dI = 2 * torch.asinh(rho / 2), 2 / torch.sqrt(4 + rho * rho)
-    else: I, dI = torch.log1p(rho * rho), 2 * rho / (1 + rho * rho)
+    if isinstance(sde, VESDE):
+        return torch.log(rho / sde.sigma_min) / sde.log_ratio, 1 / (sde.log_ratio * rho)
+    if not isinstance(sde, VPSDE):
+        raise TypeError(f"sde must be a VESDE, VPSDE, subVPSDE or DDPM, got {type(sde).__name__}")
+    if isinstance(sde, subVPSDE):
+        I, dI = 2 * torch.asinh(rho / 2), 2 / torch.sqrt(4 + rho * rho)
+    else:
+        I, dI = torch.log1p(rho * rho), 2 * rho / (1 + rho * rho)
     b0, db = sde.beta_0, sde.beta_1 - sde.beta_0
-    t = 2 * I / (b0 + torch.sqrt(b0 * b0 + 2 * db * I))       # the root of b0 t + db t^2 / 2 = I, stable as db -> 0
+    t = 2 * I / (b0 + torch.sqrt(b0 * b0 + 2 * db * I))  # the root of b0 t + db t^2 / 2 = I, stable as db -> 0
     return t, dI / (b0 + db * t)
 
 # %% ../nbs/07_likelihood.ipynb #c10c0003
 TIME_VARS = ('angle', 'log_snr', 't')
 
-def ode_clock(sde, time_var: str = 'angle', # 'angle': arctan(rho / c); 'log_snr': log rho = -log(SNR) / 2; 't': the SDE's own time
-              data_scale: float = 1.,      # c, the scale of the data (the angle's unit)
-             ) -> tuple[Callable, Callable]:
+
+def ode_clock(
+    sde,
+    time_var: str = 'angle',  # 'angle': arctan(rho / c); 'log_snr': log rho = -log(SNR) / 2; 't': the SDE's own time
+    data_scale: float = 1.0,  # c, the scale of the data (the angle's unit)
+) -> tuple[Callable, Callable]:
     "The PF-ODE's integration variable u: `(u_of_t, t_of_u)` with `u_of_t(float) -> float` and `t_of_u(u) -> (t, dt/du)`."
-    if time_var == 't': return (lambda t: float(t)), (lambda u: (u, torch.ones_like(u)))
+    if time_var == 't':
+        return (lambda t: float(t)), (lambda u: (u, torch.ones_like(u)))
     c, rho_of = float(data_scale), (lambda t: noise_to_signal(sde, torch.tensor(float(t), dtype=torch.float64)))
     if time_var == 'log_snr':
+
         def t_of_u(u):
-            rho = u.exp(); t, dt = time_at_noise_to_signal(sde, rho)
+            rho = u.exp()
+            t, dt = time_at_noise_to_signal(sde, rho)
             return t, dt * rho
+
         return (lambda t: rho_of(t).log().item()), t_of_u
+
     def t_of_u(u):
-        rho = c * torch.tan(u); t, dt = time_at_noise_to_signal(sde, rho)
+        rho = c * torch.tan(u)
+        t, dt = time_at_noise_to_signal(sde, rho)
         return t, dt * (c * c + rho * rho) / c
+
     return (lambda t: torch.atan(rho_of(t) / c).item()), t_of_u
 
-def reference_scale(sde, t: Tensor, data_scale: float = 1.) -> Tensor:
+
+def reference_scale(sde, t: Tensor, data_scale: float = 1.0) -> Tensor:
     "`k(t) = sqrt(sigma^2 + m^2 c^2)`: the std at time t of the marginals of Gaussian data N(0, c^2 I)."
     m, s = signal_noise(sde, t)
     return torch.sqrt(s * s + (m * data_scale) ** 2)
 
 # %% ../nbs/07_likelihood.ipynb #c10c0004
-def pf_velocity(sde, t: Tensor, x: Tensor, s: Tensor, div: Tensor, # x, s: [B, D] (flattened); div: [B], the divergence of s
-                k: Tensor | None = None,  # None: the velocity of (x, Delta); else that of (z = x / k, Delta~) beyond the Gaussian reference
-               ) -> tuple[Tensor, Tensor]:
+def pf_velocity(
+    sde,
+    t: Tensor,
+    x: Tensor,
+    s: Tensor,
+    div: Tensor,  # x, s: [B, D] (flattened); div: [B], the divergence of s
+    k: Tensor
+    | None = None,  # None: the velocity of (x, Delta); else that of (z = x / k, Delta~) beyond the Gaussian reference
+) -> tuple[Tensor, Tensor]:
     "d/dt of the ODE state and of its log-density increment, from the score `s` and its divergence at `(x, t)`."
     D, g2 = x.shape[1], sde.g2(t)
     if k is None:
         a = sde.drift_coef(t)
         return a * x - g2 / 2 * s, D * a - g2 / 2 * div
-    return -g2 / (2 * k) * (s + x / k ** 2), -g2 / 2 * (div + D / k ** 2)
+    return -g2 / (2 * k) * (s + x / k**2), -g2 / 2 * (div + D / k**2)
 
 # %% ../nbs/07_likelihood.ipynb #11c0ec01
 def logp_rms_norm(e: Tensor) -> Tensor:
     "Error norm of the augmented state `[x, Delta]`: per sample the larger of the RMS error of x and the error of Delta, then the max over samples."
     return torch.maximum(e[:, :-1].pow(2).mean(1).sqrt(), e[:, -1].abs()).max()
 
-_FIXED_GRID = ('euler', 'midpoint', 'rk4', 'heun2', 'heun3', 'explicit_adams', 'implicit_adams', 'fixed_adams', 'scipy_solver')
+
+_FIXED_GRID = (
+    'euler',
+    'midpoint',
+    'rk4',
+    'heun2',
+    'heun3',
+    'explicit_adams',
+    'implicit_adams',
+    'fixed_adams',
+    'scipy_solver',
+)
+
 
 def _check_likelihood_args(sde, x, rtol, atol, eps, exact_div, probe, norm, method, time_var, data_scale):
     check_finite(x, 'x')
-    if x.ndim < 2: raise ValueError(f"x must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
-    if x.shape[0] == 0: raise ValueError("x is an empty batch (x.shape[0] == 0): pass at least one sample")
-    if not x.is_floating_point(): raise ValueError(f"x must be floating point, got dtype {x.dtype} (use bits_per_dim for 8-bit images)")
+    if x.ndim < 2:
+        raise ValueError(f"x must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError("x is an empty batch (x.shape[0] == 0): pass at least one sample")
+    if not x.is_floating_point():
+        raise ValueError(f"x must be floating point, got dtype {x.dtype} (use bits_per_dim for 8-bit images)")
     for v, name in ((rtol, 'rtol'), (atol, 'atol')) + (((data_scale, 'data_scale'),) if data_scale is not None else ()):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real): raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
-        if not (math.isfinite(v) and v > 0): raise ValueError(f"{name} must be finite and > 0, got {v}")
-    if not 0 < eps < sde.T: raise ValueError(f"eps must lie in (0, T={sde.T}), got {eps}")
-    if not exact_div and probe not in ('rademacher', 'gaussian'): raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {probe!r}")
-    if norm not in ('logp', 'sample', 'batch'): raise ValueError(f"norm must be 'logp', 'sample' or 'batch', got {norm!r}")
-    if method in _FIXED_GRID: raise ValueError(f"method must be an adaptive torchdiffeq solver (dopri5, dopri8, bosh3, ...), got {method!r}")
-    if time_var not in TIME_VARS: raise ValueError(f"time_var must be one of {TIME_VARS}, got {time_var!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+        if not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be finite and > 0, got {v}")
+    if not 0 < eps < sde.T:
+        raise ValueError(f"eps must lie in (0, T={sde.T}), got {eps}")
+    if not exact_div and probe not in ('rademacher', 'gaussian'):
+        raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {probe!r}")
+    if norm not in ('logp', 'sample', 'batch'):
+        raise ValueError(f"norm must be 'logp', 'sample' or 'batch', got {norm!r}")
+    if method in _FIXED_GRID:
+        raise ValueError(f"method must be an adaptive torchdiffeq solver (dopri5, dopri8, bosh3, ...), got {method!r}")
+    if time_var not in TIME_VARS:
+        raise ValueError(f"time_var must be one of {TIME_VARS}, got {time_var!r}")
     if time_var != 't' and not isinstance(sde, (VESDE, VPSDE)):
-        raise ValueError(f"time_var={time_var!r} needs a VESDE, VPSDE, subVPSDE or DDPM (its clock is in closed form), got {type(sde).__name__}; use time_var='t'")
+        raise ValueError(
+            f"time_var={time_var!r} needs a VESDE, VPSDE, subVPSDE or DDPM (its clock is in closed form), got {type(sde).__name__}; use time_var='t'"
+        )
 
 # %% ../nbs/07_likelihood.ipynb #b71228bf
-def log_likelihood(score_fn: ScoreFn, sde, x: Tensor, *,
-                   exact_div: bool = False,       # exact divergence (one backward pass of D stacked copies) instead of Hutchinson's estimate
-                   rtol: float = 1e-5, atol: float = 1e-5,
-                   eps: float = 1e-5,             # integrate from eps (not 0, where the score blows up) to T
-                   method: str = 'dopri5',        # adaptive torchdiffeq solver
-                   probe: str = 'rademacher',     # Hutchinson probe: 'rademacher' or 'gaussian' (one fixed probe per integration)
-                   generator: torch.Generator | None = None,  # for the probe
-                   norm: str = 'logp',            # error norm: 'logp' (per sample, x and Delta each within tolerance), 'sample' or 'batch' (see above)
-                   time_var: str = 'angle',       # integration variable: 'angle' (with the Gaussian reference), 'log_snr' (likewise) or 't' (plain)
-                   data_scale: float | None = None,  # c: the data's scale, for the angle and the Gaussian reference (None: the RMS of x)
-                   prior_logp: Callable | None = None,  # log p_T(z) -> [B]; default sde.prior_logp
-                   return_nfe: bool = False,      # also return the number of ODE evaluations
-                  ) -> Tensor | tuple[Tensor, int]:
+def log_likelihood(
+    score_fn: ScoreFn,
+    sde,
+    x: Tensor,
+    *,
+    exact_div: bool = False,  # exact divergence (one backward pass of D stacked copies) instead of Hutchinson's estimate
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    eps: float = 1e-5,  # integrate from eps (not 0, where the score blows up) to T
+    method: str = 'dopri5',  # adaptive torchdiffeq solver
+    probe: str = 'rademacher',  # Hutchinson probe: 'rademacher' or 'gaussian' (one fixed probe per integration)
+    generator: torch.Generator | None = None,  # for the probe
+    norm: str = 'logp',  # error norm: 'logp' (per sample, x and Delta each within tolerance), 'sample' or 'batch' (see above)
+    time_var: str = 'angle',  # integration variable: 'angle' (with the Gaussian reference), 'log_snr' (likewise) or 't' (plain)
+    data_scale: float
+    | None = None,  # c: the data's scale, for the angle and the Gaussian reference (None: the RMS of x)
+    prior_logp: Callable | None = None,  # log p_T(z) -> [B]; default sde.prior_logp
+    return_nfe: bool = False,  # also return the number of ODE evaluations
+) -> Tensor | tuple[Tensor, int]:
     "Log-likelihood `log p_eps(x)` (nats, summed over dimensions), shape `[B]`, through the probability-flow ODE."
     _check_likelihood_args(sde, x, rtol, atol, eps, exact_div, probe, norm, method, time_var, data_scale)
     B, shape, D = x.shape[0], x.shape, x[0].numel()
-    if data_scale is None: data_scale = x.double().pow(2).mean().sqrt().item() or 1.   # the zero-mean Gaussian with the batch's second moment
-    sd = torch.float32 if x.device.type == 'mps' else torch.float64   # the solver's state and clock; the score sees x.dtype
+    if data_scale is None:
+        data_scale = (
+            x.double().pow(2).mean().sqrt().item() or 1.0
+        )  # the zero-mean Gaussian with the batch's second moment
+    sd = (
+        torch.float32 if x.device.type == 'mps' else torch.float64
+    )  # the solver's state and clock; the score sees x.dtype
     u_of_t, t_of_u = ode_clock(sde, time_var, data_scale)
     us = torch.tensor([u_of_t(eps), u_of_t(sde.T)], dtype=sd, device=x.device)
     k_of = (lambda t: None) if time_var == 't' else (lambda t: reference_scale(sde, t, data_scale))
     v, nfe, cache = (None if exact_div else draw_probe(x, probe, generator)), [0], {}
+
     def f(u, state):
         nfe[0] += 1
-        t, dt_du = t_of_u(u.clamp(us[0], us[1]))                   # clamp: the solver's first trial step may leave [u_eps, u_T]
-        t = t.clamp(eps, sde.T).to(x.dtype).to(sd); k = k_of(t)   # the score's t, rounded to its dtype, for every coefficient
+        t, dt_du = t_of_u(u.clamp(us[0], us[1]))  # clamp: the solver's first trial step may leave [u_eps, u_T]
+        t = t.clamp(eps, sde.T).to(x.dtype).to(sd)
+        k = k_of(t)  # the score's t, rounded to its dtype, for every coefficient
         xs = state[:, :D] if k is None else state[:, :D] * k
-        s, div = score_divergence(score_fn, xs.to(x.dtype).reshape(shape), t.to(x.dtype).expand(B), probe=v, cache=cache)
+        s, div = score_divergence(
+            score_fn, xs.to(x.dtype).reshape(shape), t.to(x.dtype).expand(B), probe=v, cache=cache
+        )
         dx, dlogp = pf_velocity(sde, t, xs, s.flatten(1).to(sd), div.to(sd), k)
         return torch.cat([dx, dlogp[:, None]], 1) * dt_du
+
     k0, kT = k_of(us.new_tensor(eps)), k_of(us.new_tensor(sde.T))
     x0 = x.detach().flatten(1).to(sd)
     state = torch.cat([x0 if k0 is None else x0 / k0, x0.new_zeros(B, 1)], 1)
-    opts = dict(dict(norm=logp_rms_norm) if norm == 'logp' else error_norm_option(norm), step_t=us[1:])  # step_t: the last step ends at T
+    opts = dict(
+        dict(norm=logp_rms_norm) if norm == 'logp' else error_norm_option(norm), step_t=us[1:]
+    )  # step_t: the last step ends at T
     out = odeint(f, state, us, rtol=rtol, atol=atol, method=method, options=opts)[-1]
     zT, delta = out[:, :D], out[:, D]
-    if kT is not None: zT, delta = zT * kT, delta + D * torch.log(kT / k0)
+    if kT is not None:
+        zT, delta = zT * kT, delta + D * torch.log(kT / k0)
     logp = (sde.prior_logp if prior_logp is None else prior_logp)(zT.to(x.dtype).reshape(shape)) + delta.to(x.dtype)
     return (logp, nfe[0]) if return_nfe else logp
 
 # %% ../nbs/07_likelihood.ipynb #b9d00001
 def _bin_width(lo: float, hi: float, levels: int, grid: str) -> float:
-    if grid == 'edges': return (hi - lo) / levels
-    if grid == 'centres': return (hi - lo) / (levels - 1)
+    if grid == 'edges':
+        return (hi - lo) / levels
+    if grid == 'centres':
+        return (hi - lo) / (levels - 1)
     raise ValueError(f"grid must be 'edges' or 'centres', got {grid!r}")
+
 
 def _dequantise(k: Tensor, lo: float, w: float, grid: str, generator) -> Tensor:
     "Integer levels `k` -> uniformly dequantised floats: `lo + w (k + u)` ('edges') or `lo + w k + w (u - 1/2)` ('centres')."
     u = torch.rand(k.shape, generator=generator, device=k.device)
-    return lo + w * (k.float() + u) if grid == 'edges' else k.float() * w + lo + w * (u - .5)
+    return lo + w * (k.float() + u) if grid == 'edges' else k.float() * w + lo + w * (u - 0.5)
+
 
 def _check_images(x: Tensor, lo: float, hi: float, levels: int, w: float, grid: str) -> None:
     if not x.is_floating_point():
-        if x.min() < 0 or x.max() > levels - 1: raise ValueError(f"integer images must lie in [0, {levels - 1}], got [{x.min().item()}, {x.max().item()}]")
+        if x.min() < 0 or x.max() > levels - 1:
+            raise ValueError(f"integer images must lie in [0, {levels - 1}], got [{x.min().item()}, {x.max().item()}]")
         return
-    check_finite(x, 'x'); a, b = (lo, hi) if grid == 'edges' else (lo - w / 2, hi + w / 2)
-    if x.min() < a or x.max() > b: raise ValueError(f"float images must lie in [{a:.4g}, {b:.4g}] (data_range {lo, hi}, grid {grid!r}), got [{x.min().item():.4g}, {x.max().item():.4g}]")
+    check_finite(x, 'x')
+    a, b = (lo, hi) if grid == 'edges' else (lo - w / 2, hi + w / 2)
+    if x.min() < a or x.max() > b:
+        raise ValueError(
+            f"float images must lie in [{a:.4g}, {b:.4g}] (data_range {lo, hi}, grid {grid!r}), got [{x.min().item():.4g}, {x.max().item():.4g}]"
+        )
 
 # %% ../nbs/07_likelihood.ipynb #b170a9f0
-def bits_per_dim(score_fn: ScoreFn, sde, x: Tensor, *,
-                 data_range: tuple[float, float] = (0., 1.),  # the model's data range, e.g. (0, 1) or (-1, 1)
-                 n_bits: int = 8,                              # bits per pixel value: 2**n_bits grey levels (unless `levels` is given)
-                 levels: int | None = None,                    # number of grey levels, e.g. 17 for scikit-learn's digits (overrides n_bits)
-                 grid: str = 'edges',                          # 'edges': data_range spans the L bins; 'centres': its ends are the first and last level
-                 batch_size: int | None = None,                # solve at most this many images at a time (default: all at once)
-                 generator: torch.Generator | None = None,     # dequantisation noise, then the Hutchinson probe, batch after batch
-                 **kw,                                         # passed to log_likelihood (exact_div, rtol, atol, eps, time_var, ...)
-                ) -> Tensor:
+def bits_per_dim(
+    score_fn: ScoreFn,
+    sde,
+    x: Tensor,
+    *,
+    data_range: tuple[float, float] = (0.0, 1.0),  # the model's data range, e.g. (0, 1) or (-1, 1)
+    n_bits: int = 8,  # bits per pixel value: 2**n_bits grey levels (unless `levels` is given)
+    levels: int | None = None,  # number of grey levels, e.g. 17 for scikit-learn's digits (overrides n_bits)
+    grid: str = 'edges',  # 'edges': data_range spans the L bins; 'centres': its ends are the first and last level
+    batch_size: int | None = None,  # solve at most this many images at a time (default: all at once)
+    generator: torch.Generator | None = None,  # dequantisation noise, then the Hutchinson probe, batch after batch
+    **kw,  # passed to log_likelihood (exact_div, rtol, atol, eps, time_var, ...)
+) -> Tensor:
     "Bits per dimension, shape `[B]`, of discrete images (integer levels) or of dequantised images already scaled into the data range."
-    if torch.is_tensor(x) and x.ndim >= 1 and x.shape[0] == 0: raise ValueError("x is an empty batch (x.shape[0] == 0): pass at least one image")
+    if torch.is_tensor(x) and x.ndim >= 1 and x.shape[0] == 0:
+        raise ValueError("x is an empty batch (x.shape[0] == 0): pass at least one image")
     lo, hi = map(float, data_range)
-    if not hi > lo: raise ValueError(f"data_range must be (lo, hi) with hi > lo, got {data_range}")
-    if levels is None: levels = 2 ** int(n_bits)
-    elif n_bits != 8 and 2 ** int(n_bits) != levels: raise ValueError(f"n_bits={n_bits} and levels={levels} disagree; give one of them")
-    if isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 2: raise ValueError(f"levels must be an integer >= 2, got {levels!r}")
-    if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or batch_size < 1): raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    w = _bin_width(lo, hi, levels, grid); _check_images(x, lo, hi, levels, w, grid)
+    if not hi > lo:
+        raise ValueError(f"data_range must be (lo, hi) with hi > lo, got {data_range}")
+    if levels is None:
+        levels = 2 ** int(n_bits)
+    elif n_bits != 8 and 2 ** int(n_bits) != levels:
+        raise ValueError(f"n_bits={n_bits} and levels={levels} disagree; give one of them")
+    if isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 2:
+        raise ValueError(f"levels must be an integer >= 2, got {levels!r}")
+    if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    w = _bin_width(lo, hi, levels, grid)
+    _check_images(x, lo, hi, levels, w, grid)
     out, D = [], x[0].numel()
     for xb in x.split(batch_size or len(x)):
-        if not xb.is_floating_point(): xb = _dequantise(xb, lo, w, grid, generator)
+        if not xb.is_floating_point():
+            xb = _dequantise(xb, lo, w, grid, generator)
         out.append(-log_likelihood(score_fn, sde, xb, generator=generator, **kw) / (D * math.log(2)) - math.log2(w))
     return torch.cat(out)

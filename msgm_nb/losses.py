@@ -18,42 +18,56 @@ __all__ = ['VARIANTS', 'check_batch', 'sample_times', 'perturb', 'reduce_batch',
 # %% ../nbs/04_losses.ipynb #961b9fc4
 VARIANTS = ('orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed')
 
+
 def check_batch(x: Tensor, name: str) -> Tensor:
     "`x` if a non-empty, finite, batch-first real tensor (integers come back as float32, values unchanged), else an error naming the problem."
-    if not torch.is_tensor(x): raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dtype == torch.bool or x.is_complex(): raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    if not x.is_floating_point(): x = x.float()   # integer data (e.g. pixel levels already mapped by the caller): the obvious intent
-    if x.ndim < 2: raise ValueError(f"{name} must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
-    if x.shape[0] == 0: raise ValueError(f"{name} is empty (batch size 0)")
+    if not torch.is_tensor(x):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if not x.is_floating_point():
+        x = x.float()  # integer data (e.g. pixel levels already mapped by the caller): the obvious intent
+    if x.ndim < 2:
+        raise ValueError(f"{name} must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty (batch size 0)")
     return check_finite(x, name)
+
 
 def sample_times(sde, x0: Tensor, t=None, eps: float = 1e-5, name: str = 't') -> Tensor:
     "`t ~ U[eps, T]` of shape `[B]` for the batch `x0`, or the given `t` checked."
-    if t is None: return torch.rand(x0.shape[0], device=x0.device, dtype=x0.dtype) * (sde.T - eps) + eps
+    if t is None:
+        return torch.rand(x0.shape[0], device=x0.device, dtype=x0.dtype) * (sde.T - eps) + eps
     return batch_times(t, x0, T=sde.T, eps=eps, name=name)
+
 
 def perturb(sde, x0: Tensor, t=None, z=None, eps: float = 1e-5, name: str = 'x0'):
     "`(x_t, t, z, sigma)` with `x_t = m(t) x0 + sigma(t) z`; `sigma` broadcast to `x0`'s shape. Integer `x0` is used as float32."
     x0 = check_batch(x0, name)
     t = sample_times(sde, x0, t, eps, name=f't for {name}')
-    if z is None: z = torch.randn_like(x0)
-    elif not torch.is_tensor(z) or z.shape != x0.shape: raise ValueError(f"z must have the shape of {name} {tuple(x0.shape)}, got {tuple(getattr(z, 'shape', ()))}")
+    if z is None:
+        z = torch.randn_like(x0)
+    elif not torch.is_tensor(z) or z.shape != x0.shape:
+        raise ValueError(f"z must have the shape of {name} {tuple(x0.shape)}, got {tuple(getattr(z, 'shape', ()))}")
     m, sig = bcast(sde.mean_coef(t), x0), bcast(sde.std(t), x0)
     return m * x0 + sig * z, t, z, sig
+
 
 def reduce_batch(per_sample: Tensor, reduce: bool) -> Tensor:
     "The mean over the batch of per-sample losses `[B]` when `reduce`, else the per-sample values."
     return per_sample.mean() if reduce else per_sample
 
 # %% ../nbs/04_losses.ipynb #516dfdb8
-def dsm_loss(score_fn: ScoreFn, # score function s(x, t)
-             sde, # the forward SDE
-             x0: Tensor, # clean batch [B, ...]
-             *, t=None, # times [B] (default U[eps, T])
-             z: Tensor | None = None, # noise shaped like x0 (default N(0, I))
-             eps: float = 1e-5, # smallest time
-             reduce: bool = True, # mean over the batch; else per-sample values [B]
-            ) -> Tensor:
+def dsm_loss(
+    score_fn: ScoreFn,  # score function s(x, t)
+    sde,  # the forward SDE
+    x0: Tensor,  # clean batch [B, ...]
+    *,
+    t=None,  # times [B] (default U[eps, T])
+    z: Tensor | None = None,  # noise shaped like x0 (default N(0, I))
+    eps: float = 1e-5,  # smallest time
+    reduce: bool = True,  # mean over the batch; else per-sample values [B]
+) -> Tensor:
     "Denoising score matching, Eq. 5 with lambda = sigma^2: mean over the batch of sum ||sigma s(x_t, t) + z||^2."
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
     return reduce_batch((sig * score_fn(x_t, t) + z).flatten(1).pow(2).sum(1), reduce)
@@ -61,71 +75,128 @@ def dsm_loss(score_fn: ScoreFn, # score function s(x, t)
 # %% ../nbs/04_losses.ipynb #5dbd919a
 def _forget_per_sample(s: Tensor, z: Tensor, sig: Tensor, variant: str) -> Tensor:
     "Per-sample forget loss [B] of the score `s` at noise `z` (both [B, ...]) for one of `VARIANTS`."
-    if variant == 'orthogonal': return (s * z).flatten(1).sum(1).pow(2)           # sigma^2 (s . (-z/sigma))^2
-    if variant == 'obtuse': return -(sig * s * z).flatten(1).sum(1)               # sigma^2 s . (-z/sigma)
-    if variant == 'orthogonal_elementwise': return (sig * s * z).flatten(1).pow(2).sum(1)
-    if variant == 'obtuse_reversed': return (sig * s * z).flatten(1).sum(1)
+    if variant == 'orthogonal':
+        return (s * z).flatten(1).sum(1).pow(2)  # sigma^2 (s . (-z/sigma))^2
+    if variant == 'obtuse':
+        return -(sig * s * z).flatten(1).sum(1)  # sigma^2 s . (-z/sigma)
+    if variant == 'orthogonal_elementwise':
+        return (sig * s * z).flatten(1).pow(2).sum(1)
+    if variant == 'obtuse_reversed':
+        return (sig * s * z).flatten(1).sum(1)
     raise ValueError(f"unknown variant {variant!r}; valid variants: {', '.join(VARIANTS)}")
 
-def forget_loss(score_fn: ScoreFn, sde, x0: Tensor, variant: str = 'orthogonal', *, t=None, z: Tensor | None = None,
-                eps: float = 1e-5, reduce: bool = True) -> Tensor:
+
+def forget_loss(
+    score_fn: ScoreFn,
+    sde,
+    x0: Tensor,
+    variant: str = 'orthogonal',
+    *,
+    t=None,
+    z: Tensor | None = None,
+    eps: float = 1e-5,
+    reduce: bool = True,
+) -> Tensor:
     "The MSGM forget loss L_f of `variant` (one of `VARIANTS`) on the batch `x0`."
-    if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; valid variants: {', '.join(VARIANTS)}")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; valid variants: {', '.join(VARIANTS)}")
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
     return reduce_batch(_forget_per_sample(score_fn(x_t, t), z, sig, variant), reduce)
 
+
 def _form(form: str, paper: str, code: str) -> str:
-    if form not in ('paper', 'code'): raise ValueError(f"form must be 'paper' (Eq. 7/8 as printed) or 'code' (the authors' code), got {form!r}")
+    if form not in ('paper', 'code'):
+        raise ValueError(f"form must be 'paper' (Eq. 7/8 as printed) or 'code' (the authors' code), got {form!r}")
     return paper if form == 'paper' else code
 
-def orthogonal_loss(score_fn: ScoreFn, sde, x0: Tensor, *, t=None, z: Tensor | None = None, eps: float = 1e-5,
-                    form: str = 'paper', # 'paper': (s . z)^2 (Eq. 7); 'code': sum_i (sigma s_i z_i)^2
-                    reduce: bool = True) -> Tensor:
-    "Orthogonal-MSGM forget loss (Eq. 7, lambda = sigma^2)."
-    return forget_loss(score_fn, sde, x0, _form(form, 'orthogonal', 'orthogonal_elementwise'), t=t, z=z, eps=eps, reduce=reduce)
 
-def obtuse_loss(score_fn: ScoreFn, sde, x0: Tensor, *, t=None, z: Tensor | None = None, eps: float = 1e-5,
-                form: str = 'paper', # 'paper': -sigma s . z (Eq. 8); 'code': +sigma s . z
-                reduce: bool = True) -> Tensor:
+def orthogonal_loss(
+    score_fn: ScoreFn,
+    sde,
+    x0: Tensor,
+    *,
+    t=None,
+    z: Tensor | None = None,
+    eps: float = 1e-5,
+    form: str = 'paper',  # 'paper': (s . z)^2 (Eq. 7); 'code': sum_i (sigma s_i z_i)^2
+    reduce: bool = True,
+) -> Tensor:
+    "Orthogonal-MSGM forget loss (Eq. 7, lambda = sigma^2)."
+    return forget_loss(
+        score_fn, sde, x0, _form(form, 'orthogonal', 'orthogonal_elementwise'), t=t, z=z, eps=eps, reduce=reduce
+    )
+
+
+def obtuse_loss(
+    score_fn: ScoreFn,
+    sde,
+    x0: Tensor,
+    *,
+    t=None,
+    z: Tensor | None = None,
+    eps: float = 1e-5,
+    form: str = 'paper',  # 'paper': -sigma s . z (Eq. 8); 'code': +sigma s . z
+    reduce: bool = True,
+) -> Tensor:
     "Obtuse-MSGM forget loss (Eq. 8, lambda = sigma^2)."
     return forget_loss(score_fn, sde, x0, _form(form, 'obtuse', 'obtuse_reversed'), t=t, z=z, eps=eps, reduce=reduce)
 
 # %% ../nbs/04_losses.ipynb #ed3fd477
 class MSGMLoss(NamedTuple):
     "The MSGM objective and its parts (`L_f` is 0 when not used)."
+
     total: Tensor
     L_g: Tensor
     L_f: Tensor
 
+
 def check_alpha(alpha) -> float:
     "`alpha` as a float in [0, 1], else ValueError."
-    try: a = float(alpha)
-    except (TypeError, ValueError): raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
-    if not 0. <= a <= 1.: raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+    if not 0.0 <= a <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
     return a
+
 
 def check_pair(x_g: Tensor, x_f: Tensor) -> None:
     "Raise ValueError unless `x_g` and `x_f` are non-empty finite batches with the same per-sample shape."
-    check_batch(x_g, 'x_g'); check_batch(x_f, 'x_f')
+    check_batch(x_g, 'x_g')
+    check_batch(x_f, 'x_f')
     if x_g.shape[1:] != x_f.shape[1:]:
-        raise ValueError(f"x_g and x_f must have the same per-sample shape, got {tuple(x_g.shape[1:])} (x_g) and {tuple(x_f.shape[1:])} (x_f)")
+        raise ValueError(
+            f"x_g and x_f must have the same per-sample shape, got {tuple(x_g.shape[1:])} (x_g) and {tuple(x_f.shape[1:])} (x_f)"
+        )
 
 # %% ../nbs/04_losses.ipynb #7468d709
-def msgm_loss(score_fn: ScoreFn, sde,
-              x_g: Tensor, # batch of the data to keep, D_g
-              x_f: Tensor | None, # batch of the data to forget, D_f (may be None when use_f=False)
-              alpha: float = 0.99, # weight of L_g (Eq. 9)
-              variant: str = 'orthogonal', # one of VARIANTS
-              *, t_g=None, z_g: Tensor | None = None, t_f=None, z_f: Tensor | None = None,
-              use_f: bool = True, # False: L_f = 0 (the steps between forget updates)
-              eps: float = 1e-5, return_parts: bool = False):
+def msgm_loss(
+    score_fn: ScoreFn,
+    sde,
+    x_g: Tensor,  # batch of the data to keep, D_g
+    x_f: Tensor | None,  # batch of the data to forget, D_f (may be None when use_f=False)
+    alpha: float = 0.99,  # weight of L_g (Eq. 9)
+    variant: str = 'orthogonal',  # one of VARIANTS
+    *,
+    t_g=None,
+    z_g: Tensor | None = None,
+    t_f=None,
+    z_f: Tensor | None = None,
+    use_f: bool = True,  # False: L_f = 0 (the steps between forget updates)
+    eps: float = 1e-5,
+    return_parts: bool = False,
+):
     "Eq. 9: `alpha * L_g + (1 - alpha) * L_f`; a scalar tensor, or `MSGMLoss(total, L_g, L_f)` with `return_parts`."
     alpha = check_alpha(alpha)
-    if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; valid variants: {', '.join(VARIANTS)}")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; valid variants: {', '.join(VARIANTS)}")
     if not use_f:
-        L_g = dsm_loss(score_fn, sde, x_g, t=t_g, z=z_g, eps=eps); L_f = torch.zeros((), device=L_g.device, dtype=L_g.dtype)
+        L_g = dsm_loss(score_fn, sde, x_g, t=t_g, z=z_g, eps=eps)
+        L_f = torch.zeros((), device=L_g.device, dtype=L_g.dtype)
     else:
-        if x_f is None: raise ValueError("x_f (the forget batch) is required when use_f=True")
+        if x_f is None:
+            raise ValueError("x_f (the forget batch) is required when use_f=True")
         check_pair(x_g, x_f)
         xt_g, tg, zg, sg = perturb(sde, x_g, t_g, z_g, eps, 'x_g')
         xt_f, tf, zf, sf = perturb(sde, x_f, t_f, z_f, eps, 'x_f')
@@ -136,19 +207,37 @@ def msgm_loss(score_fn: ScoreFn, sde,
     return MSGMLoss(total, L_g, L_f) if return_parts else total
 
 # %% ../nbs/04_losses.ipynb #c0874817
-def erasediff_forget_loss(score_fn: ScoreFn, sde, x0: Tensor, *, t=None,
-                          u: Tensor | None = None, # uniform noise shaped like x0 (default U[0, 1))
-                          eps: float = 1e-5, reduce: bool = True) -> Tensor:
+def erasediff_forget_loss(
+    score_fn: ScoreFn,
+    sde,
+    x0: Tensor,
+    *,
+    t=None,
+    u: Tensor | None = None,  # uniform noise shaped like x0 (default U[0, 1))
+    eps: float = 1e-5,
+    reduce: bool = True,
+) -> Tensor:
     "EraseDiff's forget loss (unconditional v1 form): sum ||sigma s(m x0 + sigma u, t) + u||^2, u ~ U[0, 1)^d."
     x0 = check_batch(x0, 'x0')
-    if u is None: u = torch.rand_like(x0)
+    if u is None:
+        u = torch.rand_like(x0)
     x_t, t, u, sig = perturb(sde, x0, t, u, eps)
     return reduce_batch((sig * score_fn(x_t, t) + u).flatten(1).pow(2).sum(1), reduce)
 
-def negated_score_loss(score_fn: ScoreFn, # the score being trained
-                       frozen_score_fn: ScoreFn, # the pre-trained score, kept fixed
-                       sde, x0: Tensor, *, t=None, z: Tensor | None = None, eps: float = 1e-5, reduce: bool = True) -> Tensor:
+
+def negated_score_loss(
+    score_fn: ScoreFn,  # the score being trained
+    frozen_score_fn: ScoreFn,  # the pre-trained score, kept fixed
+    sde,
+    x0: Tensor,
+    *,
+    t=None,
+    z: Tensor | None = None,
+    eps: float = 1e-5,
+    reduce: bool = True,
+) -> Tensor:
     "Score negation on D_f: sum sigma^2 ||s(x_t, t) + s_frozen(x_t, t)||^2 (the frozen score without gradient)."
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
-    with torch.no_grad(): target = frozen_score_fn(x_t, t)
+    with torch.no_grad():
+        target = frozen_score_fn(x_t, t)
     return reduce_batch((sig * (score_fn(x_t, t) + target)).flatten(1).pow(2).sum(1), reduce)

@@ -25,41 +25,57 @@ __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'INCEPTION_WEIGHTS', 'unlearning_ratio',
 # %% ../nbs/08_metrics.ipynb #e53bd2e7
 def _forget_set(forget_classes, n_classes: int | None = None) -> list[int]:
     "Validate `forget_classes` (an int or a non-empty collection of ints in `[0, n_classes)`)."
-    if torch.is_tensor(forget_classes) or isinstance(forget_classes, np.ndarray): forget_classes = np.asarray(forget_classes).flatten().tolist()
+    if torch.is_tensor(forget_classes) or isinstance(forget_classes, np.ndarray):
+        forget_classes = np.asarray(forget_classes).flatten().tolist()
     fc = [forget_classes] if isinstance(forget_classes, (int, np.integer)) else list(forget_classes)
-    if len(fc) == 0: raise ValueError("forget_classes is empty: name at least one class to forget")
-    if any(not float(c).is_integer() for c in fc): raise ValueError(f"forget_classes must be integers, got {fc}")
+    if len(fc) == 0:
+        raise ValueError("forget_classes is empty: name at least one class to forget")
+    if any(not float(c).is_integer() for c in fc):
+        raise ValueError(f"forget_classes must be integers, got {fc}")
     fc = sorted({int(c) for c in fc})
-    if fc[0] < 0: raise ValueError(f"forget_classes must be class indices >= 0, got {fc}")
+    if fc[0] < 0:
+        raise ValueError(f"forget_classes must be class indices >= 0, got {fc}")
     if n_classes is not None and fc[-1] >= n_classes:
         raise ValueError(f"forget_classes must lie in [0, {n_classes}) (the classifier's classes), got {fc}")
     return fc
 
+
 def _confident_predictions(samples, classifier, threshold, batch_size, device) -> tuple[Tensor, int]:
     "Arg-max class per sample, or -1 where its probability is below `threshold`; returns `(pred, n_classes)`."
     check_images(samples, 'samples')
-    if threshold is not None and not 0 <= threshold <= 1: raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
     p = predict_proba(classifier, samples, batch_size, device)
     conf, pred = p.max(-1)
-    if threshold is not None: pred = torch.where(conf >= threshold, pred, torch.full_like(pred, -1))
+    if threshold is not None:
+        pred = torch.where(conf >= threshold, pred, torch.full_like(pred, -1))
     return pred, p.shape[-1]
 
 # %% ../nbs/08_metrics.ipynb #7dc5415b
-def unlearning_ratio(samples: Tensor,             # generated images [B, C, H, W]
-                     classifier: Callable,        # images -> logits [B, n_classes]
-                     forget_classes,              # an int or a collection of class indices
-                     threshold: float | None = None, # count a prediction only if its softmax probability >= threshold
-                     batch_size: int = 256,
-                     device=None) -> float:
+def unlearning_ratio(
+    samples: Tensor,  # generated images [B, C, H, W]
+    classifier: Callable,  # images -> logits [B, n_classes]
+    forget_classes,  # an int or a collection of class indices
+    threshold: float | None = None,  # count a prediction only if its softmax probability >= threshold
+    batch_size: int = 256,
+    device=None,
+) -> float:
     "Share (in [0, 1]) of `samples` the classifier puts in a forgotten class; low-confidence samples count as not-forget."
     _forget_set(forget_classes)
     pred, n_cls = _confident_predictions(samples, classifier, threshold, batch_size, device)
     fc = _forget_set(forget_classes, n_cls)
     return torch.isin(pred, torch.tensor(fc)).sum().item() / len(pred)
 
-def unlearning_ratio_per_class(samples: Tensor, classifier: Callable, forget_classes, threshold: float | None = None,
-                               batch_size: int = 256, device=None,
-                               class_names: Sequence[str] | None = None) -> dict:
+
+def unlearning_ratio_per_class(
+    samples: Tensor,
+    classifier: Callable,
+    forget_classes,
+    threshold: float | None = None,
+    batch_size: int = 256,
+    device=None,
+    class_names: Sequence[str] | None = None,
+) -> dict:
     "UR for each forgotten class and for all of them together (key `'all'`), as in the paper's Table 2."
     _forget_set(forget_classes)
     pred, n_cls = _confident_predictions(samples, classifier, threshold, batch_size, device)
@@ -73,115 +89,172 @@ def unlearning_ratio_per_class(samples: Tensor, classifier: Callable, forget_cla
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
-def clip_preprocess(x: Tensor,                      # images [B, 1 or 3, H, W] in [-1, 1]
-                    image_size: int | tuple = 224,  # the CLIP model's input size
-                    mean: Sequence[float] = OPENAI_MEAN,
-                    std: Sequence[float] = OPENAI_STD) -> Tensor:
+
+def clip_preprocess(
+    x: Tensor,  # images [B, 1 or 3, H, W] in [-1, 1]
+    image_size: int | tuple = 224,  # the CLIP model's input size
+    mean: Sequence[float] = OPENAI_MEAN,
+    std: Sequence[float] = OPENAI_STD,
+) -> Tensor:
     "Map `[-1, 1]` grayscale/RGB images to a CLIP model's normalised RGB input."
     check_images(x, 'x')
-    if x.shape[1] not in (1, 3): raise ValueError(f"x must have 1 or 3 channels, got {x.shape[1]}")
+    if x.shape[1] not in (1, 3):
+        raise ValueError(f"x must have 1 or 3 channels, got {x.shape[1]}")
     x = ((x.float() + 1) / 2).clamp(0, 1).expand(-1, 3, -1, -1)
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-    if tuple(x.shape[-2:]) != size: x = F.interpolate(x, size=size, mode='bicubic', antialias=True, align_corners=False).clamp(0, 1)
+    if tuple(x.shape[-2:]) != size:
+        x = F.interpolate(x, size=size, mode='bicubic', antialias=True, align_corners=False).clamp(0, 1)
     m, s = torch.tensor(mean, device=x.device).view(1, 3, 1, 1), torch.tensor(std, device=x.device).view(1, 3, 1, 1)
     return (x - m) / s
 
 # %% ../nbs/08_metrics.ipynb #4a594d15
-def resolve_clip_weights(model_name: str = 'ViT-B-32', # an open_clip model name
-                         pretrained: str = 'laion2b_s34b_b79k', # a file path or an open_clip pretrained tag
-                         cache_dir: str | None = None) -> str:
+def resolve_clip_weights(
+    model_name: str = 'ViT-B-32',  # an open_clip model name
+    pretrained: str = 'laion2b_s34b_b79k',  # a file path or an open_clip pretrained tag
+    cache_dir: str | None = None,
+) -> str:
     "Path of the weights for `pretrained` if they are on disk (a file, or the tag in the local cache); never downloads."
     import open_clip
-    if os.path.isfile(str(pretrained)): return str(pretrained)
+
+    if os.path.isfile(str(pretrained)):
+        return str(pretrained)
     cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
-    how = (f"run once where internet is available: open_clip.create_model_and_transforms({model_name!r}, pretrained={pretrained!r}"
-           + (f", cache_dir={cache_dir!r}" if cache_dir else '') + "), or pass pretrained=<path to a weights file>")
+    how = (
+        f"run once where internet is available: open_clip.create_model_and_transforms({model_name!r}, pretrained={pretrained!r}"
+        + (f", cache_dir={cache_dir!r}" if cache_dir else '')
+        + "), or pass pretrained=<path to a weights file>"
+    )
     if not cfg:
         if os.sep in str(pretrained) or str(pretrained).endswith(('.pt', '.pth', '.bin', '.safetensors')):
             raise FileNotFoundError(f"CLIP weights file not found: {pretrained}")
-        raise FileNotFoundError(f"{pretrained!r} is neither a file nor a known open_clip tag for {model_name!r} "
-                                f"(known: {open_clip.list_pretrained_tags_by_model(model_name)})")
+        raise FileNotFoundError(
+            f"{pretrained!r} is neither a file nor a known open_clip tag for {model_name!r} "
+            f"(known: {open_clip.list_pretrained_tags_by_model(model_name)})"
+        )
     if cfg.get('hf_hub'):
         from huggingface_hub import try_to_load_from_cache
+
         repo, fname = os.path.split(cfg['hf_hub'])
-        for f in ([fname] if fname else ['open_clip_model.safetensors', 'open_clip_pytorch_model.bin']):
+        for f in [fname] if fname else ['open_clip_model.safetensors', 'open_clip_pytorch_model.bin']:
             hit = try_to_load_from_cache(repo, f, cache_dir=cache_dir)
-            if isinstance(hit, str) and os.path.isfile(hit): return hit
+            if isinstance(hit, str) and os.path.isfile(hit):
+                return hit
     if cfg.get('url'):
         hit = os.path.join(cache_dir or os.path.expanduser('~/.cache/clip'), os.path.basename(cfg['url']))
-        if os.path.isfile(hit): return hit
-    raise FileNotFoundError(f"CLIP weights for {model_name}/{pretrained} are missing from the local cache (no download is attempted): {how}")
+        if os.path.isfile(hit):
+            return hit
+    raise FileNotFoundError(
+        f"CLIP weights for {model_name}/{pretrained} are missing from the local cache (no download is attempted): {how}"
+    )
 
 # %% ../nbs/08_metrics.ipynb #aacb7d02
 def _load_clip(model_name: str, pretrained: str | None, cache_dir: str | None, device) -> nn.Module:
     "An open_clip model with weights that are already on disk (`resolve_clip_weights`); never downloads."
     import open_clip
-    if pretrained is None: raise ValueError("pass `pretrained` (a weights file or a cached open_clip tag) or an in-process `model`")
+
+    if pretrained is None:
+        raise ValueError("pass `pretrained` (a weights file or a cached open_clip tag) or an in-process `model`")
     path = resolve_clip_weights(model_name, pretrained, cache_dir)
     cfg = open_clip.get_pretrained_cfg(model_name, pretrained) if not os.path.isfile(str(pretrained)) else {}
-    return open_clip.create_model(model_name, pretrained=path, force_quick_gelu=bool(cfg.get('quick_gelu', False)), device=device)
+    return open_clip.create_model(
+        model_name, pretrained=path, force_quick_gelu=bool(cfg.get('quick_gelu', False)), device=device
+    )
+
 
 @torch.no_grad()
-def _text_embeddings(model: nn.Module, tokenizer: Callable, class_names: Sequence[str], templates: Sequence[str], device) -> Tensor:
+def _text_embeddings(
+    model: nn.Module, tokenizer: Callable, class_names: Sequence[str], templates: Sequence[str], device
+) -> Tensor:
     "Unit class embeddings `[n_classes, D]`: the normalised mean over `templates` of the normalised text embeddings (prompt ensembling)."
-    emb = torch.stack([F.normalize(model.encode_text(tokenizer([t.format(c) for c in class_names]).to(device)).float(), dim=-1)
-                       for t in templates]).mean(0)
+    emb = torch.stack(
+        [
+            F.normalize(model.encode_text(tokenizer([t.format(c) for c in class_names]).to(device)).float(), dim=-1)
+            for t in templates
+        ]
+    ).mean(0)
     return F.normalize(emb, dim=-1)
 
 # %% ../nbs/08_metrics.ipynb #c5b7ac0e
 class ClipZeroShot(nn.Module):
     "CLIP zero-shot classifier over `class_names`: `forward(x)` gives logits `[B, n_classes]` for `[-1, 1]` images."
-    def __init__(self, class_names: Sequence[str],     # one name per class, in label order
-                 model_name: str = 'ViT-B-32',         # open_clip model name (config and tokenizer)
-                 pretrained: str | None = None,        # weights: a file path or an open_clip tag already in the cache
-                 template: str | Sequence[str] = 'a photo of a {}.', # text template(s) with one `{}`
-                 model: nn.Module | None = None,       # an in-process open_clip model (skips loading)
-                 tokenizer: Callable | None = None,    # defaults to open_clip's tokenizer for `model_name`
-                 preprocess: Callable | None = None,   # [-1, 1] images -> model input; default `clip_preprocess`
-                 cache_dir: str | None = None,
-                 device=None):
+
+    def __init__(
+        self,
+        class_names: Sequence[str],  # one name per class, in label order
+        model_name: str = 'ViT-B-32',  # open_clip model name (config and tokenizer)
+        pretrained: str | None = None,  # weights: a file path or an open_clip tag already in the cache
+        template: str | Sequence[str] = 'a photo of a {}.',  # text template(s) with one `{}`
+        model: nn.Module | None = None,  # an in-process open_clip model (skips loading)
+        tokenizer: Callable | None = None,  # defaults to open_clip's tokenizer for `model_name`
+        preprocess: Callable | None = None,  # [-1, 1] images -> model input; default `clip_preprocess`
+        cache_dir: str | None = None,
+        device=None,
+    ):
         super().__init__()
         import open_clip
-        if len(class_names) < 2: raise ValueError(f"need at least 2 class names, got {list(class_names)}")
+
+        if len(class_names) < 2:
+            raise ValueError(f"need at least 2 class names, got {list(class_names)}")
         templates = [template] if isinstance(template, str) else list(template)
-        if not templates or any('{}' not in t for t in templates): raise ValueError(f"each template must contain '{{}}', got {templates}")
+        if not templates or any('{}' not in t for t in templates):
+            raise ValueError(f"each template must contain '{{}}', got {templates}")
         device = get_device(device)
-        if model is None: model = _load_clip(model_name, pretrained, cache_dir, device)
+        if model is None:
+            model = _load_clip(model_name, pretrained, cache_dir, device)
         self.model = model.to(device).eval()
         self.class_names, self.templates, self.n_classes = list(class_names), templates, len(class_names)
         pcfg = getattr(model.visual, 'preprocess_cfg', None) or {}
         size = getattr(model.visual, 'image_size', 224)
-        self.preprocess = preprocess or (lambda x: clip_preprocess(x, size, pcfg.get('mean', OPENAI_MEAN), pcfg.get('std', OPENAI_STD)))
-        tokenizer = tokenizer or open_clip.get_tokenizer(model_name, context_length=getattr(model, 'context_length', None))
+        self.preprocess = preprocess or (
+            lambda x: clip_preprocess(x, size, pcfg.get('mean', OPENAI_MEAN), pcfg.get('std', OPENAI_STD))
+        )
+        tokenizer = tokenizer or open_clip.get_tokenizer(
+            model_name, context_length=getattr(model, 'context_length', None)
+        )
         self.register_buffer('text_emb', _text_embeddings(model, tokenizer, class_names, templates, device))
 
-    def train(self, mode: bool = True): return super().train(False)  # always in eval mode
+    def train(self, mode: bool = True):
+        return super().train(False)  # always in eval mode
+
     @torch.no_grad()
     def embed(self, x: Tensor) -> Tensor:
         "L2-normalised CLIP image embeddings of `[-1, 1]` images."
         return F.normalize(self.model.encode_image(self.preprocess(x.to(self.text_emb.device))).float(), dim=-1)
+
     def forward(self, x: Tensor) -> Tensor:
         "Zero-shot logits: logit scale times the cosine similarity to each class's text embedding."
-        scale = self.model.logit_scale.exp().float() if hasattr(self.model, 'logit_scale') else 100.
+        scale = self.model.logit_scale.exp().float() if hasattr(self.model, 'logit_scale') else 100.0
         return scale * self.embed(x) @ self.text_emb.T
+
     def predict_proba(self, x: Tensor, batch_size: int = 256) -> Tensor:
         "Class probabilities `[B, n_classes]`."
         return predict_proba(self, x, batch_size)
 
 # %% ../nbs/08_metrics.ipynb #025f71f9
-def clip_distance(x: Tensor, y: Tensor,   # paired images [B, C, H, W] in [-1, 1]
-                  clip_model,              # a `ClipZeroShot` (anything with `.embed`) or an open_clip model
-                  batch_size: int = 256,
-                  per_image: bool = False) -> float | Tensor:
+def clip_distance(
+    x: Tensor,
+    y: Tensor,  # paired images [B, C, H, W] in [-1, 1]
+    clip_model,  # a `ClipZeroShot` (anything with `.embed`) or an open_clip model
+    batch_size: int = 256,
+    per_image: bool = False,
+) -> float | Tensor:
     "Mean cosine distance 1 - cos between the CLIP image embeddings of paired images (or the per-pair tensor)."
-    check_images(x, 'x'); check_images(y, 'y')
-    if len(x) != len(y): raise ValueError(f"x and y must hold the same number of images, got {len(x)} and {len(y)}")
-    if hasattr(clip_model, 'embed'): embed = clip_model.embed
+    check_images(x, 'x')
+    check_images(y, 'y')
+    if len(x) != len(y):
+        raise ValueError(f"x and y must hold the same number of images, got {len(x)} and {len(y)}")
+    if hasattr(clip_model, 'embed'):
+        embed = clip_model.embed
     else:
         size = getattr(clip_model.visual, 'image_size', 224)
         embed = lambda b: F.normalize(clip_model.encode_image(clip_preprocess(b, size)).float(), dim=-1)
     with torch.no_grad():
-        d = torch.cat([1 - (embed(x[i:i + batch_size]) * embed(y[i:i + batch_size])).sum(-1) for i in range(0, len(x), batch_size)]).cpu()
+        d = torch.cat(
+            [
+                1 - (embed(x[i : i + batch_size]) * embed(y[i : i + batch_size])).sum(-1)
+                for i in range(0, len(x), batch_size)
+            ]
+        ).cpu()
     return d if per_image else d.mean().item()
 
 # %% ../nbs/08_metrics.ipynb #78f31e6a
@@ -192,8 +265,11 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (len(mu1), len(mu1)):
         raise ValueError(f"shape mismatch: mu {mu1.shape}, {mu2.shape}; sigma {s1.shape}, {s2.shape}")
     for n, v in [('mu1', mu1), ('mu2', mu2), ('sigma1', s1), ('sigma2', s2)]:
-        if not np.isfinite(v).all(): raise ValueError(f"{n} contains non-finite values")
-    with warnings.catch_warnings():   # singular products (dead ReLU features) are expected; non-finite results are handled below
+        if not np.isfinite(v).all():
+            raise ValueError(f"{n} contains non-finite values")
+    with (
+        warnings.catch_warnings()
+    ):  # singular products (dead ReLU features) are expected; non-finite results are handled below
         warnings.simplefilter('ignore', scipy.linalg.LinAlgWarning)
         covmean = scipy.linalg.sqrtm(s1 @ s2)
         if not np.isfinite(covmean).all():
@@ -206,143 +282,229 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
 # %% ../nbs/08_metrics.ipynb #6f5d8c00
 class ClassifierFeatures(nn.Module):
     "Wrap a classifier with `.features(x)` and `num_features` as a torchmetrics FID feature extractor (float input, always eval)."
+
     def __init__(self, classifier: nn.Module):
         super().__init__()
         if not hasattr(classifier, 'features') or not hasattr(classifier, 'num_features'):
-            raise ValueError("the feature model needs a `.features(x)` method and a `num_features` attribute (e.g. a SmallCNN)")
+            raise ValueError(
+                "the feature model needs a `.features(x)` method and a `num_features` attribute (e.g. a SmallCNN)"
+            )
         self.classifier, self.num_features = classifier.eval(), int(classifier.num_features)
-    def train(self, mode: bool = True): return super().train(False)
+
+    def train(self, mode: bool = True):
+        return super().train(False)
+
     @torch.no_grad()
     def forward(self, x: Tensor) -> Tensor:
         p = next(self.classifier.parameters(), None)
         return self.classifier.features(x.to(p.device if p is not None else x.device).float()).double()
 
+
 def feature_stats(x: Tensor, feature_model: nn.Module, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     "Mean and (unbiased) covariance of `feature_model.features` over the images `x`."
     check_images(x, 'x')
-    f = torch.cat([ClassifierFeatures(feature_model)(x[i:i + batch_size]).cpu() for i in range(0, len(x), batch_size)]).numpy()
+    f = torch.cat(
+        [ClassifierFeatures(feature_model)(x[i : i + batch_size]).cpu() for i in range(0, len(x), batch_size)]
+    ).numpy()
     return f.mean(0), np.cov(f, rowvar=False)
 
-def fid(real: Tensor, fake: Tensor,      # images [N, C, H, W] in [-1, 1] (N >= 2 each)
-        feature_model: nn.Module,        # a classifier with `.features` and `num_features` (e.g. a trained SmallCNN)
-        batch_size: int = 256) -> float:
+
+def fid(
+    real: Tensor,
+    fake: Tensor,  # images [N, C, H, W] in [-1, 1] (N >= 2 each)
+    feature_model: nn.Module,  # a classifier with `.features` and `num_features` (e.g. a trained SmallCNN)
+    batch_size: int = 256,
+) -> float:
     "FID between `real` and `fake` in the feature space of `feature_model`, through torchmetrics."
     from torchmetrics.image.fid import FrechetInceptionDistance
-    check_images(real, 'real'); check_images(fake, 'fake')
-    if len(real) < 2 or len(fake) < 2: raise ValueError(f"FID needs at least 2 images per set, got {len(real)} and {len(fake)}")
-    dev = next(feature_model.parameters()).device  # the metric, its states and every batch go where the feature model is
+
+    check_images(real, 'real')
+    check_images(fake, 'fake')
+    if len(real) < 2 or len(fake) < 2:
+        raise ValueError(f"FID needs at least 2 images per set, got {len(real)} and {len(fake)}")
+    dev = next(
+        feature_model.parameters()
+    ).device  # the metric, its states and every batch go where the feature model is
     metric = FrechetInceptionDistance(feature=ClassifierFeatures(feature_model)).to(dev)
     for x, is_real in [(real, True), (fake, False)]:
-        for i in range(0, len(x), batch_size): metric.update(x[i:i + batch_size].to(dev), real=is_real)
+        for i in range(0, len(x), batch_size):
+            metric.update(x[i : i + batch_size].to(dev), real=is_real)
     return float(metric.compute())
 
 # %% ../nbs/08_metrics.ipynb #3bf37c2b
 INCEPTION_WEIGHTS = 'weights-inception-2015-12-05-6726825d.pth'
 
-def inception_fid(real: Tensor, fake: Tensor,          # images [N, 1 or 3, H, W] in [-1, 1]
-                  weights_path: str | None = None,     # the torch-fidelity InceptionV3 weights; default: torch hub's cache
-                  feature: int = 2048, batch_size: int = 64, device=None) -> float:
+
+def inception_fid(
+    real: Tensor,
+    fake: Tensor,  # images [N, 1 or 3, H, W] in [-1, 1]
+    weights_path: str | None = None,  # the torch-fidelity InceptionV3 weights; default: torch hub's cache
+    feature: int = 2048,
+    batch_size: int = 64,
+    device=None,
+) -> float:
     "Standard InceptionV3 FID via torchmetrics; raises `FileNotFoundError` if the weights are not on disk (no download)."
-    check_images(real, 'real'); check_images(fake, 'fake')
+    check_images(real, 'real')
+    check_images(fake, 'fake')
     path = Path(weights_path) if weights_path else Path(torch.hub.get_dir()) / 'checkpoints' / INCEPTION_WEIGHTS
     if not path.is_file():
-        raise FileNotFoundError(f"InceptionV3 FID weights are missing: {path} does not exist. Download {INCEPTION_WEIGHTS} from "
-                                "torch-fidelity's GitHub releases on a machine with internet (or pass weights_path), or use `fid` with an offline feature model")
-    try: import torch_fidelity  # noqa: F401
-    except ImportError: raise ModuleNotFoundError("inception_fid needs the `torch-fidelity` package (pip install torch-fidelity)") from None
+        raise FileNotFoundError(
+            f"InceptionV3 FID weights are missing: {path} does not exist. Download {INCEPTION_WEIGHTS} from "
+            "torch-fidelity's GitHub releases on a machine with internet (or pass weights_path), or use `fid` with an offline feature model"
+        )
+    try:
+        import torch_fidelity  # noqa: F401
+    except ImportError:
+        raise ModuleNotFoundError(
+            "inception_fid needs the `torch-fidelity` package (pip install torch-fidelity)"
+        ) from None
     from torchmetrics.image.fid import FrechetInceptionDistance
+
     device = get_device(device)
-    metric = FrechetInceptionDistance(feature=feature, normalize=True, feature_extractor_weights_path=str(path)).to(device)
+    metric = FrechetInceptionDistance(feature=feature, normalize=True, feature_extractor_weights_path=str(path)).to(
+        device
+    )
     for x, is_real in [(real, True), (fake, False)]:
         for i in range(0, len(x), batch_size):
-            b = ((x[i:i + batch_size].float() + 1) / 2).clamp(0, 1)
+            b = ((x[i : i + batch_size].float() + 1) / 2).clamp(0, 1)
             metric.update(b.expand(-1, 3, -1, -1).to(device), real=is_real)
     return float(metric.compute())
 
 # %% ../nbs/08_metrics.ipynb #30fc3533
-def psnr(x: Tensor, y: Tensor,            # images [B, C, H, W]
-         data_range: float = 2.,          # max - min of the pixel range (2 for [-1, 1])
-         per_image: bool = False) -> float | Tensor:
+def psnr(
+    x: Tensor,
+    y: Tensor,  # images [B, C, H, W]
+    data_range: float = 2.0,  # max - min of the pixel range (2 for [-1, 1])
+    per_image: bool = False,
+) -> float | Tensor:
     "PSNR in dB, per image (`[B]`) or the mean over images."
     from torchmetrics.functional.image import peak_signal_noise_ratio
-    check_images(x, 'x'); check_images(y, 'y')
-    if x.shape != y.shape: raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+
+    check_images(x, 'x')
+    check_images(y, 'y')
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
     v = peak_signal_noise_ratio(x.double(), y.double(), data_range=data_range, reduction='none', dim=(1, 2, 3)).float()
     return v if per_image else v.mean().item()
 
-def ssim(x: Tensor, y: Tensor,            # images [B, C, H, W]
-         data_range: float = 2.,          # max - min of the pixel range
-         per_image: bool = False,
-         low: float = -1.,                # the pixel range's minimum: images are shifted to [0, data_range] first
-         kernel_size: int = 11, sigma: float = 1.5) -> float | Tensor:
+
+def ssim(
+    x: Tensor,
+    y: Tensor,  # images [B, C, H, W]
+    data_range: float = 2.0,  # max - min of the pixel range
+    per_image: bool = False,
+    low: float = -1.0,  # the pixel range's minimum: images are shifted to [0, data_range] first
+    kernel_size: int = 11,
+    sigma: float = 1.5,
+) -> float | Tensor:
     "SSIM (Gaussian window, clipped to the image size) of images shifted to `[0, data_range]`, per image (`[B]`) or the mean."
     from torchmetrics.functional.image import structural_similarity_index_measure
-    check_images(x, 'x'); check_images(y, 'y')
-    if x.shape != y.shape: raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+
+    check_images(x, 'x')
+    check_images(y, 'y')
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
     k = min(kernel_size, min(x.shape[-2:]) - (1 - min(x.shape[-2:]) % 2))  # odd and <= the image size
-    v = structural_similarity_index_measure(x.double() - low, y.double() - low, data_range=data_range, reduction='none', kernel_size=k, sigma=sigma).float()
+    v = structural_similarity_index_measure(
+        x.double() - low, y.double() - low, data_range=data_range, reduction='none', kernel_size=k, sigma=sigma
+    ).float()
     return v if per_image else v.mean().item()
 
 # %% ../nbs/08_metrics.ipynb #ce9a7747
-def retained_mask(classifier: Callable, forget_classes, threshold: float | None = None, batch_size: int = 256) -> Callable:
+def retained_mask(
+    classifier: Callable, forget_classes, threshold: float | None = None, batch_size: int = 256
+) -> Callable:
     "A `keep` filter for `retention`: True where `classifier` does not put the (original model's) sample in a forgotten class."
     _forget_set(forget_classes)
+
     def keep(x: Tensor) -> Tensor:
         pred, n_cls = _confident_predictions(x, classifier, threshold, batch_size, None)
         return ~torch.isin(pred, torch.tensor(_forget_set(forget_classes, n_cls)))
+
     return keep
 
-def retention(sample_orig: Callable,   # z -> images of the original model (deterministic sampler)
-              sample_unl: Callable,    # z -> images of the unlearned model, same sampler and grid
-              z: Tensor,               # the fixed noises [n, ...]
-              distance: Callable,      # (x, y) -> per-pair distances [B], e.g. `ssim_distance`, `feature_distance(clf)`
-              keep=None,               # None, a bool mask [n], or a callable on the original images -> bool mask
-              delta: float = 0.1,      # a pair with d < delta counts as unchanged
-              batch_size: int | None = None) -> dict:
+
+def retention(
+    sample_orig: Callable,  # z -> images of the original model (deterministic sampler)
+    sample_unl: Callable,  # z -> images of the unlearned model, same sampler and grid
+    z: Tensor,  # the fixed noises [n, ...]
+    distance: Callable,  # (x, y) -> per-pair distances [B], e.g. `ssim_distance`, `feature_distance(clf)`
+    keep=None,  # None, a bool mask [n], or a callable on the original images -> bool mask
+    delta: float = 0.1,  # a pair with d < delta counts as unchanged
+    batch_size: int | None = None,
+) -> dict:
     "Retention R_d: mean distance between original and unlearned outputs for the same noise over retained samples, and the share with d < delta."
     check_finite(z, 'z')
-    if len(z) == 0: raise ValueError("z is empty")
+    if len(z) == 0:
+        raise ValueError("z is empty")
     bs = batch_size or len(z)
     xo, xu = [], []
     for i in range(0, len(z), bs):
-        xo.append(sample_orig(z[i:i + bs])); xu.append(sample_unl(z[i:i + bs]))
+        xo.append(sample_orig(z[i : i + bs]))
+        xu.append(sample_unl(z[i : i + bs]))
     xo, xu = torch.cat(xo), torch.cat(xu)
-    check_finite(xo, 'sample_orig(z)'); check_finite(xu, 'sample_unl(z)')
-    if xo.shape != xu.shape or len(xo) != len(z): raise ValueError(f"both generators must map z [{len(z)}, ...] to images of one shape, got {tuple(xo.shape)} and {tuple(xu.shape)}")
-    mask = torch.ones(len(z), dtype=torch.bool) if keep is None else (keep(xo) if callable(keep) else torch.as_tensor(keep))
+    check_finite(xo, 'sample_orig(z)')
+    check_finite(xu, 'sample_unl(z)')
+    if xo.shape != xu.shape or len(xo) != len(z):
+        raise ValueError(
+            f"both generators must map z [{len(z)}, ...] to images of one shape, got {tuple(xo.shape)} and {tuple(xu.shape)}"
+        )
+    mask = (
+        torch.ones(len(z), dtype=torch.bool)
+        if keep is None
+        else (keep(xo) if callable(keep) else torch.as_tensor(keep))
+    )
     mask = mask.bool().cpu()
-    if mask.shape != (len(z),): raise ValueError(f"keep must be a boolean mask of shape [{len(z)}], got {tuple(mask.shape)}")
-    if not mask.any(): raise ValueError("no sample is kept: keep selects an empty set")
+    if mask.shape != (len(z),):
+        raise ValueError(f"keep must be a boolean mask of shape [{len(z)}], got {tuple(mask.shape)}")
+    if not mask.any():
+        raise ValueError("no sample is kept: keep selects an empty set")
     idx = mask.nonzero().flatten()
-    d = torch.cat([torch.as_tensor(distance(xo[idx[i:i + bs]], xu[idx[i:i + bs]])).flatten().cpu() for i in range(0, len(idx), bs)])
-    if len(d) != len(idx): raise ValueError(f"distance must return one value per pair, got {len(d)} for {len(idx)} pairs")
+    d = torch.cat(
+        [
+            torch.as_tensor(distance(xo[idx[i : i + bs]], xu[idx[i : i + bs]])).flatten().cpu()
+            for i in range(0, len(idx), bs)
+        ]
+    )
+    if len(d) != len(idx):
+        raise ValueError(f"distance must return one value per pair, got {len(d)} for {len(idx)} pairs")
     return dict(mean=d.mean().item(), unchanged=(d < delta).float().mean().item(), n_kept=len(idx), d=d)
 
 # %% ../nbs/08_metrics.ipynb #de62fb20
-def ssim_distance(x: Tensor, y: Tensor, data_range: float = 2., low: float = -1.) -> Tensor:
+def ssim_distance(x: Tensor, y: Tensor, data_range: float = 2.0, low: float = -1.0) -> Tensor:
     "1 - SSIM per pair, in [0, 2] (images in `[low, low + data_range]`, default `[-1, 1]`)."
     return 1 - ssim(x, y, data_range=data_range, per_image=True, low=low)
 
+
 def feature_distance(classifier: nn.Module, eps: float = 1e-10) -> Callable:
     "LPIPS-style distance on channel-normalised activations of `classifier.layers`, uniform layer weights; returns `d(x, y) -> [B]`."
-    if not hasattr(classifier, 'layers'): raise ValueError("classifier needs a `.layers(x)` method returning per-stage activations (e.g. a SmallCNN)")
+    if not hasattr(classifier, 'layers'):
+        raise ValueError("classifier needs a `.layers(x)` method returning per-stage activations (e.g. a SmallCNN)")
     classifier.eval()
+
     @torch.no_grad()
     def d(x: Tensor, y: Tensor) -> Tensor:
-        if x.shape != y.shape: raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
-        p = next(classifier.parameters(), None); dev = p.device if p is not None else x.device
-        out = 0.
+        if x.shape != y.shape:
+            raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        p = next(classifier.parameters(), None)
+        dev = p.device if p is not None else x.device
+        out = 0.0
         for a, b in zip(classifier.layers(x.to(dev)), classifier.layers(y.to(dev))):
-            a = a / (a.pow(2).sum(1, keepdim=True).sqrt() + eps); b = b / (b.pow(2).sum(1, keepdim=True).sqrt() + eps)
+            a = a / (a.pow(2).sum(1, keepdim=True).sqrt() + eps)
+            b = b / (b.pow(2).sum(1, keepdim=True).sqrt() + eps)
             out = out + (a - b).pow(2).sum(1).mean((1, 2))
         return out.cpu()
+
     return d
+
 
 def lpips_distance(lpips_module: nn.Module) -> Callable:
     "LPIPS through a user-supplied module (e.g. `lpips.LPIPS(net='alex')`, weights downloaded by the user); grayscale is repeated to RGB."
     lpips_module.eval()
+
     @torch.no_grad()
     def d(x: Tensor, y: Tensor) -> Tensor:
         rgb = lambda t: t.expand(-1, 3, -1, -1) if t.shape[1] == 1 else t
-        return lpips_module(rgb(x), rgb(y)).flatten().cpu()   # lpips expects [-1, 1] RGB
+        return lpips_module(rgb(x), rgb(y)).flatten().cpu()  # lpips expects [-1, 1] RGB
+
     return d

@@ -16,90 +16,130 @@ __all__ = ['GaussianMixture', 'three_gaussians', 'mixture_unlearning_ratio']
 # %% ../nbs/02_mixtures.ipynb #eefb5dfa
 class GaussianMixture:
     "A mixture of isotropic Gaussians `sum_k w_k N(mu_k, s_k^2 I)` with exact samples, log densities and scores, also at diffusion time t."
-    def __init__(self, means,   # component means, shape [K, D]
-                 stds=1.,       # per-component standard deviations s_k, shape [K] (or a scalar for all)
-                 weights=None,  # mixture weights, shape [K], non-negative; normalised to sum 1 (default: uniform)
-                ):
+
+    def __init__(
+        self,
+        means,  # component means, shape [K, D]
+        stds=1.0,  # per-component standard deviations s_k, shape [K] (or a scalar for all)
+        weights=None,  # mixture weights, shape [K], non-negative; normalised to sum 1 (default: uniform)
+    ):
         means = torch.as_tensor(means, dtype=torch.get_default_dtype() if not torch.is_tensor(means) else None)
-        if not means.is_floating_point(): means = means.float()
-        if means.ndim != 2 or means.shape[0] < 1: raise ValueError(f"means must have shape [K, D] with K >= 1, got {tuple(means.shape)}")
+        if not means.is_floating_point():
+            means = means.float()
+        if means.ndim != 2 or means.shape[0] < 1:
+            raise ValueError(f"means must have shape [K, D] with K >= 1, got {tuple(means.shape)}")
         K = means.shape[0]
         stds = torch.as_tensor(stds, dtype=means.dtype, device=means.device).reshape(-1)
-        if stds.numel() == 1: stds = stds.expand(K).clone()
-        if stds.shape != (K,): raise ValueError(f"stds must have shape [K]=[{K}] (or be a scalar), got {tuple(stds.shape)}")
-        weights = torch.full((K,), 1. / K, dtype=means.dtype) if weights is None else torch.as_tensor(weights, dtype=means.dtype).reshape(-1)
-        if weights.shape != (K,): raise ValueError(f"weights must have shape [K]=[{K}], got {tuple(weights.shape)}")
-        for v, n in ((means, 'means'), (stds, 'stds'), (weights, 'weights')): check_finite(v, n)
-        if (stds <= 0).any(): raise ValueError(f"stds must be > 0, got {stds.tolist()}")
-        if (weights < 0).any() or weights.sum() <= 0: raise ValueError(f"weights must be non-negative with a positive sum, got {weights.tolist()}")
+        if stds.numel() == 1:
+            stds = stds.expand(K).clone()
+        if stds.shape != (K,):
+            raise ValueError(f"stds must have shape [K]=[{K}] (or be a scalar), got {tuple(stds.shape)}")
+        weights = (
+            torch.full((K,), 1.0 / K, dtype=means.dtype)
+            if weights is None
+            else torch.as_tensor(weights, dtype=means.dtype).reshape(-1)
+        )
+        if weights.shape != (K,):
+            raise ValueError(f"weights must have shape [K]=[{K}], got {tuple(weights.shape)}")
+        for v, n in ((means, 'means'), (stds, 'stds'), (weights, 'weights')):
+            check_finite(v, n)
+        if (stds <= 0).any():
+            raise ValueError(f"stds must be > 0, got {stds.tolist()}")
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"weights must be non-negative with a positive sum, got {weights.tolist()}")
         self.means, self.stds, self.weights = means, stds, weights / weights.sum()
 
     K = property(lambda self: self.means.shape[0], doc="number of components")
     D = property(lambda self: self.means.shape[1], doc="data dimension")
-    def __repr__(self): return f"GaussianMixture(K={self.K}, D={self.D}, weights={[round(w, 4) for w in self.weights.tolist()]})"
+
+    def __repr__(self):
+        return f"GaussianMixture(K={self.K}, D={self.D}, weights={[round(w, 4) for w in self.weights.tolist()]})"
 
 # %% ../nbs/02_mixtures.ipynb #da2118e9
 def _check_x(gm, x: Tensor) -> Tensor:
     check_finite(x, 'x')
     if x.ndim != 2 or x.shape[1] != gm.D:
-        raise ValueError(f"x must have shape [B, D] with data dimension D={gm.D} for this mixture, got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape [B, D] with data dimension D={gm.D} for this mixture, got {tuple(x.shape)}"
+        )
     return x
+
 
 def _component_logp(gm, x: Tensor, m: Tensor, v: Tensor) -> Tensor:
     "log w_k + log N(x; m mu_k, v_k I) for every sample and component: [B, K]; m is [B], v is [B, K]."
-    mu = gm.means.to(x) ; d2 = (x[:, None, :] - m[:, None, None] * mu[None]).pow(2).sum(-1)  # [B, K]
+    mu = gm.means.to(x)
+    d2 = (x[:, None, :] - m[:, None, None] * mu[None]).pow(2).sum(-1)  # [B, K]
     return gm.weights.to(x).log()[None] - 0.5 * gm.D * torch.log(2 * math.pi * v) - d2 / (2 * v)
+
 
 def _params_t(gm, x: Tensor, t, sde) -> tuple[Tensor, Tensor]:
     "m(t) [B] and v_k(t) = m^2 s_k^2 + sigma^2 [B, K]; with sde=None, t must be 0 (the data itself)."
     s2 = gm.stds.to(x).pow(2)[None]
     if sde is None:
-        t = batch_times(0. if t is None else t, x, T=0.)
+        t = batch_times(0.0 if t is None else t, x, T=0.0)
         return torch.ones_like(t), s2.expand(x.shape[0], -1)
     t = batch_times(t, x, T=sde.T)
     m, sig = sde.mean_coef(t), sde.std(t)
     return m, m[:, None] ** 2 * s2 + sig[:, None] ** 2
 
+
 @torch.no_grad()
 def _sample(self, n: int, generator: torch.Generator | None = None, device=None) -> tuple[Tensor, Tensor]:
     "`n` exact samples and their component labels: `(x [n, D], labels [n] long)`."
-    if int(n) < 1: raise ValueError(f"n must be >= 1, got {n}")
+    if int(n) < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
     device = device if device is not None else (generator.device if generator is not None else self.means.device)
     labels = torch.multinomial(self.weights.to(device), int(n), replacement=True, generator=generator)
     z = torch.randn(int(n), self.D, generator=generator, device=device, dtype=self.means.dtype)
     return self.means.to(device)[labels] + self.stds.to(device)[labels, None] * z, labels
 
+
 def _log_prob(self, x: Tensor) -> Tensor:
     "Log density of the data distribution (nats, summed over dimensions), shape `[B]`."
-    x = _check_x(self, x); m, v = _params_t(self, x, None, None)
+    x = _check_x(self, x)
+    m, v = _params_t(self, x, None, None)
     return torch.logsumexp(_component_logp(self, x, m, v), 1)
+
 
 def _responsibilities(self, x: Tensor, t=None, sde=None) -> Tensor:
     "Posterior component probabilities `r_k(x, t)`, shape `[B, K]` (of the data when `sde` is None)."
-    x = _check_x(self, x); m, v = _params_t(self, x, t, sde)
+    x = _check_x(self, x)
+    m, v = _params_t(self, x, t, sde)
     return torch.softmax(_component_logp(self, x, m, v), 1)
 
 # %% ../nbs/02_mixtures.ipynb #e1456926
-GaussianMixture.sample, GaussianMixture.log_prob, GaussianMixture.responsibilities = _sample, _log_prob, _responsibilities
+GaussianMixture.sample, GaussianMixture.log_prob, GaussianMixture.responsibilities = (
+    _sample,
+    _log_prob,
+    _responsibilities,
+)
 
 # %% ../nbs/02_mixtures.ipynb #aa28d840
 def _log_prob_t(self, x: Tensor, t, sde) -> Tensor:
     "Log density of the marginal `p_t` under `sde` (nats, summed over dimensions), shape `[B]`; `t` is `[B]` or a scalar."
-    x = _check_x(self, x); m, v = _params_t(self, x, t, sde)
+    x = _check_x(self, x)
+    m, v = _params_t(self, x, t, sde)
     return torch.logsumexp(_component_logp(self, x, m, v), 1)
+
 
 def _score_t(self, x: Tensor, t, sde) -> Tensor:
     "The exact score `grad_x log p_t(x)` under `sde`, shaped like `x`."
-    x = _check_x(self, x); m, v = _params_t(self, x, t, sde)
-    r = torch.softmax(_component_logp(self, x, m, v), 1)                     # [B, K]
-    diff = m[:, None, None] * self.means.to(x)[None] - x[:, None, :]          # [B, K, D]
+    x = _check_x(self, x)
+    m, v = _params_t(self, x, t, sde)
+    r = torch.softmax(_component_logp(self, x, m, v), 1)  # [B, K]
+    diff = m[:, None, None] * self.means.to(x)[None] - x[:, None, :]  # [B, K, D]
     return (r[:, :, None] * diff / v[:, :, None]).sum(1)
+
 
 def _score_fn(self, sde) -> ScoreFn:
     "The exact score of `p_t` under `sde` as a `ScoreFn` `(x [B, D], t [B]) -> [B, D]`."
-    def exact_score(x: Tensor, t: Tensor) -> Tensor: return _score_t(self, x, t, sde)
+
+    def exact_score(x: Tensor, t: Tensor) -> Tensor:
+        return _score_t(self, x, t, sde)
+
     exact_score.mixture, exact_score.sde = self, sde
     return exact_score
+
 
 def _at(self, sde, t: float) -> 'GaussianMixture':
     "The marginal `p_t` under `sde` at one scalar time `t`, as a `GaussianMixture`."
@@ -107,9 +147,11 @@ def _at(self, sde, t: float) -> 'GaussianMixture':
     m, v = _params_t(self, x, float(t), sde)
     return GaussianMixture(m[0] * self.means, v[0].sqrt(), self.weights)
 
+
 def _score(self, x: Tensor) -> Tensor:
     "The score of the data distribution `grad_x log p_0(x)`."
     return _score_t(self, x, None, None)
+
 
 GaussianMixture.log_prob_t, GaussianMixture.score_t, GaussianMixture.score_fn = _log_prob_t, _score_t, _score_fn
 GaussianMixture.at, GaussianMixture.score = _at, _score
@@ -118,27 +160,34 @@ GaussianMixture.at, GaussianMixture.score = _at, _score
 def _subset(self, components) -> 'GaussianMixture':
     "The renormalised sub-mixture of the given component indices."
     idx = torch.as_tensor(components, dtype=torch.long).reshape(-1)
-    if idx.numel() == 0: raise ValueError("components must name at least one component")
-    if (idx < 0).any() or (idx >= self.K).any(): raise ValueError(f"components must lie in [0, {self.K - 1}], got {idx.tolist()}")
-    if idx.unique().numel() != idx.numel(): raise ValueError(f"components must not repeat, got {idx.tolist()}")
-    if self.weights[idx].sum() <= 0: raise ValueError(f"the components {idx.tolist()} have zero total weight")
+    if idx.numel() == 0:
+        raise ValueError("components must name at least one component")
+    if (idx < 0).any() or (idx >= self.K).any():
+        raise ValueError(f"components must lie in [0, {self.K - 1}], got {idx.tolist()}")
+    if idx.unique().numel() != idx.numel():
+        raise ValueError(f"components must not repeat, got {idx.tolist()}")
+    if self.weights[idx].sum() <= 0:
+        raise ValueError(f"the components {idx.tolist()} have zero total weight")
     return GaussianMixture(self.means[idx], self.stds[idx], self.weights[idx])
+
 
 GaussianMixture.subset = _subset
 
 # %% ../nbs/02_mixtures.ipynb #128074cd
 def three_gaussians(dtype=torch.float32) -> tuple[GaussianMixture, list[int]]:
     "The paper's toy data: N((-2,-2),I), N((0,0),I), N((2,2),I) with weights 2/5, 1/5, 2/5; forget the middle one."
-    means = torch.tensor([[-2., -2.], [0., 0.], [2., 2.]], dtype=dtype)
-    return GaussianMixture(means, torch.ones(3, dtype=dtype), torch.tensor([.4, .2, .4], dtype=dtype)), [1]
+    means = torch.tensor([[-2.0, -2.0], [0.0, 0.0], [2.0, 2.0]], dtype=dtype)
+    return GaussianMixture(means, torch.ones(3, dtype=dtype), torch.tensor([0.4, 0.2, 0.4], dtype=dtype)), [1]
 
 # %% ../nbs/02_mixtures.ipynb #9d626a52
-def mixture_unlearning_ratio(samples: Tensor,       # generated points [N, D]
-                             gm: GaussianMixture,   # the data mixture
-                             forget,                # indices of the forget components
-                            ) -> float:
+def mixture_unlearning_ratio(
+    samples: Tensor,  # generated points [N, D]
+    gm: GaussianMixture,  # the data mixture
+    forget,  # indices of the forget components
+) -> float:
     "Share of `samples` whose nearest component mean is a forget component."
-    if samples.ndim != 2 or samples.shape[1] != gm.D: raise ValueError(f"samples must have shape [N, {gm.D}], got {tuple(samples.shape)}")
+    if samples.ndim != 2 or samples.shape[1] != gm.D:
+        raise ValueError(f"samples must have shape [N, {gm.D}], got {tuple(samples.shape)}")
     ok = torch.isfinite(samples).all(1)
     nearest = torch.cdist(samples[ok].double(), gm.means.double()).argmin(1)
     # non-finite samples (a diverged sampler) are counted as not forget content, and to be reported separately by the caller

@@ -16,23 +16,31 @@ __all__ = ['FourierEmbedding', 'TimeEmbedding', 'ScoreMLP', 'ResBlock', 'SelfAtt
 # %% ../nbs/03_nets.ipynb #40a142d6
 class FourierEmbedding(nn.Module):
     "Random Fourier features `[sin 2 pi W tau, cos 2 pi W tau]` of a scalar per sample, W ~ N(0, scale^2) fixed."
-    def __init__(self, dim: int, # output dimension (even)
-                 scale: float = 16., # std of the frequencies
-                ):
+
+    def __init__(
+        self,
+        dim: int,  # output dimension (even)
+        scale: float = 16.0,  # std of the frequencies
+    ):
         super().__init__()
-        if dim < 2 or dim % 2: raise ValueError(f"embedding dim must be an even number >= 2, got {dim}")
+        if dim < 2 or dim % 2:
+            raise ValueError(f"embedding dim must be an even number >= 2, got {dim}")
         self.register_buffer('W', torch.randn(dim // 2, generator=torch.Generator().manual_seed(0)) * scale)
+
     def forward(self, tau: Tensor) -> Tensor:
         proj = 2 * math.pi * tau[:, None] * self.W[None, :]
         return torch.cat([proj.sin(), proj.cos()], dim=-1)
 
+
 class TimeEmbedding(nn.Module):
     "Embed `t` (or `log sigma(t)` when an `sde` is given) into a `dim`-vector: Fourier features then a 2-layer MLP."
+
     def __init__(self, dim: int, sde=None, scale: float | None = None):
         super().__init__()
         self.sde = sde
-        self.fourier = FourierEmbedding(dim, scale if scale is not None else (1. if sde is not None else 16.))
+        self.fourier = FourierEmbedding(dim, scale if scale is not None else (1.0 if sde is not None else 16.0))
         self.mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+
     def forward(self, t: Tensor) -> Tensor:
         tau = torch.log(self.sde.std(t).clamp(min=1e-12)) if self.sde is not None else t
         return self.mlp(self.fourier(tau))
@@ -40,80 +48,108 @@ class TimeEmbedding(nn.Module):
 # %% ../nbs/03_nets.ipynb #84625651
 def _check_input(x: Tensor, t, shape: tuple, name: str) -> Tensor:
     "Check `x` is `[B, *shape]` and return `t` as a float tensor `[B]` in [0, 1]."
-    if not torch.is_tensor(x): raise ValueError(f"{name}: x must be a tensor, got {type(x).__name__}")
+    if not torch.is_tensor(x):
+        raise ValueError(f"{name}: x must be a tensor, got {type(x).__name__}")
     if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != tuple(shape):
         raise ValueError(f"{name} expects x of shape [B, {', '.join(map(str, shape))}], got {tuple(x.shape)}")
-    return batch_times(t, x, T=1., eps=0.)
+    return batch_times(t, x, T=1.0, eps=0.0)
 
 # %% ../nbs/03_nets.ipynb #56877f25
 class ScoreMLP(nn.Module):
     "Residual MLP predicting the noise for `[B, dim]` data; called as `model(x, t)`."
-    def __init__(self, dim: int = 2, # data dimension
-                 hidden: int = 128, # width
-                 depth: int = 3, # number of residual blocks
-                 embed_dim: int = 64, # time-embedding size
-                 sde=None, # if given, embed log sigma(t) instead of t
-                ):
+
+    def __init__(
+        self,
+        dim: int = 2,  # data dimension
+        hidden: int = 128,  # width
+        depth: int = 3,  # number of residual blocks
+        embed_dim: int = 64,  # time-embedding size
+        sde=None,  # if given, embed log sigma(t) instead of t
+    ):
         super().__init__()
-        if dim < 1 or hidden < 1 or depth < 1: raise ValueError(f"dim, hidden, depth must be >= 1, got {dim}, {hidden}, {depth}")
+        if dim < 1 or hidden < 1 or depth < 1:
+            raise ValueError(f"dim, hidden, depth must be >= 1, got {dim}, {hidden}, {depth}")
         self.dim = dim
         self.temb = TimeEmbedding(embed_dim, sde)
         self.inp = nn.Linear(dim, hidden)
-        self.blocks = nn.ModuleList([nn.ModuleDict(dict(l1=nn.Linear(hidden, hidden), te=nn.Linear(embed_dim, hidden),
-                                                        l2=nn.Linear(hidden, hidden))) for _ in range(depth)])
+        self.blocks = nn.ModuleList(
+            [
+                nn.ModuleDict(
+                    dict(l1=nn.Linear(hidden, hidden), te=nn.Linear(embed_dim, hidden), l2=nn.Linear(hidden, hidden))
+                )
+                for _ in range(depth)
+            ]
+        )
         self.out = nn.Linear(hidden, dim)
+
     def forward(self, x: Tensor, t) -> Tensor:
         t = _check_input(x, t, (self.dim,), 'ScoreMLP')
         e, h = self.temb(t), self.inp(x)
-        for b in self.blocks: h = h + b['l2'](F.silu(b['l1'](F.silu(h)) + b['te'](e)))
+        for b in self.blocks:
+            h = h + b['l2'](F.silu(b['l1'](F.silu(h)) + b['te'](e)))
         return self.out(F.silu(h))
 
 # %% ../nbs/03_nets.ipynb #467da628
 def _groups(ch: int) -> int:
     "GroupNorm groups: the largest of 32, 16, ... dividing `ch` with at least 4 channels per group (or 1)."
     for g in (32, 16, 8, 4, 2):
-        if ch % g == 0 and ch // g >= 4: return g
+        if ch % g == 0 and ch // g >= 4:
+            return g
     return 1
+
 
 class ResBlock(nn.Module):
     "Residual block with GroupNorm, SiLU and the time embedding added after the first convolution."
-    def __init__(self, cin: int, cout: int, embed_dim: int, dropout: float = 0.):
+
+    def __init__(self, cin: int, cout: int, embed_dim: int, dropout: float = 0.0):
         super().__init__()
         self.n1, self.c1 = nn.GroupNorm(_groups(cin), cin), nn.Conv2d(cin, cout, 3, padding=1)
         self.te = nn.Linear(embed_dim, cout)
-        self.n2, self.drop, self.c2 = nn.GroupNorm(_groups(cout), cout), nn.Dropout(dropout), nn.Conv2d(cout, cout, 3, padding=1)
+        self.n2, self.drop, self.c2 = (
+            nn.GroupNorm(_groups(cout), cout),
+            nn.Dropout(dropout),
+            nn.Conv2d(cout, cout, 3, padding=1),
+        )
         self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
     def forward(self, x: Tensor, e: Tensor) -> Tensor:
         h = self.c1(F.silu(self.n1(x))) + self.te(e)[:, :, None, None]
         h = self.c2(self.drop(F.silu(self.n2(h))))
         return self.skip(x) + h
 
+
 class SelfAttention(nn.Module):
     "Single-head self-attention over the pixels, with a residual connection."
+
     def __init__(self, ch: int):
         super().__init__()
         self.norm, self.qkv, self.proj = nn.GroupNorm(_groups(ch), ch), nn.Conv2d(ch, 3 * ch, 1), nn.Conv2d(ch, ch, 1)
+
     def forward(self, x: Tensor, e: Tensor | None = None) -> Tensor:
         B, C, H, W = x.shape
         q, k, v = self.qkv(self.norm(x)).reshape(B, 3, C, H * W).transpose(-1, -2).unbind(1)
-        h = F.scaled_dot_product_attention(q, k, v)           # [B, HW, C]
+        h = F.scaled_dot_product_attention(q, k, v)  # [B, HW, C]
         return x + self.proj(h.transpose(-1, -2).reshape(B, C, H, W))
 
 # %% ../nbs/03_nets.ipynb #488c3084
 class UNet(nn.Module):
     "Compact U-Net predicting the noise for `[B, in_ch, image_size, image_size]` images; called as `model(x, t)`."
-    def __init__(self, in_ch: int = 1, # image channels
-                 base: int = 32, # width of the first level
-                 ch_mult: tuple = (1, 2, 2), # width multipliers per level; len(ch_mult)-1 downsamplings
-                 num_res: int = 1, # residual blocks per level
-                 attn_res: tuple = (), # resolutions (of the padded input path) with self-attention, e.g. (7,) or (16,)
-                 image_size: int = 28, # input height = width
-                 embed_dim: int | None = None, # time-embedding size (default 4*base)
-                 dropout: float = 0.,
-                 sde=None, # if given, embed log sigma(t) instead of t
-                ):
+
+    def __init__(
+        self,
+        in_ch: int = 1,  # image channels
+        base: int = 32,  # width of the first level
+        ch_mult: tuple = (1, 2, 2),  # width multipliers per level; len(ch_mult)-1 downsamplings
+        num_res: int = 1,  # residual blocks per level
+        attn_res: tuple = (),  # resolutions (of the padded input path) with self-attention, e.g. (7,) or (16,)
+        image_size: int = 28,  # input height = width
+        embed_dim: int | None = None,  # time-embedding size (default 4*base)
+        dropout: float = 0.0,
+        sde=None,  # if given, embed log sigma(t) instead of t
+    ):
         super().__init__()
-        if in_ch < 1 or base < 1 or num_res < 1 or not ch_mult: raise ValueError("in_ch, base, num_res must be >= 1 and ch_mult non-empty")
+        if in_ch < 1 or base < 1 or num_res < 1 or not ch_mult:
+            raise ValueError("in_ch, base, num_res must be >= 1 and ch_mult non-empty")
         self.in_ch, self.image_size, self.levels = in_ch, int(image_size), len(ch_mult)
         f = 2 ** (self.levels - 1)
         self.padded = math.ceil(self.image_size / f) * f
@@ -123,17 +159,28 @@ class UNet(nn.Module):
         self.down, chans, ch, res = nn.ModuleList(), [base], base, self.padded
         for i, m in enumerate(ch_mult):
             for _ in range(num_res):
-                self.down.append(ResBlock(ch, base * m, E, dropout)); ch = base * m; chans.append(ch)
-                if res in attn_res: self.down.append(SelfAttention(ch))
+                self.down.append(ResBlock(ch, base * m, E, dropout))
+                ch = base * m
+                chans.append(ch)
+                if res in attn_res:
+                    self.down.append(SelfAttention(ch))
             if i < self.levels - 1:
-                self.down.append(nn.Conv2d(ch, ch, 3, stride=2, padding=1)); chans.append(ch); res //= 2
+                self.down.append(nn.Conv2d(ch, ch, 3, stride=2, padding=1))
+                chans.append(ch)
+                res //= 2
         self.mid = nn.ModuleList([ResBlock(ch, ch, E, dropout), SelfAttention(ch), ResBlock(ch, ch, E, dropout)])
         self.up = nn.ModuleList()
         for i, m in reversed(list(enumerate(ch_mult))):
             for _ in range(num_res + 1):
-                self.up.append(ResBlock(ch + chans.pop(), base * m, E, dropout)); ch = base * m
-                if res in attn_res: self.up.append(SelfAttention(ch))
-            if i > 0: self.up.append(nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(ch, ch, 3, padding=1))); res *= 2
+                self.up.append(ResBlock(ch + chans.pop(), base * m, E, dropout))
+                ch = base * m
+                if res in attn_res:
+                    self.up.append(SelfAttention(ch))
+            if i > 0:
+                self.up.append(
+                    nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(ch, ch, 3, padding=1))
+                )
+                res *= 2
         self.out = nn.Sequential(nn.GroupNorm(_groups(ch), ch), nn.SiLU(), nn.Conv2d(ch, in_ch, 3, padding=1))
 
     def forward(self, x: Tensor, t) -> Tensor:
@@ -141,15 +188,26 @@ class UNet(nn.Module):
         t = _check_input(x, t, (self.in_ch, S, S), 'UNet')
         e, p = self.temb(t), self.padded - S
         h = F.pad(x, (0, p, 0, p), mode='replicate') if p else x
-        h = self.inp(h); hs = [h]
+        h = self.inp(h)
+        hs = [h]
         for layer in self.down:
-            if isinstance(layer, ResBlock): h = layer(h, e); hs.append(h)
-            elif isinstance(layer, SelfAttention): h = layer(h); hs[-1] = h
-            else: h = layer(h); hs.append(h)
-        for layer in self.mid: h = layer(h, e)
+            if isinstance(layer, ResBlock):
+                h = layer(h, e)
+                hs.append(h)
+            elif isinstance(layer, SelfAttention):
+                h = layer(h)
+                hs[-1] = h
+            else:
+                h = layer(h)
+                hs.append(h)
+        for layer in self.mid:
+            h = layer(h, e)
         for layer in self.up:
-            if isinstance(layer, ResBlock): h = layer(torch.cat([h, hs.pop()], 1), e)
-            elif isinstance(layer, SelfAttention): h = layer(h)
-            else: h = layer(h)
+            if isinstance(layer, ResBlock):
+                h = layer(torch.cat([h, hs.pop()], 1), e)
+            elif isinstance(layer, SelfAttention):
+                h = layer(h)
+            else:
+                h = layer(h)
         h = self.out(h)
         return h[..., :S, :S] if p else h

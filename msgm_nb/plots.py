@@ -12,23 +12,28 @@ from .core import check_images
 __all__ = ['show_grid']
 
 # %% ../nbs/00a_plots.ipynb #28e8df86
-def show_grid(images: Tensor,          # [B, C, H, W] in [-1, 1] (C = 1 or 3)
-              nrow: int = 8,           # images per row
-              title: str | None = None,
-              ax=None,                 # draw into this matplotlib axis (default: a new figure)
-              figsize: tuple | None = None,
-              padding: int = 1) -> 'matplotlib.axes.Axes':
+def show_grid(
+    images: Tensor,  # [B, C, H, W] in [-1, 1] (C = 1 or 3)
+    nrow: int = 8,  # images per row
+    title: str | None = None,
+    ax=None,  # draw into this matplotlib axis (default: a new figure)
+    figsize: tuple | None = None,
+    padding: int = 1,
+) -> 'matplotlib.axes.Axes':
     "Plot a grid of `[-1, 1]` images with brightness `(x + 1) / 2` on a fixed `[0, 1]` scale; returns the matplotlib axis."
     import matplotlib.pyplot as plt
     from torchvision.utils import make_grid
+
     check_images(images, 'images')
-    if images.shape[1] not in (1, 3): raise ValueError(f"images must have 1 or 3 channels, got shape {tuple(images.shape)}")
-    grid = make_grid(((images.detach().float().cpu() + 1) / 2).clamp(0, 1), nrow=nrow, padding=padding, pad_value=1.)
+    if images.shape[1] not in (1, 3):
+        raise ValueError(f"images must have 1 or 3 channels, got shape {tuple(images.shape)}")
+    grid = make_grid(((images.detach().float().cpu() + 1) / 2).clamp(0, 1), nrow=nrow, padding=padding, pad_value=1.0)
     if ax is None:
         rows = math.ceil(len(images) / nrow)
         _, ax = plt.subplots(figsize=figsize or (min(12, 0.9 * nrow + 0.5), min(12, 0.9 * rows + 0.5)))
     rgb = images.shape[1] == 3
     ax.imshow(grid.permute(1, 2, 0).numpy() if rgb else grid[0].numpy(), cmap=None if rgb else 'gray', vmin=0, vmax=1)
     ax.set_axis_off()
-    if title: ax.set_title(title)
+    if title:
+        ax.set_title(title)
     return ax

@@ -21,14 +21,18 @@ __all__ = ['STEPS', 'em_step', 'reverse_diffusion_step', 'langevin_step', 'pc_st
 def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
     return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
+
 def _pair(x: Tensor, t, t_next, sde) -> tuple[Tensor, Tensor]:
     t = batch_times(t, x, T=sde.T, name='t')
     t_next = batch_times(t_next, x, T=sde.T, name='t_next')
-    if (t_next >= t).any(): raise ValueError("t_next must be smaller than t (the sampler runs backwards in time)")
+    if (t_next >= t).any():
+        raise ValueError("t_next must be smaller than t (the sampler runs backwards in time)")
     return t, t_next
 
 # %% ../nbs/06_sampling.ipynb #2530ae3d
-def em_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Generator | None = None, **kw) -> tuple[Tensor, Tensor]:
+def em_step(
+    score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Generator | None = None, **kw
+) -> tuple[Tensor, Tensor]:
     "One Euler–Maruyama step of the reverse-time SDE from `t` to `t_next`; returns `(x_next, x_mean)`."
     t, t_next = _pair(x, t, t_next, sde)
     dt = t_next - t
@@ -40,9 +44,12 @@ def em_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Ge
 def _kernel_step(sde, t: Tensor, t_next: Tensor) -> tuple[Tensor, Tensor]:
     "The exact forward step t_next -> t: x_t = a x_{t_next} + G z; returns (a, G^2), each [B]."
     a = sde.mean_coef(t) / sde.mean_coef(t_next)
-    return a, (sde.std(t) ** 2 - a ** 2 * sde.std(t_next) ** 2).clamp(min=0)
+    return a, (sde.std(t) ** 2 - a**2 * sde.std(t_next) ** 2).clamp(min=0)
 
-def reverse_diffusion_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Generator | None = None, **kw) -> tuple[Tensor, Tensor]:
+
+def reverse_diffusion_step(
+    score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Generator | None = None, **kw
+) -> tuple[Tensor, Tensor]:
     "Song et al.'s reverse-diffusion predictor from `t` to `t_next`: `x_mean = (2 - a) x + G^2 s`; returns `(x_next, x_mean)`."
     t, t_next = _pair(x, t, t_next, sde)
     check_finite(x, 'x')
@@ -50,25 +57,47 @@ def reverse_diffusion_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, gene
     x_mean = bcast(2 - a, x) * x + bcast(G2, x) * score_fn(x, t)
     return x_mean + bcast(G2.sqrt(), x) * _noise(x, generator), x_mean
 
-def langevin_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next=None, *, generator: torch.Generator | None = None,
-                  snr: float = 0.16,      # target signal-to-noise ratio r
-                  n_corrector: int = 1,   # Langevin steps per call
-                  **kw) -> tuple[Tensor, Tensor]:
+
+def langevin_step(
+    score_fn: ScoreFn,
+    sde,
+    x: Tensor,
+    t,
+    t_next=None,
+    *,
+    generator: torch.Generator | None = None,
+    snr: float = 0.16,  # target signal-to-noise ratio r
+    n_corrector: int = 1,  # Langevin steps per call
+    **kw,
+) -> tuple[Tensor, Tensor]:
     "Langevin corrector at time `t` (`t_next` only sets alpha = a^2); returns `(x, x_mean)`."
-    if not snr > 0: raise ValueError(f"snr must be > 0, got {snr}")
+    if not snr > 0:
+        raise ValueError(f"snr must be > 0, got {snr}")
     t = batch_times(t, x, T=sde.T)
     alpha = torch.ones_like(t) if t_next is None else _kernel_step(sde, *_pair(x, t, t_next, sde))[0] ** 2
     x_mean = x
     for _ in range(int(n_corrector)):
         grad, z = score_fn(x, t), _noise(x, generator)
-        g_norm = grad.flatten(1).norm(dim=1).mean(); z_norm = z.flatten(1).norm(dim=1).mean()
+        g_norm = grad.flatten(1).norm(dim=1).mean()
+        z_norm = z.flatten(1).norm(dim=1).mean()
         delta = 2 * alpha * (snr * z_norm / g_norm.clamp(min=1e-12)) ** 2
         x_mean = x + bcast(delta, x) * grad
         x = x_mean + bcast((2 * delta).sqrt(), x) * z
     return x, x_mean
 
-def pc_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Generator | None = None,
-            snr: float = 0.16, n_corrector: int = 1, **kw) -> tuple[Tensor, Tensor]:
+
+def pc_step(
+    score_fn: ScoreFn,
+    sde,
+    x: Tensor,
+    t,
+    t_next,
+    *,
+    generator: torch.Generator | None = None,
+    snr: float = 0.16,
+    n_corrector: int = 1,
+    **kw,
+) -> tuple[Tensor, Tensor]:
     "Predictor–corrector: `n_corrector` Langevin steps at `t`, then the reverse-diffusion predictor to `t_next`."
     x, _ = langevin_step(score_fn, sde, x, t, t_next, generator=generator, snr=snr, n_corrector=n_corrector)
     return reverse_diffusion_step(score_fn, sde, x, t, t_next, generator=generator)
@@ -78,15 +107,21 @@ def _check_vp(sde):
     if not isinstance(sde, VPSDE) or isinstance(sde, subVPSDE):
         raise ValueError(f"DDPM ancestral sampling needs a variance-preserving SDE (DDPM or VPSDE), got {sde!r}")
 
-def ddpm_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Generator | None = None, **kw) -> tuple[Tensor, Tensor]:
+
+def ddpm_step(
+    score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.Generator | None = None, **kw
+) -> tuple[Tensor, Tensor]:
     "One DDPM ancestral step from `t` to `t_next` (`t_next = 0`: the noise-free last step); returns `(x_next, x_mean)`."
     _check_vp(sde)
-    t = batch_times(t, x, T=sde.T); t_next = batch_times(t_next, x, T=sde.T, name='t_next')
-    if (t_next >= t).any(): raise ValueError("t_next must be smaller than t (the sampler runs backwards in time)")
+    t = batch_times(t, x, T=sde.T)
+    t_next = batch_times(t_next, x, T=sde.T, name='t_next')
+    if (t_next >= t).any():
+        raise ValueError("t_next must be smaller than t (the sampler runs backwards in time)")
     last = t_next <= 0
     abar = sde.mean_coef(t) ** 2
     abar_prev = torch.where(last, torch.ones_like(abar), sde.mean_coef(t_next) ** 2)
-    alpha = abar / abar_prev; beta = 1 - alpha
+    alpha = abar / abar_prev
+    beta = 1 - alpha
     eps = -bcast((1 - abar).sqrt(), x) * score_fn(x, t)
     x_mean = (x - bcast(beta / (1 - abar).sqrt(), x) * eps) / bcast(alpha.sqrt(), x)
     sig = torch.where(last, torch.zeros_like(beta), beta.clamp(min=0).sqrt())
@@ -95,20 +130,27 @@ def ddpm_step(score_fn: ScoreFn, sde, x: Tensor, t, t_next, *, generator: torch.
 # %% ../nbs/06_sampling.ipynb #e77116c5
 STEPS = {'em': em_step, 'rd': reverse_diffusion_step, 'pc': pc_step, 'ddpm': ddpm_step}
 
+
 def _init_state(sde, shape, eps, generator, device, x_init, t_start) -> tuple[Tensor, float]:
-    if not 0 < eps < sde.T: raise ValueError(f"eps must lie in (0, T={sde.T}), got {eps}")
+    if not 0 < eps < sde.T:
+        raise ValueError(f"eps must lie in (0, T={sde.T}), got {eps}")
     t_start = sde.T if t_start is None else float(t_start)
-    if not eps < t_start <= sde.T: raise ValueError(f"t_start must lie in (eps={eps}, T={sde.T}], got {t_start}")
+    if not eps < t_start <= sde.T:
+        raise ValueError(f"t_start must lie in (eps={eps}, T={sde.T}], got {t_start}")
     if x_init is None:
-        if t_start < sde.T: raise ValueError("t_start < T needs x_init (a sample of p_t at t_start, e.g. from sde.perturb)")
-        if shape is None: raise ValueError("give shape (or x_init)")
+        if t_start < sde.T:
+            raise ValueError("t_start < T needs x_init (a sample of p_t at t_start, e.g. from sde.perturb)")
+        if shape is None:
+            raise ValueError("give shape (or x_init)")
         device = device if device is not None else (generator.device if generator is not None else 'cpu')
         return sde.prior_sampling(tuple(shape), generator=generator, device=device), t_start
     check_finite(x_init, 'x_init')
     if shape is not None and tuple(shape) != tuple(x_init.shape):
         raise ValueError(f"x_init has shape {tuple(x_init.shape)} but shape is {tuple(shape)}")
-    if x_init.ndim < 2: raise ValueError(f"x_init must be batch-first [B, ...], got shape {tuple(x_init.shape)}")
+    if x_init.ndim < 2:
+        raise ValueError(f"x_init must be batch-first [B, ...], got shape {tuple(x_init.shape)}")
     return x_init.clone(), t_start
+
 
 def _grid(sde, method, steps, eps, t_start, device) -> Tensor:
     if method == 'ddpm':
@@ -116,9 +158,11 @@ def _grid(sde, method, steps, eps, t_start, device) -> Tensor:
             i0 = int(sde.step_index(torch.tensor(t_start)))
             steps = min(steps, i0 + 1)
             ts = sde.step_time(torch.linspace(i0, 0, steps).round())
-        else: ts = torch.linspace(t_start, eps, steps)
+        else:
+            ts = torch.linspace(t_start, eps, steps)
         return torch.cat([ts, torch.zeros(1)]).to(device)
     return torch.linspace(t_start, eps, steps + 1, device=device)
+
 
 def tweedie(score_fn: ScoreFn, sde, x: Tensor, t) -> Tensor:
     "Tweedie's posterior mean of x_0: `(x + sigma(t)^2 s(x, t)) / m(t)`."
@@ -130,62 +174,111 @@ def max_rms_norm(e: Tensor) -> Tensor:
     "Error norm for batched ODE solves: the largest per-sample RMS (samples are along dim 0)."
     return e.reshape(e.shape[0], -1).pow(2).mean(1).sqrt().max()
 
-def error_norm_option(norm: str, # 'sample' (per-sample error control) or 'batch' (torchdiffeq's RMS over the batch)
-                     ) -> dict:
-    "The torchdiffeq `options` entry that selects the error norm of an adaptive solve."
-    if norm == 'sample': return dict(norm=max_rms_norm)
-    if norm == 'batch': return {}
-    raise ValueError(f"norm must be 'sample' (per-sample error control) or 'batch' (torchdiffeq's RMS over the batch), got {norm!r}")
 
-def ode_sample(score_fn: ScoreFn, sde, shape=None, *, eps: float = 1e-3, rtol: float = 1e-5, atol: float = 1e-5,
-               method: str = 'dopri5',  # any torchdiffeq solver
-               norm: str = 'sample',    # 'sample': max over samples of the per-sample RMS error; 'batch': RMS over everything
-               denoise: bool = True, generator: torch.Generator | None = None, device=None,
-               x_init: Tensor | None = None, t_start: float | None = None) -> tuple[Tensor, int]:
+def error_norm_option(
+    norm: str,  # 'sample' (per-sample error control) or 'batch' (torchdiffeq's RMS over the batch)
+) -> dict:
+    "The torchdiffeq `options` entry that selects the error norm of an adaptive solve."
+    if norm == 'sample':
+        return dict(norm=max_rms_norm)
+    if norm == 'batch':
+        return {}
+    raise ValueError(
+        f"norm must be 'sample' (per-sample error control) or 'batch' (torchdiffeq's RMS over the batch), got {norm!r}"
+    )
+
+
+def ode_sample(
+    score_fn: ScoreFn,
+    sde,
+    shape=None,
+    *,
+    eps: float = 1e-3,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    method: str = 'dopri5',  # any torchdiffeq solver
+    norm: str = 'sample',  # 'sample': max over samples of the per-sample RMS error; 'batch': RMS over everything
+    denoise: bool = True,
+    generator: torch.Generator | None = None,
+    device=None,
+    x_init: Tensor | None = None,
+    t_start: float | None = None,
+) -> tuple[Tensor, int]:
     "Sample by integrating the probability-flow ODE from `t_start` (default T) to `eps`; returns `(x, nfe)`."
     x, t0 = _init_state(sde, shape, eps, generator, device, x_init, t_start)
     rsde, nfe, B = sde.reverse(score_fn, probability_flow=True), [0], x.shape[0]
     lo, hi = min(t0, eps), max(t0, eps)
+
     def f(t, y):
         nfe[0] += 1
-        return rsde.sde(y, t.clamp(lo, hi).expand(B))[0]  # clamp: the solver's first-step probe may overshoot the interval
+        return rsde.sde(y, t.clamp(lo, hi).expand(B))[
+            0
+        ]  # clamp: the solver's first-step probe may overshoot the interval
+
     ts = torch.tensor([t0, eps], dtype=x.dtype, device=x.device)
     x = odeint(f, x, ts, rtol=rtol, atol=atol, method=method, options=error_norm_option(norm))[-1]
-    if denoise: x = tweedie(score_fn, sde, x, eps); nfe[0] += 1
+    if denoise:
+        x = tweedie(score_fn, sde, x, eps)
+        nfe[0] += 1
     return x, nfe[0]
 
 # %% ../nbs/06_sampling.ipynb #3252d35e
-def sample(score_fn: ScoreFn, sde, shape=None,
-           method: str = 'em',           # 'em', 'rd', 'pc', 'ddpm' or 'ode'
-           steps: int | None = None,     # number of steps (default sde.N); ignored by 'ode'
-           eps: float = 1e-3,            # the last time of the grid
-           denoise: bool = True,         # finish with Tweedie's denoising step at eps
-           generator: torch.Generator | None = None, device=None,
-           progress: bool = True,        # tqdm progress bar
-           x_init: Tensor | None = None, # start from this sample of p_{t_start} instead of the prior
-           t_start: float | None = None, # the time of x_init (default T)
-           project: Callable | None = None, # hook `project(x, t) -> x` applied after every step (inpainting)
-           return_nfe: bool = False,     # also return the number of score evaluations
-           **kw,                         # step options: snr, n_corrector ('pc'); rtol, atol, norm, solver (torchdiffeq method) for 'ode'
-          ) -> Tensor | tuple[Tensor, int]:
+def sample(
+    score_fn: ScoreFn,
+    sde,
+    shape=None,
+    method: str = 'em',  # 'em', 'rd', 'pc', 'ddpm' or 'ode'
+    steps: int | None = None,  # number of steps (default sde.N); ignored by 'ode'
+    eps: float = 1e-3,  # the last time of the grid
+    denoise: bool = True,  # finish with Tweedie's denoising step at eps
+    generator: torch.Generator | None = None,
+    device=None,
+    progress: bool = True,  # tqdm progress bar
+    x_init: Tensor | None = None,  # start from this sample of p_{t_start} instead of the prior
+    t_start: float | None = None,  # the time of x_init (default T)
+    project: Callable | None = None,  # hook `project(x, t) -> x` applied after every step (inpainting)
+    return_nfe: bool = False,  # also return the number of score evaluations
+    **kw,  # step options: snr, n_corrector ('pc'); rtol, atol, norm, solver (torchdiffeq method) for 'ode'
+) -> Tensor | tuple[Tensor, int]:
     "Draw samples with the chosen sampler; returns `x` (and the NFE with `return_nfe`)."
     if method == 'ode':
-        if project is not None: raise ValueError("project is only supported by the step samplers ('em', 'rd', 'pc', 'ddpm')")
-        x, nfe = ode_sample(score_fn, sde, shape, eps=eps, denoise=denoise, generator=generator, device=device,
-                            x_init=x_init, t_start=t_start, method=kw.pop('solver', 'dopri5'), **kw)
+        if project is not None:
+            raise ValueError("project is only supported by the step samplers ('em', 'rd', 'pc', 'ddpm')")
+        x, nfe = ode_sample(
+            score_fn,
+            sde,
+            shape,
+            eps=eps,
+            denoise=denoise,
+            generator=generator,
+            device=device,
+            x_init=x_init,
+            t_start=t_start,
+            method=kw.pop('solver', 'dopri5'),
+            **kw,
+        )
         return (x, nfe) if return_nfe else x
-    if method not in STEPS: raise ValueError(f"method must be one of {list(STEPS) + ['ode']}, got {method!r}")
-    if method == 'ddpm': _check_vp(sde)
+    if method not in STEPS:
+        raise ValueError(f"method must be one of {list(STEPS) + ['ode']}, got {method!r}")
+    if method == 'ddpm':
+        _check_vp(sde)
     steps = sde.N if steps is None else int(steps)
-    if steps < 1: raise ValueError(f"steps must be >= 1, got {steps}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
     step, nfe = STEPS[method], [0]
-    def counted(x, t): nfe[0] += 1; return score_fn(x, t)
+
+    def counted(x, t):
+        nfe[0] += 1
+        return score_fn(x, t)
+
     x, t0 = _init_state(sde, shape, eps, generator, device, x_init, t_start)
     ts, B = _grid(sde, method, steps, eps, t0, x.device).to(x.dtype), x.shape[0]
     for i in tqdm(range(len(ts) - 1), disable=not progress, desc=f'sampling ({method})', leave=False):
         x, _ = step(counted, sde, x, ts[i], ts[i + 1], generator=generator, **kw)
-        if project is not None: x = project(x, ts[i + 1].expand(B))
+        if project is not None:
+            x = project(x, ts[i + 1].expand(B))
     if denoise and method != 'ddpm':
         x = tweedie(counted, sde, x, eps)
-        if project is not None: x = project(x, torch.zeros(B, dtype=x.dtype, device=x.device))
+        if project is not None:
+            x = project(x, torch.zeros(B, dtype=x.dtype, device=x.device))
     return (x, nfe[0]) if return_nfe else x

@@ -16,16 +16,21 @@ __all__ = ['SDE', 'VESDE', 'VPSDE', 'subVPSDE', 'DDPM', 'ReverseSDE']
 # %% ../nbs/01_sde.ipynb #8ae53d74
 class SDE:
     "Base class: an Itô SDE on `[0, T]` with affine drift, discretised into `N` steps."
-    def __init__(self, N: int = 1000, T: float = 1.):
-        if int(N) < 1: raise ValueError(f"N (number of discretisation steps) must be >= 1, got {N}")
-        if not T > 0: raise ValueError(f"T must be > 0, got {T}")
+
+    def __init__(self, N: int = 1000, T: float = 1.0):
+        if int(N) < 1:
+            raise ValueError(f"N (number of discretisation steps) must be >= 1, got {N}")
+        if not T > 0:
+            raise ValueError(f"T must be > 0, got {T}")
         self.N, self.T = int(N), float(T)
+
     discrete = False  # True for DDPM, whose time is a step index
 
     def _check(self, x: Tensor, t) -> Tensor:
         check_finite(x, 'x')
-        if x.ndim < 2: raise ValueError(f"x must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
-        return batch_times(t, x, T=self.T, eps=0.)
+        if x.ndim < 2:
+            raise ValueError(f"x must be batch-first with shape [B, ...] (ndim >= 2), got shape {tuple(x.shape)}")
+        return batch_times(t, x, T=self.T, eps=0.0)
 
     def sde(self, x: Tensor, t) -> tuple[Tensor, Tensor]:
         "Drift `f(x, t)` (shaped like `x`) and diffusion `g(t)` (shape `[B]`)."
@@ -40,14 +45,17 @@ class SDE:
     def perturb(self, x0: Tensor, t, z: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
         "Sample `x_t = m x0 + sigma z`; returns `(x_t, z, sigma)`."
         mean, std = self.marginal_prob(x0, t)
-        if z is None: z = torch.randn_like(x0)
-        elif z.shape != x0.shape: raise ValueError(f"z must have the shape of x0 {tuple(x0.shape)}, got {tuple(z.shape)}")
+        if z is None:
+            z = torch.randn_like(x0)
+        elif z.shape != x0.shape:
+            raise ValueError(f"z must have the shape of x0 {tuple(x0.shape)}, got {tuple(z.shape)}")
         return mean + bcast(std, x0) * z, z, std
 
     def prior_logp(self, z: Tensor) -> Tensor:
         "Log density (nats, summed over dimensions) of the Gaussian prior, shape `[B]`."
         check_finite(z, 'z')
-        D = z[0].numel(); s2 = self.prior_std ** 2
+        D = z[0].numel()
+        s2 = self.prior_std**2
         return -0.5 * D * math.log(2 * math.pi * s2) - z.flatten(1).pow(2).sum(1) / (2 * s2)
 
     def prior_sampling(self, shape, generator: torch.Generator | None = None, device=None) -> Tensor:
@@ -61,92 +69,147 @@ class SDE:
 # %% ../nbs/01_sde.ipynb #05f9f162
 class VESDE(SDE):
     "Variance exploding SDE: sigma(t) = sigma_min (sigma_max / sigma_min)^t, no drift."
-    def __init__(self, sigma_min: float = 0.01, sigma_max: float = 50., N: int = 1000):
-        if not 0 < sigma_min < sigma_max: raise ValueError(f"need 0 < sigma_min < sigma_max, got sigma_min={sigma_min}, sigma_max={sigma_max}")
+
+    def __init__(self, sigma_min: float = 0.01, sigma_max: float = 50.0, N: int = 1000):
+        if not 0 < sigma_min < sigma_max:
+            raise ValueError(f"need 0 < sigma_min < sigma_max, got sigma_min={sigma_min}, sigma_max={sigma_max}")
         super().__init__(N)
         self.sigma_min, self.sigma_max = float(sigma_min), float(sigma_max)
         self.log_ratio = math.log(self.sigma_max / self.sigma_min)
-        self.discrete_sigmas = torch.exp(torch.linspace(math.log(sigma_min), math.log(sigma_max), self.N, dtype=torch.float64))
+        self.discrete_sigmas = torch.exp(
+            torch.linspace(math.log(sigma_min), math.log(sigma_max), self.N, dtype=torch.float64)
+        )
         self.prior_std = self.sigma_max
-    def std(self, t): return self.sigma_min * torch.exp(t * self.log_ratio)
-    def mean_coef(self, t): return torch.ones_like(t)
-    def drift_coef(self, t): return torch.zeros_like(t)
-    def g2(self, t): return self.std(t) ** 2 * 2 * self.log_ratio
+
+    def std(self, t):
+        return self.sigma_min * torch.exp(t * self.log_ratio)
+
+    def mean_coef(self, t):
+        return torch.ones_like(t)
+
+    def drift_coef(self, t):
+        return torch.zeros_like(t)
+
+    def g2(self, t):
+        return self.std(t) ** 2 * 2 * self.log_ratio
+
     def discretize(self, x: Tensor, t) -> tuple[Tensor, Tensor]:
         "SMLD discretisation: `x_{i+1} = x_i + sqrt(sigma_{i+1}^2 - sigma_i^2) z`; returns `(f, G)`."
         t = self._check(x, t)
         i = (t * (self.N - 1) / self.T).round().long()
-        sig = self.discrete_sigmas.to(x.device)[i]   # float64: the increments are differences of nearly equal squares
+        sig = self.discrete_sigmas.to(x.device)[i]  # float64: the increments are differences of nearly equal squares
         prev = torch.where(i == 0, torch.zeros_like(sig), self.discrete_sigmas.to(x.device)[(i - 1).clamp(min=0)])
-        return torch.zeros_like(x), (sig ** 2 - prev ** 2).sqrt().to(x.dtype if x.is_floating_point() else torch.float32)
-    def __repr__(self): return f"VESDE(sigma_min={self.sigma_min}, sigma_max={self.sigma_max}, N={self.N})"
+        return torch.zeros_like(x), (sig**2 - prev**2).sqrt().to(x.dtype if x.is_floating_point() else torch.float32)
+
+    def __repr__(self):
+        return f"VESDE(sigma_min={self.sigma_min}, sigma_max={self.sigma_max}, N={self.N})"
 
 # %% ../nbs/01_sde.ipynb #5917c356
 class VPSDE(SDE):
     "Variance preserving SDE (the continuous DDPM): beta(t) linear from beta_min to beta_max."
-    def __init__(self, beta_min: float = 0.1, beta_max: float = 20., N: int = 1000):
-        if not 0 <= beta_min < beta_max: raise ValueError(f"need 0 <= beta_min < beta_max, got beta_min={beta_min}, beta_max={beta_max}")
+
+    def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, N: int = 1000):
+        if not 0 <= beta_min < beta_max:
+            raise ValueError(f"need 0 <= beta_min < beta_max, got beta_min={beta_min}, beta_max={beta_max}")
         super().__init__(N)
         self.beta_0, self.beta_1 = float(beta_min), float(beta_max)
         self.discrete_betas = torch.linspace(beta_min / self.N, beta_max / self.N, self.N)
-        self.alphas = 1. - self.discrete_betas
-        self.prior_std = 1.
-    def beta(self, t): return self.beta_0 + t * (self.beta_1 - self.beta_0)
-    def int_beta(self, t): return self.beta_0 * t + 0.5 * t ** 2 * (self.beta_1 - self.beta_0)
-    def mean_coef(self, t): return torch.exp(-0.5 * self.int_beta(t))
-    def std(self, t): return (-torch.expm1(-self.int_beta(t))).clamp(min=0).sqrt()
-    def drift_coef(self, t): return -0.5 * self.beta(t)
-    def g2(self, t): return self.beta(t)
+        self.alphas = 1.0 - self.discrete_betas
+        self.prior_std = 1.0
+
+    def beta(self, t):
+        return self.beta_0 + t * (self.beta_1 - self.beta_0)
+
+    def int_beta(self, t):
+        return self.beta_0 * t + 0.5 * t**2 * (self.beta_1 - self.beta_0)
+
+    def mean_coef(self, t):
+        return torch.exp(-0.5 * self.int_beta(t))
+
+    def std(self, t):
+        return (-torch.expm1(-self.int_beta(t))).clamp(min=0).sqrt()
+
+    def drift_coef(self, t):
+        return -0.5 * self.beta(t)
+
+    def g2(self, t):
+        return self.beta(t)
+
     def discretize(self, x: Tensor, t) -> tuple[Tensor, Tensor]:
         "DDPM discretisation: `x_{i+1} = sqrt(1 - beta_i) x_i + sqrt(beta_i) z`; returns `(f, G)`."
         t = self._check(x, t)
         i = (t * (self.N - 1) / self.T).round().long()
         beta = self.discrete_betas.to(x.device)[i]
         return bcast(torch.sqrt(1 - beta), x) * x - x, beta.sqrt()
-    def __repr__(self): return f"{type(self).__name__}(beta_min={self.beta_0}, beta_max={self.beta_1}, N={self.N})"
+
+    def __repr__(self):
+        return f"{type(self).__name__}(beta_min={self.beta_0}, beta_max={self.beta_1}, N={self.N})"
+
 
 class subVPSDE(VPSDE):
     "The sub-VP SDE: VP drift, diffusion scaled by (1 - exp(-2 int beta)); its variance stays below VP's."
-    def std(self, t): return -torch.expm1(-self.int_beta(t))
-    def g2(self, t): return self.beta(t) * (-torch.expm1(-2 * self.int_beta(t)))
-    def discretize(self, x, t): raise NotImplementedError("subVPSDE has no ancestral discretisation; use the Euler-Maruyama or PF-ODE samplers")
+
+    def std(self, t):
+        return -torch.expm1(-self.int_beta(t))
+
+    def g2(self, t):
+        return self.beta(t) * (-torch.expm1(-2 * self.int_beta(t)))
+
+    def discretize(self, x, t):
+        raise NotImplementedError("subVPSDE has no ancestral discretisation; use the Euler-Maruyama or PF-ODE samplers")
 
 # %% ../nbs/01_sde.ipynb #ecf7ead0
 class DDPM(VPSDE):
     "The DDPM linear schedule (beta 1e-4 -> 0.02 over N steps) as a discrete VP; t snaps to t_i = (i+1)/N."
+
     discrete = True
+
     def __init__(self, beta_start: float = 1e-4, beta_end: float = 0.02, N: int = 1000):
-        if not 0 < beta_start < beta_end < 1: raise ValueError(f"need 0 < beta_start < beta_end < 1, got {beta_start}, {beta_end}")
+        if not 0 < beta_start < beta_end < 1:
+            raise ValueError(f"need 0 < beta_start < beta_end < 1, got {beta_start}, {beta_end}")
         super().__init__(beta_start * N, beta_end * N, N)
         self.betas = torch.linspace(beta_start, beta_end, self.N, dtype=torch.float64)
         self.alphas_cumprod = torch.cumprod(1 - self.betas, 0)
         self.discrete_betas, self.alphas = self.betas.float(), (1 - self.betas).float()
+
     def step_index(self, t: Tensor) -> Tensor:
         "The step `i` in `0..N-1` whose time `(i+1)/N` is nearest to `t`."
         return (t * self.N / self.T - 1).round().long().clamp(0, self.N - 1)
+
     def step_time(self, i: Tensor) -> Tensor:
         "The time `(i+1)/N` of step `i`."
         return (i.float() + 1) * self.T / self.N
-    def _abar(self, t): return self.alphas_cumprod.to(t.device)[self.step_index(t)].to(t.dtype)
-    def mean_coef(self, t): return self._abar(t).sqrt()
-    def std(self, t): return (1 - self._abar(t)).sqrt()
+
+    def _abar(self, t):
+        return self.alphas_cumprod.to(t.device)[self.step_index(t)].to(t.dtype)
+
+    def mean_coef(self, t):
+        return self._abar(t).sqrt()
+
+    def std(self, t):
+        return (1 - self._abar(t)).sqrt()
+
     def discretize(self, x, t):
         "Step i of the forward chain: `x_i = sqrt(1 - beta_i) x_{i-1} + sqrt(beta_i) z`; returns `(f, G)`."
         t = self._check(x, t)
         beta = self.discrete_betas.to(x.device)[self.step_index(t)]
         return bcast(torch.sqrt(1 - beta), x) * x - x, beta.sqrt()
-    def __repr__(self): return f"DDPM(beta_start={self.betas[0].item():g}, beta_end={self.betas[-1].item():g}, N={self.N})"
+
+    def __repr__(self):
+        return f"DDPM(beta_start={self.betas[0].item():g}, beta_end={self.betas[-1].item():g}, N={self.N})"
 
 # %% ../nbs/01_sde.ipynb #7010f0c3
 class ReverseSDE:
     "The reverse-time SDE (or probability-flow ODE) of `fwd` driven by `score_fn`."
+
     def __init__(self, fwd: SDE, score_fn: ScoreFn, probability_flow: bool = False):
         self.fwd, self.score_fn, self.probability_flow = fwd, score_fn, probability_flow
         self.N, self.T = fwd.N, fwd.T
+
     def sde(self, x: Tensor, t) -> tuple[Tensor, Tensor]:
         "Reverse drift `f - g^2 s` (`f - g^2 s / 2` for the ODE) and diffusion (`0` for the ODE)."
         drift, g = self.fwd.sde(x, t)
         t = batch_times(t, x, T=self.T)
-        c = 0.5 if self.probability_flow else 1.
-        drift = drift - bcast(g ** 2, x) * self.score_fn(x, t) * c
+        c = 0.5 if self.probability_flow else 1.0
+        drift = drift - bcast(g**2, x) * self.score_fn(x, t) * c
         return drift, torch.zeros_like(g) if self.probability_flow else g

@@ -42,54 +42,87 @@ VERDICT_STEPS = 5_000  # the training budget of the verdict runs, chosen by the 
 @dataclass
 class ToyConfig:
     "Every setting of the toy experiment; `ToyConfig.preset('tiny'|'fast'|'full')` gives the three sizes."
-    n_train: int = 10_000         # training points drawn from the mixture (D_g and D_f by label)
-    n_test: int = 500             # held-out points per set for the NLL
-    steps: int = 5000             # optimiser steps of the main models
-    sweep_steps: int = 2500       # optimiser steps of each sweep model
-    batch: int = 256              # batch size on D_g (and on D_f)
+
+    n_train: int = 10_000  # training points drawn from the mixture (D_g and D_f by label)
+    n_test: int = 500  # held-out points per set for the NLL
+    steps: int = 5000  # optimiser steps of the main models
+    sweep_steps: int = 2500  # optimiser steps of each sweep model
+    batch: int = 256  # batch size on D_g (and on D_f)
     lr: float = 1e-3
-    ema: float = 0.995            # EMA decay, capped at 1 - 50/steps so the average never reaches back to the initial weights
+    ema: float = 0.995  # EMA decay, capped at 1 - 50/steps so the average never reaches back to the initial weights
     hidden: int = 128
     depth: int = 3
-    alpha: float = 0.99           # paper default
-    every: int = 4                # paper default: L_f every 4th step
-    n_samples: int = 10_000       # generated samples for the unlearning ratio (the paper uses 10k)
-    sample_steps: int = 500       # Euler-Maruyama steps
-    sweep_samples: int = 4000     # generated samples of each sweep model
-    sweep_test: int = 250         # held-out points per set for each sweep model's NLL
+    alpha: float = 0.99  # paper default
+    every: int = 4  # paper default: L_f every 4th step
+    n_samples: int = 10_000  # generated samples for the unlearning ratio (the paper uses 10k)
+    sample_steps: int = 500  # Euler-Maruyama steps
+    sweep_samples: int = 4000  # generated samples of each sweep model
+    sweep_test: int = 250  # held-out points per set for each sweep model's NLL
     sigma_min: float = 0.01
-    sigma_max: float = 50.
+    sigma_max: float = 50.0
     alphas: tuple = (0.1, 0.3, 0.5, 0.7, 0.9, 0.99)
     everys: tuple = (1, 4)
     variants: tuple = VARIANTS
-    rtol: float = 1e-5            # ODE tolerances of the NLL
+    rtol: float = 1e-5  # ODE tolerances of the NLL
     atol: float = 1e-5
-    quiver_t: float = 0.08        # the time of Fig. 1
+    quiver_t: float = 0.08  # the time of Fig. 1
     seed: int = 0
-    workers: int = 2              # parallel processes for the runs (1 = in this process)
+    workers: int = 2  # parallel processes for the runs (1 = in this process)
 
     @classmethod
     def preset(cls, name: str = 'full', **kw) -> 'ToyConfig':
         "`tiny` (seconds; tests), `fast` (minutes on 2 CPU cores; `make demo`), `full` (the notebook's setting) or `verdict` (seeded records)."
         presets = dict(
-            tiny=dict(n_train=2000, n_test=40, steps=120, sweep_steps=80, batch=128, n_samples=400, sample_steps=60, sweep_samples=400, sweep_test=40,
-                      alphas=(0.5, 0.99), everys=(4,), variants=('orthogonal', 'obtuse'), rtol=1e-3, atol=1e-3, workers=1),
-            fast=dict(n_test=150, steps=2500, sweep_steps=1000, n_samples=3000, sample_steps=200, sweep_samples=1500, sweep_test=80,
-                      alphas=(0.5, 0.99), rtol=1e-4, atol=1e-4),
+            tiny=dict(
+                n_train=2000,
+                n_test=40,
+                steps=120,
+                sweep_steps=80,
+                batch=128,
+                n_samples=400,
+                sample_steps=60,
+                sweep_samples=400,
+                sweep_test=40,
+                alphas=(0.5, 0.99),
+                everys=(4,),
+                variants=('orthogonal', 'obtuse'),
+                rtol=1e-3,
+                atol=1e-3,
+                workers=1,
+            ),
+            fast=dict(
+                n_test=150,
+                steps=2500,
+                sweep_steps=1000,
+                n_samples=3000,
+                sample_steps=200,
+                sweep_samples=1500,
+                sweep_test=80,
+                alphas=(0.5, 0.99),
+                rtol=1e-4,
+                atol=1e-4,
+            ),
             full=dict(),
-            verdict=dict(n_test=500, steps=VERDICT_STEPS, n_samples=10_000, sample_steps=200, rtol=1e-4, atol=1e-4))
-        if name not in presets: raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(presets)}")
+            verdict=dict(n_test=500, steps=VERDICT_STEPS, n_samples=10_000, sample_steps=200, rtol=1e-4, atol=1e-4),
+        )
+        if name not in presets:
+            raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(presets)}")
         return cls(**{**presets[name], **kw})
 
     def __post_init__(self):
         for v in self.variants:
-            if v not in VARIANTS: raise ValueError(f"unknown variant {v!r}; valid variants: {', '.join(VARIANTS)}")
+            if v not in VARIANTS:
+                raise ValueError(f"unknown variant {v!r}; valid variants: {', '.join(VARIANTS)}")
         for a in (*self.alphas, self.alpha):
-            if not 0 < a <= 1: raise ValueError(f"alpha must lie in (0, 1] for the toy sweep, got {a}")
-        if self.n_train < 10 or self.n_test < 2 or self.n_samples < 10: raise ValueError("n_train, n_test and n_samples are too small")
+            if not 0 < a <= 1:
+                raise ValueError(f"alpha must lie in (0, 1] for the toy sweep, got {a}")
+        if self.n_train < 10 or self.n_test < 2 or self.n_samples < 10:
+            raise ValueError("n_train, n_test and n_samples are too small")
 
 # %% ../nbs/20_toy.ipynb #ee5f70b9
-def toy_sde(cfg: ToyConfig) -> VESDE: return VESDE(cfg.sigma_min, cfg.sigma_max)
+def toy_sde(cfg: ToyConfig) -> VESDE:
+    return VESDE(cfg.sigma_min, cfg.sigma_max)
+
 
 def toy_data(cfg: ToyConfig) -> dict:
     "The mixture, the forget components, training sets `x_g`, `x_f` and held-out `test_g`, `test_f` (deterministic in `cfg.seed`)."
@@ -105,80 +138,135 @@ def toy_data(cfg: ToyConfig) -> dict:
 def _forget_second_moment(f: GaussianMixture, x: Tensor, t: Tensor, sde) -> Tensor:
     "E_f[z z^T | x_t = x] for x_t = m x0 + sigma z, x0 ~ f (isotropic components): [B, D, D]."
     m, sig = sde.mean_coef(t)[:, None], sde.std(t)[:, None]
-    v = m ** 2 * f.stds.to(x)[None] ** 2 + sig ** 2                           # [B, K]
-    rho = f.responsibilities(x, t, sde)                                       # [B, K]
-    d = x[:, None, :] - m[:, :, None] * f.means.to(x)[None]                   # [B, K, D]
+    v = m**2 * f.stds.to(x)[None] ** 2 + sig**2  # [B, K]
+    rho = f.responsibilities(x, t, sde)  # [B, K]
+    d = x[:, None, :] - m[:, :, None] * f.means.to(x)[None]  # [B, K, D]
     I = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
-    cov = (1 - sig ** 2 / v)[..., None, None] * I                             # posterior covariance of z
-    mean = (sig / v)[..., None] * d                                           # posterior mean of z
+    cov = (1 - sig**2 / v)[..., None, None] * I  # posterior covariance of z
+    mean = (sig / v)[..., None] * d  # posterior mean of z
     return (rho[..., None, None] * (cov + mean[..., :, None] * mean[..., None, :])).sum(1)
 
 # %% ../nbs/20_toy.ipynb #51e18312
-def optimal_score(gm: GaussianMixture, # the full data mixture
-                  forget,              # forget component indices
-                  sde,                 # forward SDE
-                  method: str = 'orthogonal', # 'standard', 'unseen' or one of VARIANTS
-                  alpha: float = 0.99, every: int = 4,
-                  max_log_r: float = 30., # clamp of log r (only reached far outside the data)
-                 ) -> ScoreFn:
+def optimal_score(
+    gm: GaussianMixture,  # the full data mixture
+    forget,  # forget component indices
+    sde,  # forward SDE
+    method: str = 'orthogonal',  # 'standard', 'unseen' or one of VARIANTS
+    alpha: float = 0.99,
+    every: int = 4,
+    max_log_r: float = 30.0,  # clamp of log r (only reached far outside the data)
+) -> ScoreFn:
     "The pointwise minimiser of `alpha L_g + (1 - alpha)/every L_f` over all score functions (closed form, see the table above)."
     keep = [k for k in range(gm.K) if k not in list(forget)]
     g, f = gm.subset(keep), gm.subset(forget)
-    if method == 'standard': return gm.score_fn(sde)
-    if method == 'unseen': return g.score_fn(sde)
-    if method not in VARIANTS: raise ValueError(f"unknown method {method!r}; valid: standard, unseen, {', '.join(VARIANTS)}")
-    if not 0 < alpha <= 1: raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
+    if method == 'standard':
+        return gm.score_fn(sde)
+    if method == 'unseen':
+        return g.score_fn(sde)
+    if method not in VARIANTS:
+        raise ValueError(f"unknown method {method!r}; valid: standard, unseen, {', '.join(VARIANTS)}")
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
     log_c = math.log((1 - alpha) / (every * alpha)) if alpha < 1 else -math.inf
+
     def s_opt(x: Tensor, t: Tensor) -> Tensor:
         xd, td = x.double(), t.double()
         s_g = g.score_t(xd, td, sde)
         log_r = (log_c + f.log_prob_t(xd, td, sde) - g.log_prob_t(xd, td, sde)).clamp(max=max_log_r)
         r = log_r.exp()[:, None]
-        if method == 'obtuse': out = s_g - 0.5 * r * f.score_t(xd, td, sde)
-        elif method == 'obtuse_reversed': out = s_g + 0.5 * r * f.score_t(xd, td, sde)
+        if method == 'obtuse':
+            out = s_g - 0.5 * r * f.score_t(xd, td, sde)
+        elif method == 'obtuse_reversed':
+            out = s_g + 0.5 * r * f.score_t(xd, td, sde)
         else:
             M = _forget_second_moment(f, xd, td, sde)
             if method == 'orthogonal':
                 sig2 = sde.std(td)[:, None, None] ** 2
                 A = torch.eye(x.shape[1], dtype=xd.dtype)[None] + r[..., None] * M / sig2
                 out = torch.linalg.solve(A, s_g[..., None])[..., 0]
-            else: out = s_g / (1 + r * torch.diagonal(M, dim1=1, dim2=2))
+            else:
+                out = s_g / (1 + r * torch.diagonal(M, dim1=1, dim2=2))
         return out.to(x.dtype)
+
     return s_opt
 
 # %% ../nbs/20_toy.ipynb #cfc6345c
-def train_toy(method: str, data: dict, sde, cfg: ToyConfig, alpha: float | None = None, every: int | None = None,
-              steps: int | None = None, progress: bool = False, device: str = 'cpu') -> torch.nn.Module:
+def train_toy(
+    method: str,
+    data: dict,
+    sde,
+    cfg: ToyConfig,
+    alpha: float | None = None,
+    every: int | None = None,
+    steps: int | None = None,
+    progress: bool = False,
+    device: str = 'cpu',
+) -> torch.nn.Module:
     "Train the toy score model of `method` ('standard', 'unseen' or an MSGM variant); returns the EMA model."
-    if method not in TOY_METHODS: raise ValueError(f"unknown method {method!r}; valid: {', '.join(TOY_METHODS)}")
-    with rng_scope(cfg.seed): model = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)   # initial weights; the caller's RNG untouched
+    if method not in TOY_METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(TOY_METHODS)}")
+    with rng_scope(cfg.seed):
+        model = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)  # initial weights; the caller's RNG untouched
     mode, variant = (method, 'orthogonal') if method in ('standard', 'unseen') else ('msgm', method)
     n = cfg.steps if steps is None else steps
-    tc = TrainConfig(mode=mode, variant=variant, alpha=cfg.alpha if alpha is None else alpha, every=cfg.every if every is None else every,
-                     steps=n, batch_g=cfg.batch, batch_f=cfg.batch, lr=cfg.lr, ema=min(cfg.ema, max(0., 1 - 50 / max(n, 1))),
-                     seed=cfg.seed, device=device, progress=progress, log_every=50)
+    tc = TrainConfig(
+        mode=mode,
+        variant=variant,
+        alpha=cfg.alpha if alpha is None else alpha,
+        every=cfg.every if every is None else every,
+        steps=n,
+        batch_g=cfg.batch,
+        batch_f=cfg.batch,
+        lr=cfg.lr,
+        ema=min(cfg.ema, max(0.0, 1 - 50 / max(n, 1))),
+        seed=cfg.seed,
+        device=device,
+        progress=progress,
+        log_every=50,
+    )
     res = train(model, sde, data['x_g'], data['x_f'], tc)
     res.ema_model.history = res.history
     return res.ema_model
 
+
 def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool = False, device: str = 'cpu') -> dict:
     "NLL of the held-out sets (nats per point and bits/dim) and the toy unlearning ratio of `cfg.n_samples` samples (computed on `device`)."
     dev = torch.device(device)
-    x = sample(score, sde, (cfg.n_samples, 2), method='em', steps=cfg.sample_steps, generator=seeded(cfg.seed + 100, dev), device=dev, progress=False).cpu()
-    out = dict(unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']), nonfinite_samples=int((~torch.isfinite(x).all(1)).sum()))
+    x = sample(
+        score,
+        sde,
+        (cfg.n_samples, 2),
+        method='em',
+        steps=cfg.sample_steps,
+        generator=seeded(cfg.seed + 100, dev),
+        device=dev,
+        progress=False,
+    ).cpu()
+    out = dict(
+        unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']),
+        nonfinite_samples=int((~torch.isfinite(x).all(1)).sum()),
+    )
     for name in ('g', 'f'):
-        ll = log_likelihood(score, sde, data[f'test_{name}'].to(dev), exact_div=True, rtol=cfg.rtol, atol=cfg.atol).cpu()
-        out[f'nll_{name}'] = float(-ll.mean()); out[f'nll_{name}_bpd'] = out[f'nll_{name}'] / (2 * math.log(2))
-    if keep_samples: out['samples'] = x
+        ll = log_likelihood(
+            score, sde, data[f'test_{name}'].to(dev), exact_div=True, rtol=cfg.rtol, atol=cfg.atol
+        ).cpu()
+        out[f'nll_{name}'] = float(-ll.mean())
+        out[f'nll_{name}_bpd'] = out[f'nll_{name}'] / (2 * math.log(2))
+    if keep_samples:
+        out['samples'] = x
     return out
 
 # %% ../nbs/20_toy.ipynb #25938fb5
 def _job(spec: dict) -> dict:
     "One run (train + evaluate, or evaluate the closed-form optimum); top level so worker processes can pickle it."
     torch.set_num_threads(1)
-    cfg = ToyConfig(**spec['cfg']); data = toy_data(cfg); sde = toy_sde(cfg); t0 = time.time()
+    cfg = ToyConfig(**spec['cfg'])
+    data = toy_data(cfg)
+    sde = toy_sde(cfg)
+    t0 = time.time()
     if spec.get('sweep'):  # sweep models are evaluated on fewer samples and test points
-        cfg = replace(cfg, n_samples=cfg.sweep_samples, n_test=cfg.sweep_test); data = toy_data(cfg)
+        cfg = replace(cfg, n_samples=cfg.sweep_samples, n_test=cfg.sweep_test)
+        data = toy_data(cfg)
     method, alpha, every = spec['method'], spec['alpha'], spec['every']
     out = dict(kind=spec['kind'], method=method, alpha=alpha, every=every)
     try:
@@ -190,11 +278,21 @@ def _job(spec: dict) -> dict:
             score, state = score_fn(model, sde), {k: v.clone() for k, v in model.state_dict().items()}
         out.update(evaluate(score, sde, data, cfg, keep_samples=spec.get('keep', False)))
         out.update(diverged=False, state=state if spec.get('keep') else None)
-        if spec['kind'] != 'optimum': out['history'] = model.history
-    except (TrainingDiverged, ValueError, AssertionError) as e:   # a run that blows up is a result, not a crash
-        out.update(diverged=True, error=f"{type(e).__name__}: {e}", unlearning_ratio=None, nll_g=None, nll_f=None, nll_g_bpd=None, nll_f_bpd=None)
+        if spec['kind'] != 'optimum':
+            out['history'] = model.history
+    except (TrainingDiverged, ValueError, AssertionError) as e:  # a run that blows up is a result, not a crash
+        out.update(
+            diverged=True,
+            error=f"{type(e).__name__}: {e}",
+            unlearning_ratio=None,
+            nll_g=None,
+            nll_f=None,
+            nll_g_bpd=None,
+            nll_f_bpd=None,
+        )
     out['seconds'] = time.time() - t0
     return out
+
 
 def run_jobs(specs: list, workers: int = 1, progress: bool = True, desc: str = 'toy runs') -> list:
     "Run job specs in `workers` processes (1 = here), with a progress bar; results in the order of `specs`."
@@ -208,107 +306,213 @@ def run_jobs(specs: list, workers: int = 1, progress: bool = True, desc: str = '
     return results
 
 # %% ../nbs/20_toy.ipynb #9d1cc855
-_NAMES = dict(standard='Standard', unseen='Unseen', orthogonal='Orthogonal (Eq. 7)', obtuse='Obtuse (Eq. 8)',
-              orthogonal_elementwise='Orthogonal (code)', obtuse_reversed='Obtuse (code)')
+_NAMES = dict(
+    standard='Standard',
+    unseen='Unseen',
+    orthogonal='Orthogonal (Eq. 7)',
+    obtuse='Obtuse (Eq. 8)',
+    orthogonal_elementwise='Orthogonal (code)',
+    obtuse_reversed='Obtuse (code)',
+)
 
-def plot_score_fields(scores: dict, sde, t: float, gm: GaussianMixture, ref: str = 'standard', lim: float = 5., n: int = 17, title: str = ''):
+
+def plot_score_fields(
+    scores: dict,
+    sde,
+    t: float,
+    gm: GaussianMixture,
+    ref: str = 'standard',
+    lim: float = 5.0,
+    n: int = 17,
+    title: str = '',
+):
     "Fig. 1: the score fields at time `t`; MSGM panels overlay the `ref` field in black (the paper's panel d)."
-    g = torch.linspace(-lim, lim, n); X, Y = torch.meshgrid(g, g, indexing='xy')
+    g = torch.linspace(-lim, lim, n)
+    X, Y = torch.meshgrid(g, g, indexing='xy')
     pts = torch.stack([X.flatten(), Y.flatten()], 1)
     fig, axs = plt.subplots(1, len(scores), figsize=(3.1 * len(scores), 3.2), squeeze=False)
+
     def field(s):
-        with torch.no_grad(): v = s(pts, torch.full((len(pts),), t))
-        return (v / v.norm(dim=1, keepdim=True).clamp(min=1e-12)).numpy()  # directions (magnitudes span orders of magnitude)
+        with torch.no_grad():
+            v = s(pts, torch.full((len(pts),), t))
+        return (
+            v / v.norm(dim=1, keepdim=True).clamp(min=1e-12)
+        ).numpy()  # directions (magnitudes span orders of magnitude)
+
     base = field(scores[ref]) if ref in scores else None
     for ax, (name, s) in zip(axs[0], scores.items()):
         v = field(s)
         if base is not None and name not in ('standard', 'unseen'):
             ax.quiver(pts[:, 0], pts[:, 1], base[:, 0], base[:, 1], color='k', alpha=0.5, scale=25, width=0.004)
             ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color='tab:red', scale=25, width=0.004)
-        else: ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color='tab:blue', scale=25, width=0.004)
-        for k, mu in enumerate(gm.means): ax.plot(*mu.tolist(), 'o', color='tab:green' if k == 1 else 'tab:red', ms=6)
-        ax.set_title(_NAMES.get(name, name), fontsize=9); ax.set_aspect('equal'); ax.set_xticks([]); ax.set_yticks([])
-    fig.suptitle(title or f'score directions at t = {t} (black: {_NAMES[ref]})', fontsize=10); fig.tight_layout()
+        else:
+            ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color='tab:blue', scale=25, width=0.004)
+        for k, mu in enumerate(gm.means):
+            ax.plot(*mu.tolist(), 'o', color='tab:green' if k == 1 else 'tab:red', ms=6)
+        ax.set_title(_NAMES.get(name, name), fontsize=9)
+        ax.set_aspect('equal')
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title or f'score directions at t = {t} (black: {_NAMES[ref]})', fontsize=10)
+    fig.tight_layout()
     return fig
+
 
 def plot_samples(samples: dict, data: dict, n: int = 3000, title: str = ''):
     "Fig. 2: the training data (D_g red, D_f green) and the samples of each model, coloured by nearest mean."
     fig, axs = plt.subplots(1, len(samples) + 1, figsize=(2.9 * (len(samples) + 1), 3.0), squeeze=False)
     ax = axs[0, 0]
-    ax.scatter(*data['x_g'][:n].T, s=1, c='tab:red', alpha=0.4); ax.scatter(*data['x_f'][:n // 4].T, s=1, c='tab:green', alpha=0.6)
+    ax.scatter(*data['x_g'][:n].T, s=1, c='tab:red', alpha=0.4)
+    ax.scatter(*data['x_f'][: n // 4].T, s=1, c='tab:green', alpha=0.6)
     ax.set_title('training data', fontsize=9)
     for ax, (name, x) in zip(axs[0, 1:], samples.items()):
         x = x[torch.isfinite(x).all(1)][:n]
         near = torch.cdist(x, data['gm'].means).argmin(1) == 1
-        ax.scatter(*x[~near].T, s=1, c='tab:red', alpha=0.4); ax.scatter(*x[near].T, s=1, c='tab:green', alpha=0.6)
+        ax.scatter(*x[~near].T, s=1, c='tab:red', alpha=0.4)
+        ax.scatter(*x[near].T, s=1, c='tab:green', alpha=0.6)
         ax.set_title(_NAMES.get(name, name), fontsize=9)
-    for ax in axs[0]: ax.set_xlim(-6, 6); ax.set_ylim(-6, 6); ax.set_aspect('equal'); ax.set_xticks([]); ax.set_yticks([])
-    fig.suptitle(title, fontsize=10); fig.tight_layout()
+    for ax in axs[0]:
+        ax.set_xlim(-6, 6)
+        ax.set_ylim(-6, 6)
+        ax.set_aspect('equal')
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/20_toy.ipynb #ff0dafa3
 def plot_sweep(sweep: list, reference: dict, optimum: list | None = None):
     "UR, NLL(D_f) and NLL(D_g) against alpha; one colour per variant, solid k=4 / dashed k=1; grey lines: Standard, Unseen; dotted: closed-form optimum."
-    keys = [('unlearning_ratio', 'unlearning ratio'), ('nll_f', 'NLL(D_f), nats/point'), ('nll_g', 'NLL(D_g), nats/point')]
+    keys = [
+        ('unlearning_ratio', 'unlearning ratio'),
+        ('nll_f', 'NLL(D_f), nats/point'),
+        ('nll_g', 'NLL(D_g), nats/point'),
+    ]
     fig, axs = plt.subplots(1, 3, figsize=(14, 3.8))
     colors = dict(zip(VARIANTS, ['tab:blue', 'tab:red', 'tab:cyan', 'tab:orange']))
     for (key, label), ax in zip(keys, axs):
         for rows, ls_of, mk in ((sweep, {1: '--', 4: '-'}, 'o'), (optimum or [], {1: ':', 4: ':'}, '')):
             combos = sorted({(r['variant'], r['every']) for r in rows})
             for v, k in combos:
-                pts = sorted((r['alpha'], r[key]) for r in rows if r['variant'] == v and r['every'] == k and r[key] is not None)
-                if pts: ax.plot(*zip(*pts), ls_of.get(k, '-'), marker=mk, color=colors[v], ms=4,
-                                label=f"{_NAMES[v]}, k={k}" if rows is sweep else None, alpha=1 if rows is sweep else 0.6)
+                pts = sorted(
+                    (r['alpha'], r[key]) for r in rows if r['variant'] == v and r['every'] == k and r[key] is not None
+                )
+                if pts:
+                    ax.plot(
+                        *zip(*pts),
+                        ls_of.get(k, '-'),
+                        marker=mk,
+                        color=colors[v],
+                        ms=4,
+                        label=f"{_NAMES[v]}, k={k}" if rows is sweep else None,
+                        alpha=1 if rows is sweep else 0.6,
+                    )
         for name, c in (('standard', 'k'), ('unseen', 'grey')):
-            if reference.get(name, {}).get(key) is not None: ax.axhline(reference[name][key], color=c, lw=1, label=_NAMES[name] if key == 'unlearning_ratio' else None)
-        ax.set_xlabel(r'$\alpha$'); ax.set_title(label, fontsize=10)
-        if key != 'unlearning_ratio': ax.set_yscale('symlog', linthresh=10)
-    axs[0].legend(fontsize=7); fig.tight_layout()
+            if reference.get(name, {}).get(key) is not None:
+                ax.axhline(
+                    reference[name][key], color=c, lw=1, label=_NAMES[name] if key == 'unlearning_ratio' else None
+                )
+        ax.set_xlabel(r'$\alpha$')
+        ax.set_title(label, fontsize=10)
+        if key != 'unlearning_ratio':
+            ax.set_yscale('symlog', linthresh=10)
+    axs[0].legend(fontsize=7)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/20_toy.ipynb #e4d523e8
 def _metrics(r: dict) -> dict:
-    return {k: r.get(k) for k in ('nll_g', 'nll_f', 'unlearning_ratio', 'nll_g_bpd', 'nll_f_bpd', 'seconds', 'diverged', 'nonfinite_samples')}
+    return {
+        k: r.get(k)
+        for k in (
+            'nll_g',
+            'nll_f',
+            'unlearning_ratio',
+            'nll_g_bpd',
+            'nll_f_bpd',
+            'seconds',
+            'diverged',
+            'nonfinite_samples',
+        )
+    }
+
 
 def _table(results: dict) -> str:
-    rows = ['| model | NLL(D_g) nats | NLL(D_f) nats | NLL(D_g) bpd | NLL(D_f) bpd | unlearning ratio |', '|---|---|---|---|---|---|']
+    rows = [
+        '| model | NLL(D_g) nats | NLL(D_f) nats | NLL(D_g) bpd | NLL(D_f) bpd | unlearning ratio |',
+        '|---|---|---|---|---|---|',
+    ]
     fmt = lambda v, p=3: '—' if v is None else f'{v:.{p}f}'
     for group, title in (('reference', 'exact'), ('methods', 'trained'), ('optimum', 'closed-form optimum')):
         for name, r in results[group].items():
-            rows.append(f"| {title}: {_NAMES.get(name, name)} | {fmt(r['nll_g'])} | {fmt(r['nll_f'])} | {fmt(r.get('nll_g_bpd'))} | {fmt(r.get('nll_f_bpd'))} | {fmt(r['unlearning_ratio'])} |")
+            rows.append(
+                f"| {title}: {_NAMES.get(name, name)} | {fmt(r['nll_g'])} | {fmt(r['nll_f'])} | {fmt(r.get('nll_g_bpd'))} | {fmt(r.get('nll_f_bpd'))} | {fmt(r['unlearning_ratio'])} |"
+            )
     return '\n'.join(rows)
 
 # %% ../nbs/20_toy.ipynb #8df6e3df
 def run_toy(cfg: ToyConfig | None = None, out=None, progress: bool = True, command: str | None = None) -> dict:
     "Run the toy experiment; write `out/results.json`, `out/table.md` and the figures (PNG) when `out` is given; return the results."
-    cfg = cfg or ToyConfig.preset('full'); t_start = time.time()
+    cfg = cfg or ToyConfig.preset('full')
+    t_start = time.time()
     data, sde = toy_data(cfg), toy_sde(cfg)
     base = asdict(cfg)
-    main = [dict(kind='train', method=m, alpha=cfg.alpha, every=cfg.every, steps=cfg.steps, cfg=base, keep=True) for m in TOY_METHODS]
+    main = [
+        dict(kind='train', method=m, alpha=cfg.alpha, every=cfg.every, steps=cfg.steps, cfg=base, keep=True)
+        for m in TOY_METHODS
+    ]
     opt = [dict(kind='optimum', method=m, alpha=cfg.alpha, every=cfg.every, cfg=base, keep=True) for m in TOY_METHODS]
     grid = [(v, a, k) for v in cfg.variants for a in cfg.alphas for k in cfg.everys]
-    sweep = [dict(kind='train', method=v, alpha=a, every=k, steps=cfg.sweep_steps, cfg=base, sweep=True) for v, a, k in grid]
+    sweep = [
+        dict(kind='train', method=v, alpha=a, every=k, steps=cfg.sweep_steps, cfg=base, sweep=True) for v, a, k in grid
+    ]
     sweep_opt = [dict(kind='optimum', method=v, alpha=a, every=k, cfg=base, sweep=True) for v, a, k in grid]
     res = run_jobs(main + opt + sweep + sweep_opt, cfg.workers, progress)
-    r_main, r_opt = res[:len(main)], res[len(main):len(main) + len(opt)]
-    r_sweep, r_sopt = res[len(main) + len(opt):len(main) + len(opt) + len(sweep)], res[len(main) + len(opt) + len(sweep):]
+    r_main, r_opt = res[: len(main)], res[len(main) : len(main) + len(opt)]
+    r_sweep, r_sopt = (
+        res[len(main) + len(opt) : len(main) + len(opt) + len(sweep)],
+        res[len(main) + len(opt) + len(sweep) :],
+    )
     ref = {}
     for name, mix in (('truth_full', data['gm']), ('truth_retain', data['gm'].subset(data['keep']))):
         x, _ = mix.sample(cfg.n_samples, generator=seeded(cfg.seed + 100))
-        nll = {s: float(-data['gm'].log_prob(data[f'test_{s}']).mean()) if name == 'truth_full' else float(-mix.log_prob(data[f'test_{s}']).mean()) for s in 'gf'}
-        ref[name] = dict(nll_g=nll['g'], nll_f=nll['f'], nll_g_bpd=nll['g'] / (2 * math.log(2)), nll_f_bpd=nll['f'] / (2 * math.log(2)),
-                         unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']))
-    srow = lambda r: dict(variant=r['method'], alpha=r['alpha'], every=r['every'], **{k: r.get(k) for k in ('nll_g', 'nll_f', 'unlearning_ratio', 'diverged', 'seconds')})
-    results = dict(methods={r['method']: _metrics(r) for r in r_main}, reference=ref,
-                   optimum={r['method']: _metrics(r) for r in r_opt},
-                   sweep=[srow(r) for r in r_sweep], optimum_sweep=[srow(r) for r in r_sopt],
-                   config=base, command=command or 'msgm_nb.toy.run_toy', wall_seconds=None)
+        nll = {
+            s: float(-data['gm'].log_prob(data[f'test_{s}']).mean())
+            if name == 'truth_full'
+            else float(-mix.log_prob(data[f'test_{s}']).mean())
+            for s in 'gf'
+        }
+        ref[name] = dict(
+            nll_g=nll['g'],
+            nll_f=nll['f'],
+            nll_g_bpd=nll['g'] / (2 * math.log(2)),
+            nll_f_bpd=nll['f'] / (2 * math.log(2)),
+            unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']),
+        )
+    srow = lambda r: dict(
+        variant=r['method'],
+        alpha=r['alpha'],
+        every=r['every'],
+        **{k: r.get(k) for k in ('nll_g', 'nll_f', 'unlearning_ratio', 'diverged', 'seconds')},
+    )
+    results = dict(
+        methods={r['method']: _metrics(r) for r in r_main},
+        reference=ref,
+        optimum={r['method']: _metrics(r) for r in r_opt},
+        sweep=[srow(r) for r in r_sweep],
+        optimum_sweep=[srow(r) for r in r_sopt],
+        config=base,
+        command=command or 'msgm_nb.toy.run_toy',
+        wall_seconds=None,
+    )
     results['wall_seconds'] = time.time() - t_start
     results['_models'] = {r['method']: r['state'] for r in r_main}
     results['_samples'] = {r['method']: r['samples'] for r in r_main if 'samples' in r}
     results['_opt_samples'] = {r['method']: r['samples'] for r in r_opt if 'samples' in r}
     results['_histories'] = {r['method']: r.get('history') for r in r_main}
-    if out is not None: save_toy(results, cfg, data, sde, out)
+    if out is not None:
+        save_toy(results, cfg, data, sde, out)
     return results
 
 # %% ../nbs/20_toy.ipynb #9f35a871
@@ -316,36 +520,84 @@ def load_models(results: dict, cfg: ToyConfig) -> dict:
     "The trained main models of a `run_toy` result (same process), as score functions."
     sde, out = toy_sde(cfg), {}
     for name, state in results['_models'].items():
-        if state is None: continue
-        m = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde); m.load_state_dict(state); m.eval()
+        if state is None:
+            continue
+        m = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)
+        m.load_state_dict(state)
+        m.eval()
         out[name] = score_fn(m, sde)
     return out
 
+
 def save_toy(results: dict, cfg: ToyConfig, data: dict, sde, out) -> Path:
     "Write the figures, table.md and then results.json of a `run_toy` result into `out` (each atomically; results.json last, so it means all are there)."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     public = {k: v for k, v in results.items() if not k.startswith('_')}
     atomic_write(out / 'table.md', _table(results) + '\n')
     scores = load_models(results, cfg)
-    sel = [m for m in ('standard', 'unseen', 'orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed') if m in scores]
+    sel = [
+        m
+        for m in ('standard', 'unseen', 'orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed')
+        if m in scores
+    ]
     with matplotlib.rc_context({'figure.max_open_warning': 0}):
         figs = dict(
-            fig1_scores=plot_score_fields({m: scores[m] for m in sel}, sde, cfg.quiver_t, data['gm'], title=f'trained score directions at t = {cfg.quiver_t}'),
-            fig1_optimum=plot_score_fields({m: optimal_score(data['gm'], data['forget'], sde, m, cfg.alpha, cfg.every) for m in sel}, sde, cfg.quiver_t,
-                                           data['gm'], title=f'closed-form optimum at t = {cfg.quiver_t} (alpha = {cfg.alpha}, k = {cfg.every})'),
-            fig2_samples=plot_samples(results['_samples'], data, title='generated samples (green: nearest to the forget mean)'),
-            fig_sweep=plot_sweep(results['sweep'], results['methods'], results['optimum_sweep']))
-        for name, fig in figs.items(): atomic_savefig(fig, out / f'{name}.png', dpi=110); plt.close(fig)
+            fig1_scores=plot_score_fields(
+                {m: scores[m] for m in sel},
+                sde,
+                cfg.quiver_t,
+                data['gm'],
+                title=f'trained score directions at t = {cfg.quiver_t}',
+            ),
+            fig1_optimum=plot_score_fields(
+                {m: optimal_score(data['gm'], data['forget'], sde, m, cfg.alpha, cfg.every) for m in sel},
+                sde,
+                cfg.quiver_t,
+                data['gm'],
+                title=f'closed-form optimum at t = {cfg.quiver_t} (alpha = {cfg.alpha}, k = {cfg.every})',
+            ),
+            fig2_samples=plot_samples(
+                results['_samples'], data, title='generated samples (green: nearest to the forget mean)'
+            ),
+            fig_sweep=plot_sweep(results['sweep'], results['methods'], results['optimum_sweep']),
+        )
+        for name, fig in figs.items():
+            atomic_savefig(fig, out / f'{name}.png', dpi=110)
+            plt.close(fig)
     atomic_write(out / 'results.json', json.dumps(public, indent=1))
     return out
 
 # %% ../nbs/20_toy.ipynb #57193aab
-TOY_RESULT_FIELDS = ('n_train', 'n_test', 'batch', 'lr', 'ema', 'hidden', 'depth', 'n_samples', 'sample_steps', 'sigma_min', 'sigma_max', 'rtol', 'atol')
+TOY_RESULT_FIELDS = (
+    'n_train',
+    'n_test',
+    'batch',
+    'lr',
+    'ema',
+    'hidden',
+    'depth',
+    'n_samples',
+    'sample_steps',
+    'sigma_min',
+    'sigma_max',
+    'rtol',
+    'atol',
+)
 
-def toy_spec(cfg: ToyConfig, method: str, seed: int, alpha: float | None = None, every: int | None = None,
-             steps: int | None = None, experiment: str = 'toy') -> RunSpec:
+
+def toy_spec(
+    cfg: ToyConfig,
+    method: str,
+    seed: int,
+    alpha: float | None = None,
+    every: int | None = None,
+    steps: int | None = None,
+    experiment: str = 'toy',
+) -> RunSpec:
     "The `RunSpec` of one toy run: `method` at (`alpha`, `every`) for MSGM, trained `steps` (default `cfg.steps`) from `seed`; data of `cfg.seed`."
-    if method not in TOY_METHODS: raise ValueError(f"unknown method {method!r}; valid: {', '.join(TOY_METHODS)}")
+    if method not in TOY_METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(TOY_METHODS)}")
     steps = cfg.steps if steps is None else steps
     f = dict({k: getattr(cfg, k) for k in TOY_RESULT_FIELDS}, method=method, steps=steps, data_seed=cfg.seed)
     row = method
@@ -354,6 +606,7 @@ def toy_spec(cfg: ToyConfig, method: str, seed: int, alpha: float | None = None,
         row = f"{method} a={f['alpha']} k={f['every']}"
     return RunSpec(experiment, row, seed, f, cost=f'toy-{steps}')
 
+
 def toy_run(spec: dict) -> dict:
     "Runner of a toy `RunSpec` (as a dict): train, evaluate, and return the metrics (a diverged run returns `diverged=True`)."
     f = spec['fields']
@@ -361,21 +614,34 @@ def toy_run(spec: dict) -> dict:
     data, sde = toy_data(cfg), toy_sde(cfg)
     run_cfg = replace(cfg, seed=spec['seed'])
     dev = spec.get('device') or 'cpu'
-    try: model = train_toy(f['method'], data, sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'], device=dev)
-    except TrainingDiverged as e: return dict(diverged=True, error=str(e))
+    try:
+        model = train_toy(f['method'], data, sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'], device=dev)
+    except TrainingDiverged as e:
+        return dict(diverged=True, error=str(e))
     out = evaluate(score_fn(model, sde), sde, data, run_cfg, device=dev)
     last = model.history[-1] if model.history else {}
     return dict(out, diverged=False, final_L_g=last.get('L_g'), final_L_f=last.get('L_f'))
 
 # %% ../nbs/20_toy.ipynb #9ed9a180
-TOY_VERDICT_SETTINGS = ((0.99, 4), (0.99, 1), (0.9, 4), (0.9, 1), (0.5, 4), (0.5, 1))  # (alpha, k): the paper's default first, then stronger forget weights
+TOY_VERDICT_SETTINGS = (
+    (0.99, 4),
+    (0.99, 1),
+    (0.9, 4),
+    (0.9, 1),
+    (0.5, 4),
+    (0.5, 1),
+)  # (alpha, k): the paper's default first, then stronger forget weights
+
 
 def toy_verdict_plan(cfg: ToyConfig, seeds: int = 3, settings=TOY_VERDICT_SETTINGS, variants=VARIANTS) -> list[RunSpec]:
     "The toy verdict set in priority order: Standard, Unseen, then every variant at each (alpha, k) of `settings` (the paper's default first)."
     rows = [('standard', None, None), ('unseen', None, None)] + [(v, a, k) for a, k in settings for v in variants]
     return [toy_spec(cfg, m, s, a, k) for m, a, k in rows for s in range(seeds)]
 
-def toy_convergence_plan(cfg: ToyConfig, budgets=(1, 2, 4, 8), methods=('standard', 'unseen'), seed: int = 0) -> list[RunSpec]:
+
+def toy_convergence_plan(
+    cfg: ToyConfig, budgets=(1, 2, 4, 8), methods=('standard', 'unseen'), seed: int = 0
+) -> list[RunSpec]:
     "Standard and Unseen trained `b * cfg.steps` steps for each budget `b`; rows carry the budget, and a run shared with the verdict plan is one record."
     out = []
     for b in budgets:
@@ -384,65 +650,115 @@ def toy_convergence_plan(cfg: ToyConfig, budgets=(1, 2, 4, 8), methods=('standar
             out.append(RunSpec(s.experiment, f'{m} x{b}', s.seed, s.fields, s.cost))
     return out
 
-TOY_VERDICT_METRICS = {'nll_g': ('NLL(D_g) nats', 1, 3), 'nll_f': ('NLL(D_f) nats', 1, 3), 'unlearning_ratio': ('UR %', 100, 1)}
-TOY_CONVERGENCE_TOLERANCES = {'nll_g': 0.02, 'unlearning_ratio': 0.01}   # nats per point; one point of UR
-TOY_CONVERGENCE_ONE_SIDED = ('nll_g',)   # a held-out NLL that rises on doubling passes (the model has passed its held-out best)
+
+TOY_VERDICT_METRICS = {
+    'nll_g': ('NLL(D_g) nats', 1, 3),
+    'nll_f': ('NLL(D_f) nats', 1, 3),
+    'unlearning_ratio': ('UR %', 100, 1),
+}
+TOY_CONVERGENCE_TOLERANCES = {'nll_g': 0.02, 'unlearning_ratio': 0.01}  # nats per point; one point of UR
+TOY_CONVERGENCE_ONE_SIDED = (
+    'nll_g',
+)  # a held-out NLL that rises on doubling passes (the model has passed its held-out best)
+
 
 def toy_exact(cfg: ToyConfig, n: int = 10_000) -> dict:
     "The exact references of a verdict table: NLL of the held-out sets and UR of `n` exact samples under the true mixture and the retained components, and the UR rule's floor and recall on the real held-out points."
-    d = toy_data(cfg); keep = d['gm'].subset(d['keep']); out = {}
+    d = toy_data(cfg)
+    keep = d['gm'].subset(d['keep'])
+    out = {}
     for name, m in (('true mixture', d['gm']), ('retained components', keep)):
         x, _ = m.sample(n, generator=seeded(100))
-        out[name] = dict(nll_g=float(-m.log_prob(d['test_g']).mean()), nll_f=float(-m.log_prob(d['test_f']).mean()),
-                         unlearning_ratio=mixture_unlearning_ratio(x, d['gm'], d['forget']))
-    out['rule'] = dict(floor_g=mixture_unlearning_ratio(d['test_g'], d['gm'], d['forget']), recall_f=mixture_unlearning_ratio(d['test_f'], d['gm'], d['forget']))
+        out[name] = dict(
+            nll_g=float(-m.log_prob(d['test_g']).mean()),
+            nll_f=float(-m.log_prob(d['test_f']).mean()),
+            unlearning_ratio=mixture_unlearning_ratio(x, d['gm'], d['forget']),
+        )
+    out['rule'] = dict(
+        floor_g=mixture_unlearning_ratio(d['test_g'], d['gm'], d['forget']),
+        recall_f=mixture_unlearning_ratio(d['test_f'], d['gm'], d['forget']),
+    )
     return out
 
 # %% ../nbs/20_toy.ipynb #b88b3781
 def toy_explorer(cfg: ToyConfig | None = None):
     "An ipywidgets explorer of the toy: method, variant, alpha, k and t -> score field (trained and optimal) and samples."
     import ipywidgets as W
+
     cfg = cfg or ToyConfig.preset('tiny', steps=800, n_samples=1500, sample_steps=150)
     data, sde, cache = toy_data(cfg), toy_sde(cfg), {}
+
     def show(method, alpha, every, t):
         key = (method, alpha, every)
-        if key not in cache: cache[key] = score_fn(train_toy(method, data, sde, cfg, alpha, every), sde)
+        if key not in cache:
+            cache[key] = score_fn(train_toy(method, data, sde, cfg, alpha, every), sde)
         opt = optimal_score(data['gm'], data['forget'], sde, method, alpha, every)
-        plot_score_fields({method: cache[key], 'optimum': opt}, sde, t, data['gm'], ref='none', title=f'{method}, alpha={alpha}, k={every}, t={t}')
+        plot_score_fields(
+            {method: cache[key], 'optimum': opt},
+            sde,
+            t,
+            data['gm'],
+            ref='none',
+            title=f'{method}, alpha={alpha}, k={every}, t={t}',
+        )
         x = sample(cache[key], sde, (cfg.n_samples, 2), steps=cfg.sample_steps, generator=seeded(0), progress=False)
-        plot_samples({method: x}, data); plt.show()
-    return W.interact(show, method=W.Dropdown(options=list(TOY_METHODS), value='obtuse'),
-                      alpha=W.SelectionSlider(options=[0.1, 0.3, 0.5, 0.7, 0.9, 0.99], value=0.5),
-                      every=W.Dropdown(options=[1, 4], value=4), t=W.FloatSlider(min=0.01, max=1., step=0.01, value=cfg.quiver_t))
+        plot_samples({method: x}, data)
+        plt.show()
+
+    return W.interact(
+        show,
+        method=W.Dropdown(options=list(TOY_METHODS), value='obtuse'),
+        alpha=W.SelectionSlider(options=[0.1, 0.3, 0.5, 0.7, 0.9, 0.99], value=0.5),
+        every=W.Dropdown(options=[1, 4], value=4),
+        t=W.FloatSlider(min=0.01, max=1.0, step=0.01, value=cfg.quiver_t),
+    )
 
 # %% ../nbs/20_toy.ipynb #54bbda07
 EXPLORER_ALPHAS = (0.1, 0.3, 0.5, 0.7, 0.9, 0.99)
 
+
 def explorer_grid(variants=VARIANTS, alphas=EXPLORER_ALPHAS, everys=(1, 4)) -> list[tuple]:
     "The `(method, alpha, every)` frames of the static explorer: Standard and Unseen once (no forget term), each variant at every alpha and k."
     for v in variants:
-        if v not in VARIANTS: raise ValueError(f"unknown variant {v!r}; valid variants: {', '.join(VARIANTS)}")
-    return [(m, None, None) for m in ('standard', 'unseen')] + [(v, float(a), int(k)) for v in variants for a in alphas for k in everys]
+        if v not in VARIANTS:
+            raise ValueError(f"unknown variant {v!r}; valid variants: {', '.join(VARIANTS)}")
+    return [(m, None, None) for m in ('standard', 'unseen')] + [
+        (v, float(a), int(k)) for v in variants for a in alphas for k in everys
+    ]
+
 
 def frame_key(method: str, alpha: float | None = None, every: int | None = None) -> str:
     "The name of one explorer frame, e.g. `obtuse_a0.5_k4` (Standard and Unseen: the method alone)."
     return method if method in ('standard', 'unseen') else f'{method}_a{alpha:g}_k{every}'
 
+
 def _explorer_figure(score: ScoreFn, opt: ScoreFn, x: Tensor, data: dict, sde, t: float, title: str):
     "One frame: score directions of the trained model and of the closed-form optimum at time `t`, and the model's samples."
-    g = torch.linspace(-5, 5, 15); X, Y = torch.meshgrid(g, g, indexing='xy'); pts = torch.stack([X.flatten(), Y.flatten()], 1)
+    g = torch.linspace(-5, 5, 15)
+    X, Y = torch.meshgrid(g, g, indexing='xy')
+    pts = torch.stack([X.flatten(), Y.flatten()], 1)
     fig, axs = plt.subplots(1, 3, figsize=(9, 3.1))
     for ax, s, name in ((axs[0], score, 'trained score'), (axs[1], opt, 'closed-form optimum')):
-        with torch.no_grad(): v = s(pts, torch.full((len(pts),), t)).float()
+        with torch.no_grad():
+            v = s(pts, torch.full((len(pts),), t)).float()
         v = v / v.norm(dim=1, keepdim=True).clamp(min=1e-12)
-        ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color='tab:blue', scale=25, width=0.004); ax.set_title(name, fontsize=9)
-    x = x[torch.isfinite(x).all(1)]; near = torch.cdist(x, data['gm'].means).argmin(1) == 1
-    axs[2].scatter(*x[~near].T, s=1, c='tab:red', alpha=0.4); axs[2].scatter(*x[near].T, s=1, c='tab:green', alpha=0.6)
+        ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color='tab:blue', scale=25, width=0.004)
+        ax.set_title(name, fontsize=9)
+    x = x[torch.isfinite(x).all(1)]
+    near = torch.cdist(x, data['gm'].means).argmin(1) == 1
+    axs[2].scatter(*x[~near].T, s=1, c='tab:red', alpha=0.4)
+    axs[2].scatter(*x[near].T, s=1, c='tab:green', alpha=0.6)
     axs[2].set_title('samples', fontsize=9)
     for ax in axs:
-        for k, mu in enumerate(data['gm'].means): ax.plot(*mu.tolist(), 'o', color='tab:green' if k == 1 else 'tab:red', ms=5, mec='k')
-        ax.set_xlim(-6, 6); ax.set_ylim(-6, 6); ax.set_aspect('equal'); ax.set_xticks([]); ax.set_yticks([])
-    fig.suptitle(title, fontsize=10); fig.tight_layout()
+        for k, mu in enumerate(data['gm'].means):
+            ax.plot(*mu.tolist(), 'o', color='tab:green' if k == 1 else 'tab:red', ms=5, mec='k')
+        ax.set_xlim(-6, 6)
+        ax.set_ylim(-6, 6)
+        ax.set_aspect('equal')
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/20_toy.ipynb #009298b8
@@ -450,14 +766,21 @@ def _png(fig, dpi: int = 72, colors: int = 64) -> bytes:
     "The figure as a small palette PNG."
     import io
     from PIL import Image as PILImage
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi); plt.close(fig)
-    out = io.BytesIO(); PILImage.open(buf).convert('RGB').quantize(colors=colors).save(out, format='PNG', optimize=True)
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=dpi)
+    plt.close(fig)
+    out = io.BytesIO()
+    PILImage.open(buf).convert('RGB').quantize(colors=colors).save(out, format='PNG', optimize=True)
     return out.getvalue()
+
 
 def _explorer_job(spec: dict) -> dict:
     "Train one explorer model, write its frame `spec['out']/<key>.png`; returns the frame's record (key, file, title, UR, seconds)."
-    torch.set_num_threads(1); t0 = time.time()
-    cfg = ToyConfig(**spec['cfg']); data, sde = toy_data(cfg), toy_sde(cfg)
+    torch.set_num_threads(1)
+    t0 = time.time()
+    cfg = ToyConfig(**spec['cfg'])
+    data, sde = toy_data(cfg), toy_sde(cfg)
     method, alpha, every = spec['method'], spec['alpha'], spec['every']
     a, k = (cfg.alpha, cfg.every) if alpha is None else (alpha, every)
     score = score_fn(train_toy(method, data, sde, cfg, a, k), sde)
@@ -465,29 +788,56 @@ def _explorer_job(spec: dict) -> dict:
     x = sample(score, sde, (cfg.n_samples, 2), steps=cfg.sample_steps, generator=seeded(cfg.seed + 100), progress=False)
     ur = mixture_unlearning_ratio(x, data['gm'], data['forget'])
     key = frame_key(method, alpha, every)
-    title = _NAMES[method] + ('' if alpha is None else f', alpha = {alpha:g}, k = {every}') + f'  (t = {spec["t"]:g}; forget-side samples {ur:.1%})'
+    title = (
+        _NAMES[method]
+        + ('' if alpha is None else f', alpha = {alpha:g}, k = {every}')
+        + f'  (t = {spec["t"]:g}; forget-side samples {ur:.1%})'
+    )
     atomic_write(Path(spec['out']) / f'{key}.png', _png(_explorer_figure(score, opt, x, data, sde, spec['t'], title)))
-    return dict(key=key, file=f'{key}.png', method=method, alpha=alpha, every=every, title=title, unlearning_ratio=ur, seconds=time.time() - t0)
+    return dict(
+        key=key,
+        file=f'{key}.png',
+        method=method,
+        alpha=alpha,
+        every=every,
+        title=title,
+        unlearning_ratio=ur,
+        seconds=time.time() - t0,
+    )
 
 # %% ../nbs/20_toy.ipynb #62d43c5d
-def explorer_frames(out,                            # folder for the frames and their index `frames.json`
-                    cfg: ToyConfig | None = None,   # model and sampling budget (default: the widget's)
-                    grid: list | None = None,       # (method, alpha, every) triples (default: `explorer_grid()`)
-                    t: float | None = None,         # the time of the score fields (default: cfg.quiver_t)
-                    workers: int = 1, progress: bool = True) -> dict:
+def explorer_frames(
+    out,  # folder for the frames and their index `frames.json`
+    cfg: ToyConfig | None = None,  # model and sampling budget (default: the widget's)
+    grid: list | None = None,  # (method, alpha, every) triples (default: `explorer_grid()`)
+    t: float | None = None,  # the time of the score fields (default: cfg.quiver_t)
+    workers: int = 1,
+    progress: bool = True,
+) -> dict:
     "Train every model of the static explorer and write one PNG frame each into `out`, indexed by `frames.json`; returns the index."
     cfg = cfg or ToyConfig.preset('tiny', steps=800, n_samples=1000, sample_steps=150)
     grid, t, out = grid or explorer_grid(), cfg.quiver_t if t is None else float(t), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     specs = [dict(method=m, alpha=a, every=k, cfg=asdict(cfg), t=t, out=str(out)) for m, a, k in grid]
-    if workers <= 1: frames = [_explorer_job(s) for s in tqdm(specs, desc='explorer frames', disable=not progress)]
+    if workers <= 1:
+        frames = [_explorer_job(s) for s in tqdm(specs, desc='explorer frames', disable=not progress)]
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as ex:
-            frames = list(tqdm(ex.map(_explorer_job, specs), total=len(specs), desc='explorer frames', disable=not progress))
+            frames = list(
+                tqdm(ex.map(_explorer_job, specs), total=len(specs), desc='explorer frames', disable=not progress)
+            )
     alphas = sorted({f['alpha'] for f in frames if f['alpha'] is not None})
-    index = dict(frames=frames, t=t, alphas=alphas, everys=sorted({f['every'] for f in frames if f['every'] is not None}),
-                 methods=list(dict.fromkeys(f['method'] for f in frames)), config=asdict(cfg),
-                 default=frame_key('obtuse', 0.5, 4) if frame_key('obtuse', 0.5, 4) in {f['key'] for f in frames} else frames[0]['key'])
+    index = dict(
+        frames=frames,
+        t=t,
+        alphas=alphas,
+        everys=sorted({f['every'] for f in frames if f['every'] is not None}),
+        methods=list(dict.fromkeys(f['method'] for f in frames)),
+        config=asdict(cfg),
+        default=frame_key('obtuse', 0.5, 4)
+        if frame_key('obtuse', 0.5, 4) in {f['key'] for f in frames}
+        else frames[0]['key'],
+    )
     atomic_write(out / 'frames.json', json.dumps(index, indent=1))
     return index
 
@@ -505,20 +855,33 @@ _EXPLORER_JS = """(function () {
   show();
 })();"""
 
+
 def explorer_html(folder) -> str:
     "The static explorer over the frames in `folder` (as written by `explorer_frames`): menus and an alpha slider in plain HTML and JavaScript."
     import html as H, zlib
-    folder = Path(folder); idx = json.loads((folder / 'frames.json').read_text())
+
+    folder = Path(folder)
+    idx = json.loads((folder / 'frames.json').read_text())
     uid = f"toy-explorer-{zlib.crc32(folder.as_posix().encode()):08x}"
     d = next(f for f in idx['frames'] if f['key'] == idx['default'])
-    opts = lambda vals, cur, fmt=str: ''.join(f'<option value="{fmt(v)}"{" selected" if v == cur else ""}>{H.escape(_NAMES.get(v, fmt(v)))}</option>' for v in vals)
+    opts = lambda vals, cur, fmt=str: ''.join(
+        f'<option value="{fmt(v)}"{" selected" if v == cur else ""}>{H.escape(_NAMES.get(v, fmt(v)))}</option>'
+        for v in vals
+    )
     alphas = [f'{a:g}' for a in idx['alphas']]
     ia = idx['alphas'].index(d['alpha']) if d['alpha'] in idx['alphas'] else 0
-    controls = (f'<label>method <select class="tx-method">{opts(idx["methods"], d["method"])}</select></label> &nbsp; '
-                f'<label>&alpha; <input class="tx-alpha" type="range" min="0" max="{max(len(alphas) - 1, 0)}" step="1" value="{ia}"> '
-                f'<span class="tx-alpha-value">{alphas[ia] if alphas else ""}</span></label> &nbsp; '
-                f'<label>k <select class="tx-every">{opts(idx["everys"], d["every"])}</select></label>')
-    imgs = ''.join(f'<img data-key="{f["key"]}" src="{(folder / f["file"]).as_posix()}" alt="{H.escape(f["title"])}" '
-                   f'style="max-width:100%;display:{"block" if f["key"] == d["key"] else "none"}">' for f in idx['frames'])
-    return (f'<div id="{uid}" class="toy-explorer"><div style="margin:0.4em 0">{controls}</div>{imgs}</div>'
-            f'<script>{_EXPLORER_JS % (uid, json.dumps(alphas))}</script>')
+    controls = (
+        f'<label>method <select class="tx-method">{opts(idx["methods"], d["method"])}</select></label> &nbsp; '
+        f'<label>&alpha; <input class="tx-alpha" type="range" min="0" max="{max(len(alphas) - 1, 0)}" step="1" value="{ia}"> '
+        f'<span class="tx-alpha-value">{alphas[ia] if alphas else ""}</span></label> &nbsp; '
+        f'<label>k <select class="tx-every">{opts(idx["everys"], d["every"])}</select></label>'
+    )
+    imgs = ''.join(
+        f'<img data-key="{f["key"]}" src="{(folder / f["file"]).as_posix()}" alt="{H.escape(f["title"])}" '
+        f'style="max-width:100%;display:{"block" if f["key"] == d["key"] else "none"}">'
+        for f in idx['frames']
+    )
+    return (
+        f'<div id="{uid}" class="toy-explorer"><div style="margin:0.4em 0">{controls}</div>{imgs}</div>'
+        f'<script>{_EXPLORER_JS % (uid, json.dumps(alphas))}</script>'
+    )

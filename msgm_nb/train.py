@@ -13,9 +13,27 @@ import torch
 from torch import nn, Tensor
 from safetensors.torch import save as st_save, load_file as st_load
 from tqdm.auto import tqdm
-from .core import set_seed, seeded, rng_scope, get_device, check_finite, check_field_types, as_data_tensor, atomic_write, score_fn as make_score_fn
-from .losses import (VARIANTS, dsm_loss, msgm_loss, erasediff_forget_loss, negated_score_loss,
-                            check_alpha, check_pair, check_batch)
+from msgm_nb.core import (
+    set_seed,
+    seeded,
+    rng_scope,
+    get_device,
+    check_finite,
+    check_field_types,
+    as_data_tensor,
+    atomic_write,
+    score_fn as make_score_fn,
+)
+from msgm_nb.losses import (
+    VARIANTS,
+    dsm_loss,
+    msgm_loss,
+    erasediff_forget_loss,
+    negated_score_loss,
+    check_alpha,
+    check_pair,
+    check_batch,
+)
 
 # %% auto #0
 __all__ = ['MODES', 'NEEDS_F', 'TrainingDiverged', 'TrainConfig', 'complete_checkpoints', 'latest_checkpoint', 'save_checkpoint',
@@ -27,113 +45,153 @@ MODES = ('standard', 'unseen', 'msgm', 'finetune', 'erasediff', 'negate')
 
 NEEDS_F = ('msgm', 'finetune', 'erasediff', 'negate')
 
+
 class TrainingDiverged(RuntimeError):
     "The loss (or the gradient norm) became NaN or Inf; the last good checkpoint is kept."
 
 # %% ../nbs/05_train.ipynb #6502c669
 def _check_field_types(c) -> None:
     "Raise `TypeError` naming the field for a value of the wrong type (`ValueError` for a NaN or infinite number)."
-    check_field_types(c, 'TrainConfig.{}', ints=('every', 'batch_g', 'batch_f', 'log_every', 'keep', 'steps', 'warmup', 'ckpt_every', 'seed'),
-                      numbers=('alpha', 'lr', 'ema', 'grad_clip', 'lam', 'eps'), bools=('amp', 'init_ema', 'resume', 'progress', 'ddp'),
-                      strings=('mode', 'variant', 'param'))
+    check_field_types(
+        c,
+        'TrainConfig.{}',
+        ints=('every', 'batch_g', 'batch_f', 'log_every', 'keep', 'steps', 'warmup', 'ckpt_every', 'seed'),
+        numbers=('alpha', 'lr', 'ema', 'grad_clip', 'lam', 'eps'),
+        bools=('amp', 'init_ema', 'resume', 'progress', 'ddp'),
+        strings=('mode', 'variant', 'param'),
+    )
     for k in ('init', 'ckpt_dir', 'device'):
         v = getattr(c, k)
-        if v is not None and not isinstance(v, (str, Path, torch.device)): raise TypeError(f"TrainConfig.{k} must be a string (path or device name) or None, got {v!r}")
+        if v is not None and not isinstance(v, (str, Path, torch.device)):
+            raise TypeError(f"TrainConfig.{k} must be a string (path or device name) or None, got {v!r}")
 
 # %% ../nbs/05_train.ipynb #04eb84f4
 @dataclass
 class TrainConfig:
     "Everything a training run depends on; stored with every checkpoint."
-    mode: str = 'msgm'           # one of MODES
+
+    mode: str = 'msgm'  # one of MODES
     variant: str = 'orthogonal'  # MSGM forget loss, one of msgm_nb.losses.VARIANTS
-    alpha: float = 0.99          # weight of L_g in Eq. 9
-    every: int = 4               # L_f on every `every`-th step (alternating); 1 = simultaneous
-    steps: int = 1000            # total optimiser steps
-    batch_g: int = 128           # batch size on D_g (on D_g u D_f for `standard`)
-    batch_f: int = 128           # batch size on D_f
-    lr: float = 2e-4             # Adam learning rate
-    warmup: int = 0              # linear learning-rate warm-up steps
-    grad_clip: float = 1.0       # max gradient norm (0 = no clipping)
-    ema: float = 0.999           # EMA decay (0 = EMA equals the model)
-    lam: float = 0.1             # weight of the forget term for `erasediff` and `negate`
-    eps: float = 1e-5            # smallest time, t ~ U[eps, T]
-    seed: int = 0                # seeds noise, times and batch indices
-    amp: bool = False            # bfloat16 autocast (CUDA only; ignored with a warning elsewhere)
-    param: str = 'noise'         # the model predicts the 'noise' (package convention) or the 'score'
-    init: str | None = None      # checkpoint (dir, .json or .safetensors) to start from (`finetune`, `negate`)
-    init_ema: bool = False       # take the EMA weights of `init` instead of the raw ones
-    log_every: int = 10          # history entry every this many steps (means over the window)
-    ckpt_every: int = 0          # checkpoint every this many steps (0 = only at the end, if ckpt_dir)
+    alpha: float = 0.99  # weight of L_g in Eq. 9
+    every: int = 4  # L_f on every `every`-th step (alternating); 1 = simultaneous
+    steps: int = 1000  # total optimiser steps
+    batch_g: int = 128  # batch size on D_g (on D_g u D_f for `standard`)
+    batch_f: int = 128  # batch size on D_f
+    lr: float = 2e-4  # Adam learning rate
+    warmup: int = 0  # linear learning-rate warm-up steps
+    grad_clip: float = 1.0  # max gradient norm (0 = no clipping)
+    ema: float = 0.999  # EMA decay (0 = EMA equals the model)
+    lam: float = 0.1  # weight of the forget term for `erasediff` and `negate`
+    eps: float = 1e-5  # smallest time, t ~ U[eps, T]
+    seed: int = 0  # seeds noise, times and batch indices
+    amp: bool = False  # bfloat16 autocast (CUDA only; ignored with a warning elsewhere)
+    param: str = 'noise'  # the model predicts the 'noise' (package convention) or the 'score'
+    init: str | None = None  # checkpoint (dir, .json or .safetensors) to start from (`finetune`, `negate`)
+    init_ema: bool = False  # take the EMA weights of `init` instead of the raw ones
+    log_every: int = 10  # history entry every this many steps (means over the window)
+    ckpt_every: int = 0  # checkpoint every this many steps (0 = only at the end, if ckpt_dir)
     ckpt_dir: str | None = None  # where checkpoints go
-    keep: int = 2                # how many checkpoints to keep
-    resume: bool = False         # continue from the latest checkpoint in ckpt_dir, if any
-    device: str | None = None    # default: msgm_nb.core.get_device()
-    progress: bool = True        # tqdm progress bar
-    ddp: bool = False            # data parallel over the torch.distributed group (torchrun): batches split, gradients averaged
+    keep: int = 2  # how many checkpoints to keep
+    resume: bool = False  # continue from the latest checkpoint in ckpt_dir, if any
+    device: str | None = None  # default: msgm_nb.core.get_device()
+    progress: bool = True  # tqdm progress bar
+    ddp: bool = False  # data parallel over the torch.distributed group (torchrun): batches split, gradients averaged
 
     def __post_init__(self):
         _check_field_types(self)
-        if self.mode not in MODES: raise ValueError(f"unknown mode {self.mode!r}; valid modes: {', '.join(MODES)}")
-        if self.variant not in VARIANTS: raise ValueError(f"unknown variant {self.variant!r}; valid variants: {', '.join(VARIANTS)}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; valid modes: {', '.join(MODES)}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown variant {self.variant!r}; valid variants: {', '.join(VARIANTS)}")
         self.alpha = check_alpha(self.alpha)
         for k in ('every', 'batch_g', 'batch_f', 'log_every', 'keep'):
-            if int(getattr(self, k)) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
+            if int(getattr(self, k)) < 1:
+                raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
         for k in ('steps', 'warmup', 'ckpt_every', 'seed'):
-            if int(getattr(self, k)) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
-        if not self.lr > 0: raise ValueError(f"lr must be > 0, got {self.lr}")
-        if not 0 <= self.ema < 1: raise ValueError(f"ema (decay) must lie in [0, 1), got {self.ema}")
+            if int(getattr(self, k)) < 0:
+                raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"ema (decay) must lie in [0, 1), got {self.ema}")
         for k in ('grad_clip', 'lam'):
-            if not getattr(self, k) >= 0: raise ValueError(f"{k} must be a number >= 0, got {getattr(self, k)}")
-        if self.param not in ('noise', 'score'): raise ValueError(f"param must be 'noise' or 'score', got {self.param!r}")
-        if (self.ckpt_every or self.resume) and not self.ckpt_dir: raise ValueError("ckpt_every / resume need a ckpt_dir")
+            if not getattr(self, k) >= 0:
+                raise ValueError(f"{k} must be a number >= 0, got {getattr(self, k)}")
+        if self.param not in ('noise', 'score'):
+            raise ValueError(f"param must be 'noise' or 'score', got {self.param!r}")
+        if (self.ckpt_every or self.resume) and not self.ckpt_dir:
+            raise ValueError("ckpt_every / resume need a ckpt_dir")
 
 # %% ../nbs/05_train.ipynb #4de8b786
 _CKPT = re.compile(r'step_(\d{8})\.json$')
 
+
 def complete_checkpoints(ckpt_dir) -> list:
     "The JSONs of the complete checkpoints in `ckpt_dir` (both files present), oldest first."
     d = Path(ckpt_dir)
-    return sorted(p for p in d.iterdir() if _CKPT.fullmatch(p.name) and p.with_suffix('.safetensors').exists()) if d.is_dir() else []
+    return (
+        sorted(p for p in d.iterdir() if _CKPT.fullmatch(p.name) and p.with_suffix('.safetensors').exists())
+        if d.is_dir()
+        else []
+    )
+
 
 def latest_checkpoint(ckpt_dir) -> Path | None:
     "The JSON of the newest complete checkpoint in `ckpt_dir`, or None."
     done = complete_checkpoints(ckpt_dir)
     return done[-1] if done else None
 
+
 def _sd(prefix: str, module: nn.Module) -> dict:
     return {f'{prefix}.{k}': v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
 
 # %% ../nbs/05_train.ipynb #de7fdf00
-def save_checkpoint(ckpt_dir, step: int, model: nn.Module, ema_model: nn.Module | None = None, optimizer=None,
-                    frozen: nn.Module | None = None, meta: dict | None = None, keep: int = 2,
-                    extra: dict | None = None, # more tensors to store (e.g. a generator state)
-                   ) -> Path:
+def save_checkpoint(
+    ckpt_dir,
+    step: int,
+    model: nn.Module,
+    ema_model: nn.Module | None = None,
+    optimizer=None,
+    frozen: nn.Module | None = None,
+    meta: dict | None = None,
+    keep: int = 2,
+    extra: dict | None = None,  # more tensors to store (e.g. a generator state)
+) -> Path:
     "Write checkpoint `step` atomically into `ckpt_dir` (safetensors + JSON); returns the JSON path."
-    d = Path(ckpt_dir); d.mkdir(parents=True, exist_ok=True)
+    d = Path(ckpt_dir)
+    d.mkdir(parents=True, exist_ok=True)
     name = f'step_{int(step):08d}'
     tensors = _sd('model', model)
-    if ema_model is not None: tensors.update(_sd('ema', ema_model))
-    if frozen is not None: tensors.update(_sd('frozen', frozen))
+    if ema_model is not None:
+        tensors.update(_sd('ema', ema_model))
+    if frozen is not None:
+        tensors.update(_sd('frozen', frozen))
     tensors.update(extra or {})
     info = dict(format=1, step=int(step), weights=f'{name}.safetensors', torch=torch.__version__, **(meta or {}))
     if optimizer is not None:
         osd, scalars = optimizer.state_dict(), {}
         for i, st in osd['state'].items():
             for k, v in st.items():
-                if torch.is_tensor(v): tensors[f'opt.{i}.{k}'] = v.detach().cpu().contiguous().clone()
-                else: scalars[f'{i}.{k}'] = v
+                if torch.is_tensor(v):
+                    tensors[f'opt.{i}.{k}'] = v.detach().cpu().contiguous().clone()
+                else:
+                    scalars[f'{i}.{k}'] = v
         info['optimizer'] = dict(param_groups=osd['param_groups'], scalars=scalars)
     tensors['rng.torch'] = torch.get_rng_state()
     if torch.cuda.is_available():
-        for j, s in enumerate(torch.cuda.get_rng_state_all()): tensors[f'rng.cuda.{j}'] = s
+        for j, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f'rng.cuda.{j}'] = s
     npst = np.random.get_state()
-    info['rng'] = dict(numpy=[npst[0], npst[1].tolist(), *map(lambda v: v.item() if hasattr(v, 'item') else v, npst[2:])],
-                       python=[random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]])
+    info['rng'] = dict(
+        numpy=[npst[0], npst[1].tolist(), *map(lambda v: v.item() if hasattr(v, 'item') else v, npst[2:])],
+        python=[random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+    )
     atomic_write(d / f'{name}.safetensors', st_save(tensors))
     atomic_write(d / f'{name}.json', json.dumps(info))
     done = sorted(p for p in d.iterdir() if _CKPT.fullmatch(p.name))
     for old in done[:-keep] if keep > 0 else []:
-        old.unlink(missing_ok=True); old.with_suffix('.safetensors').unlink(missing_ok=True)
+        old.unlink(missing_ok=True)
+        old.with_suffix('.safetensors').unlink(missing_ok=True)
     return d / f'{name}.json'
 
 # %% ../nbs/05_train.ipynb #8dbe546b
@@ -141,49 +199,74 @@ def _resolve(path) -> tuple[Path, Path | None]:
     p = Path(path)
     if p.is_dir():
         j = latest_checkpoint(p)
-        if j is None: raise FileNotFoundError(f"no complete checkpoint in {p}")
+        if j is None:
+            raise FileNotFoundError(f"no complete checkpoint in {p}")
         return j.with_suffix('.safetensors'), j
-    if p.suffix == '.json': return p.with_suffix('.safetensors'), p
-    if not p.exists(): raise FileNotFoundError(f"checkpoint {p} does not exist")
+    if p.suffix == '.json':
+        return p.with_suffix('.safetensors'), p
+    if not p.exists():
+        raise FileNotFoundError(f"checkpoint {p} does not exist")
     return p, (p.with_suffix('.json') if p.with_suffix('.json').exists() else None)
 
+
 def _load_into(module: nn.Module, tensors: dict, prefix: str) -> None:
-    sd = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + '.')}
-    if not sd: raise ValueError(f"the checkpoint holds no '{prefix}' weights")
+    sd = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + '.')}
+    if not sd:
+        raise ValueError(f"the checkpoint holds no '{prefix}' weights")
     module.load_state_dict(sd)
+
 
 class CheckpointError(ValueError):
     "A checkpoint whose files cannot be read (truncated, corrupted, not a checkpoint); the message names the file."
 
+
 def _read_file(f: Path, read: Callable):
-    try: return read()
-    except Exception as e: raise CheckpointError(f"checkpoint file {f} cannot be read ({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+    try:
+        return read()
+    except Exception as e:
+        raise CheckpointError(
+            f"checkpoint file {f} cannot be read ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+        ) from None
+
 
 def read_checkpoint(path) -> tuple[dict, dict]:
     "`(meta, tensors)` of a checkpoint (see `load_checkpoint` for `path`), both files read in full; `CheckpointError` naming the file if one is unreadable."
     st, js = _resolve(path)
     tensors = _read_file(st, lambda: st_load(str(st)))
     meta = _read_file(js, lambda: json.loads(js.read_text())) if js is not None else {}
-    if not isinstance(meta, dict): raise CheckpointError(f"checkpoint file {js} does not hold a JSON object")
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint file {js} does not hold a JSON object")
     return meta, tensors
 
 # %% ../nbs/05_train.ipynb #7ae8ebec
-def load_checkpoint(path, model: nn.Module | None = None, ema_model: nn.Module | None = None, optimizer=None,
-                    frozen: nn.Module | None = None, use_ema: bool = False) -> tuple[dict, dict]:
+def load_checkpoint(
+    path,
+    model: nn.Module | None = None,
+    ema_model: nn.Module | None = None,
+    optimizer=None,
+    frozen: nn.Module | None = None,
+    use_ema: bool = False,
+) -> tuple[dict, dict]:
     "Load a checkpoint into the given modules (`use_ema`: the EMA weights into `model`); returns `(meta, tensors)`."
     meta, tensors = read_checkpoint(path)
-    if not any(k.startswith(('model.', 'ema.')) for k in tensors):     # a plain weight file
+    if not any(k.startswith(('model.', 'ema.')) for k in tensors):  # a plain weight file
         tensors = {f'model.{k}': v for k, v in tensors.items()}
-    if model is not None: _load_into(model, tensors, 'ema' if use_ema else 'model')
-    if ema_model is not None: _load_into(ema_model, tensors, 'ema')
-    if frozen is not None: _load_into(frozen, tensors, 'frozen')
+    if model is not None:
+        _load_into(model, tensors, 'ema' if use_ema else 'model')
+    if ema_model is not None:
+        _load_into(ema_model, tensors, 'ema')
+    if frozen is not None:
+        _load_into(frozen, tensors, 'frozen')
     if optimizer is not None:
-        o = meta['optimizer']; state = {}
+        o = meta['optimizer']
+        state = {}
         for k, v in tensors.items():
             if k.startswith('opt.'):
-                _, i, key = k.split('.', 2); state.setdefault(int(i), {})[key] = v
+                _, i, key = k.split('.', 2)
+                state.setdefault(int(i), {})[key] = v
         for k, v in o['scalars'].items():
-            i, key = k.split('.', 1); state.setdefault(int(i), {})[key] = v
+            i, key = k.split('.', 1)
+            state.setdefault(int(i), {})[key] = v
         optimizer.load_state_dict(dict(state=state, param_groups=o['param_groups']))
     return meta, tensors
 
@@ -191,34 +274,50 @@ def load_checkpoint(path, model: nn.Module | None = None, ema_model: nn.Module |
 def restore_rng(meta: dict, tensors: dict) -> None:
     "Restore the torch (CPU and CUDA), NumPy and Python random states saved with a checkpoint."
     torch.set_rng_state(tensors['rng.torch'])
-    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith('rng.cuda.')), key=lambda k: int(k.rsplit('.', 1)[1]))]
-    if cuda and torch.cuda.is_available(): torch.cuda.set_rng_state_all(cuda[:torch.cuda.device_count()])
-    n = meta['rng']['numpy']; np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
-    p = meta['rng']['python']; random.setstate((p[0], tuple(p[1]), p[2]))
+    cuda = [
+        tensors[k]
+        for k in sorted((k for k in tensors if k.startswith('rng.cuda.')), key=lambda k: int(k.rsplit('.', 1)[1]))
+    ]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda[: torch.cuda.device_count()])
+    n = meta['rng']['numpy']
+    np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
+    p = meta['rng']['python']
+    random.setstate((p[0], tuple(p[1]), p[2]))
 
 # %% ../nbs/05_train.ipynb #5b5bf9b6
 @dataclass
 class TrainResult:
     "What `train` returns."
+
     model: nn.Module
     ema_model: nn.Module
     history: list = field(default_factory=list)
     step: int = 0
     ckpt: Path | None = None  # the last checkpoint written (JSON)
 
+
 def _check_data(cfg: TrainConfig, x_g, x_f):
     x_g, x_f = as_data_tensor(x_g, 'x_g'), as_data_tensor(x_f, 'x_f')
-    if x_f is not None and x_f.shape[0] == 0 and cfg.mode not in NEEDS_F: x_f = None
+    if x_f is not None and x_f.shape[0] == 0 and cfg.mode not in NEEDS_F:
+        x_f = None
     if cfg.mode in NEEDS_F and (x_f is None or x_f.shape[0] == 0):
-        raise ValueError(f"mode {cfg.mode!r} needs a non-empty forget set x_f (D_f), got {'None' if x_f is None else 'an empty one'}")
-    if x_f is not None: check_pair(x_g, x_f)
-    else: check_batch(x_g, 'x_g')
+        raise ValueError(
+            f"mode {cfg.mode!r} needs a non-empty forget set x_f (D_f), got {'None' if x_f is None else 'an empty one'}"
+        )
+    if x_f is not None:
+        check_pair(x_g, x_f)
+    else:
+        check_batch(x_g, 'x_g')
     return x_g.float(), (x_f.float() if x_f is not None else None)
 
 # %% ../nbs/05_train.ipynb #8b6c044d
 def _step_loss(cfg, step, sf, frozen_sf, sde, data, gen, dev):
     "Loss of one step and its logged parts (L_f None when not computed)."
-    def batch(x, n): return x[torch.randint(len(x), (n,), generator=gen).to(dev)]
+
+    def batch(x, n):
+        return x[torch.randint(len(x), (n,), generator=gen).to(dev)]
+
     x_g, x_f, x_all = data
     if cfg.mode in ('standard', 'unseen'):
         L = dsm_loss(sf, sde, batch(x_all if cfg.mode == 'standard' else x_g, cfg.batch_g), eps=cfg.eps)
@@ -226,114 +325,180 @@ def _step_loss(cfg, step, sf, frozen_sf, sde, data, gen, dev):
     xb_g = batch(x_g, cfg.batch_g)
     if cfg.mode in ('msgm', 'finetune'):
         use_f = step % cfg.every == 0
-        parts = msgm_loss(sf, sde, xb_g, batch(x_f, cfg.batch_f) if use_f else None, cfg.alpha, cfg.variant,
-                          use_f=use_f, eps=cfg.eps, return_parts=True)
+        parts = msgm_loss(
+            sf,
+            sde,
+            xb_g,
+            batch(x_f, cfg.batch_f) if use_f else None,
+            cfg.alpha,
+            cfg.variant,
+            use_f=use_f,
+            eps=cfg.eps,
+            return_parts=True,
+        )
         return parts.total, parts.L_g, parts.L_f if use_f else None
     L_g = dsm_loss(sf, sde, xb_g, eps=cfg.eps)
-    if cfg.mode == 'erasediff': L_f = erasediff_forget_loss(sf, sde, batch(x_f, cfg.batch_f), eps=cfg.eps)
-    else: L_f = negated_score_loss(sf, frozen_sf, sde, batch(x_f, cfg.batch_f), eps=cfg.eps)
+    if cfg.mode == 'erasediff':
+        L_f = erasediff_forget_loss(sf, sde, batch(x_f, cfg.batch_f), eps=cfg.eps)
+    else:
+        L_f = negated_score_loss(sf, frozen_sf, sde, batch(x_f, cfg.batch_f), eps=cfg.eps)
     return L_g + cfg.lam * L_f, L_g, L_f
 
 # %% ../nbs/05_train.ipynb #60197da0
 def lr_at(cfg: TrainConfig, step: int) -> float:
     "The learning rate of `step` (0-based): linear warm-up over `cfg.warmup` steps, then `cfg.lr`."
-    return cfg.lr * min(1., (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
+    return cfg.lr * min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
+
 
 @torch.no_grad()
-def ema_update(ema: nn.Module,   # the running average, updated in place
-               model: nn.Module, # the trained network
-               decay: float,     # in [0, 1); 0 copies the model
-              ) -> None:
+def ema_update(
+    ema: nn.Module,  # the running average, updated in place
+    model: nn.Module,  # the trained network
+    decay: float,  # in [0, 1); 0 copies the model
+) -> None:
     "One EMA step, `ema <- decay * ema + (1 - decay) * model` on the parameters; buffers are copied."
-    for pe, pm in zip(ema.parameters(), model.parameters()): pe.lerp_(pm, 1 - decay)
-    for be, bm in zip(ema.buffers(), model.buffers()): be.copy_(bm)
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(pm, 1 - decay)
+    for be, bm in zip(ema.buffers(), model.buffers()):
+        be.copy_(bm)
 
 # %% ../nbs/05_train.ipynb #7c1edbe5
 _RESUME_FREE = ('steps', 'resume', 'progress', 'log_every', 'ckpt_every', 'ckpt_dir', 'keep', 'device', 'ddp')
-_RANK_SEED = 1_000_003   # rank r draws its batches, times and noise from seed + r * _RANK_SEED
+_RANK_SEED = 1_000_003  # rank r draws its batches, times and noise from seed + r * _RANK_SEED
+
 
 def _ddp_world(cfg: TrainConfig) -> tuple[int, int]:
     "`(rank, world size)` of the data-parallel group when `cfg.ddp`, else `(0, 1)`."
-    if not cfg.ddp: return 0, 1
+    if not cfg.ddp:
+        return 0, 1
     import torch.distributed as dist
+
     if not (dist.is_available() and dist.is_initialized()):
-        raise ValueError('ddp=True needs an initialised torch.distributed process group: launch with torchrun and call '
-                         'torch.distributed.init_process_group (msgm train --ddp does)')
+        raise ValueError(
+            'ddp=True needs an initialised torch.distributed process group: launch with torchrun and call '
+            'torch.distributed.init_process_group (msgm train --ddp does)'
+        )
     world = dist.get_world_size()
     for k in ('batch_g', 'batch_f'):
-        if getattr(cfg, k) % world: raise ValueError(f'{k}={getattr(cfg, k)} must be divisible by the world size {world}: ddp splits every batch')
+        if getattr(cfg, k) % world:
+            raise ValueError(
+                f'{k}={getattr(cfg, k)} must be divisible by the world size {world}: ddp splits every batch'
+            )
     return dist.get_rank(), world
+
 
 def _broadcast_weights(model: nn.Module) -> None:
     "Every replica (and so its EMA and frozen copies) starts from rank 0's weights."
     import torch.distributed as dist
+
     with torch.no_grad():
-        for v in list(model.parameters()) + list(model.buffers()): dist.broadcast(v.data, 0)
+        for v in list(model.parameters()) + list(model.buffers()):
+            dist.broadcast(v.data, 0)
+
 
 def _wrap_ddp(model: nn.Module, dev) -> nn.Module:
     "`DistributedDataParallel` around `model`: it averages the gradients in backward."
     from torch.nn.parallel import DistributedDataParallel
+
     ids = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else None
     return DistributedDataParallel(model, device_ids=ids)
 
+
 def _mean_over_ranks(vals: list, dev, world: int) -> list:
     "The mean over all processes of a few floats (identity when world == 1)."
-    if world == 1: return vals
+    if world == 1:
+        return vals
     import torch.distributed as dist
-    v = torch.tensor(vals, dtype=torch.float64, device=dev); dist.all_reduce(v)
+
+    v = torch.tensor(vals, dtype=torch.float64, device=dev)
+    dist.all_reduce(v)
     return (v / world).tolist()
 
 # %% ../nbs/05_train.ipynb #421eb8ad
-def _fresh_acc() -> dict: return dict(n=0, loss=0., L_g=0., L_f=0., n_f=0, gn=0.)
+def _fresh_acc() -> dict:
+    return dict(n=0, loss=0.0, L_g=0.0, L_f=0.0, n_f=0, gn=0.0)
+
 
 @dataclass
 class _Run:
     "The state of one training run, shared by its named steps."
-    cfg: TrainConfig; lcfg: TrainConfig; sde: object; model: nn.Module; ema: nn.Module; frozen: nn.Module | None
-    opt: torch.optim.Optimizer; gen: torch.Generator; dev: torch.device; rank: int; world: int
-    net: nn.Module | None = None; data: tuple = (); start: int = 0; ckpt: Path | None = None
-    history: list = field(default_factory=list); acc: dict = field(default_factory=_fresh_acc)
+
+    cfg: TrainConfig
+    lcfg: TrainConfig
+    sde: object
+    model: nn.Module
+    ema: nn.Module
+    frozen: nn.Module | None
+    opt: torch.optim.Optimizer
+    gen: torch.Generator
+    dev: torch.device
+    rank: int
+    world: int
+    net: nn.Module | None = None
+    data: tuple = ()
+    start: int = 0
+    ckpt: Path | None = None
+    history: list = field(default_factory=list)
+    acc: dict = field(default_factory=_fresh_acc)
+
 
 def _setup(model: nn.Module, sde, cfg: TrainConfig) -> _Run:
     "Seeds, the model on its device (from `cfg.init` if given), its EMA and frozen copies, Adam."
     dev = get_device(cfg.device)
-    if cfg.amp and dev.type != 'cuda': warnings.warn("amp=True is ignored: mixed precision is used on CUDA only")
+    if cfg.amp and dev.type != 'cuda':
+        warnings.warn("amp=True is ignored: mixed precision is used on CUDA only")
     rank, world = _ddp_world(cfg)
-    lcfg = cfg if world == 1 else replace(cfg, batch_g=cfg.batch_g // world, batch_f=cfg.batch_f // world)   # this process's share
-    set_seed(cfg.seed + _RANK_SEED * rank); gen = seeded(cfg.seed + _RANK_SEED * rank + 1)
-    if cfg.init: load_checkpoint(cfg.init, model=model, use_ema=cfg.init_ema)
+    lcfg = (
+        cfg if world == 1 else replace(cfg, batch_g=cfg.batch_g // world, batch_f=cfg.batch_f // world)
+    )  # this process's share
+    set_seed(cfg.seed + _RANK_SEED * rank)
+    gen = seeded(cfg.seed + _RANK_SEED * rank + 1)
+    if cfg.init:
+        load_checkpoint(cfg.init, model=model, use_ema=cfg.init_ema)
     model = model.to(dev).train()
-    if world > 1: _broadcast_weights(model)
+    if world > 1:
+        _broadcast_weights(model)
     frozen = copy.deepcopy(model).eval().requires_grad_(False) if cfg.mode == 'negate' else None
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     return _Run(cfg, lcfg, sde, model, ema, frozen, opt, gen, dev, rank, world)
 
+
 def _newest_intact(ckpt_dir) -> Path | None:
     "The newest checkpoint whose files read in full; each newer one that does not is reported by path (a warning) and skipped."
-    for p in Path(ckpt_dir).glob('.step_*.tmp'): p.unlink(missing_ok=True)   # half-written files of a run killed while saving
+    for p in Path(ckpt_dir).glob('.step_*.tmp'):
+        p.unlink(missing_ok=True)  # half-written files of a run killed while saving
     for j in reversed(complete_checkpoints(ckpt_dir)):
         try:
             meta, _ = read_checkpoint(j)
-            if not all(k in meta for k in ('step', 'config', 'history', 'acc', 'rng', 'optimizer')): raise CheckpointError(f"checkpoint file {j} lacks fields")
+            if not all(k in meta for k in ('step', 'config', 'history', 'acc', 'rng', 'optimizer')):
+                raise CheckpointError(f"checkpoint file {j} lacks fields")
             return j
-        except CheckpointError as e: warnings.warn(f"{e}; trying the next older checkpoint")
+        except CheckpointError as e:
+            warnings.warn(f"{e}; trying the next older checkpoint")
     return None
 
 # %% ../nbs/05_train.ipynb #4f55f463
 def _resume(r: _Run) -> None:
     "Continue from the newest checkpoint in `cfg.ckpt_dir` (weights, Adam, every random stream, history), if there is one."
     cfg = r.cfg
-    if not cfg.resume or (j := _newest_intact(cfg.ckpt_dir)) is None: return
+    if not cfg.resume or (j := _newest_intact(cfg.ckpt_dir)) is None:
+        return
     meta, tensors = load_checkpoint(j, model=r.model, ema_model=r.ema, optimizer=r.opt, frozen=r.frozen)
     old = meta['config']
     diff = [k for k in old if k not in _RESUME_FREE and k in asdict(cfg) and old[k] != asdict(cfg)[k]]
-    if diff: raise ValueError(f"cannot resume from {j}: the config differs in {', '.join(diff)}")
+    if diff:
+        raise ValueError(f"cannot resume from {j}: the config differs in {', '.join(diff)}")
     if meta.get('world', 1) != r.world:
-        raise ValueError(f"cannot resume from {j}: it was written by {meta.get('world', 1)} data-parallel process(es), this run has {r.world}")
-    restore_rng(meta, tensors); s = '' if r.rank == 0 else f'.r{r.rank}'
-    r.gen.set_state(tensors['rng.data' + s]); torch.set_rng_state(tensors['rng.torch' + s])
-    if r.dev.type == 'cuda' and f'rng.dev{s}' in tensors: torch.cuda.set_rng_state(tensors[f'rng.dev{s}'], r.dev)
+        raise ValueError(
+            f"cannot resume from {j}: it was written by {meta.get('world', 1)} data-parallel process(es), this run has {r.world}"
+        )
+    restore_rng(meta, tensors)
+    s = '' if r.rank == 0 else f'.r{r.rank}'
+    r.gen.set_state(tensors['rng.data' + s])
+    torch.set_rng_state(tensors['rng.torch' + s])
+    if r.dev.type == 'cuda' and f'rng.dev{s}' in tensors:
+        torch.cuda.set_rng_state(tensors[f'rng.dev{s}'], r.dev)
     r.start, r.history, r.acc, r.ckpt = meta['step'], meta['history'], meta['acc'], j
 
 # %% ../nbs/05_train.ipynb #19465ee0
@@ -347,50 +512,73 @@ def _attach_data(r: _Run, x_g: Tensor, x_f: Tensor | None) -> None:
 def _optim_step(r: _Run, step: int) -> dict:
     "One optimisation step: learning rate, loss of the mode, NaN check, backward, clip, Adam, EMA; returns the logged values."
     cfg, lr = r.cfg, lr_at(r.cfg, step)
-    for g in r.opt.param_groups: g['lr'] = lr
+    for g in r.opt.param_groups:
+        g['lr'] = lr
     sf = make_score_fn(r.net, r.sde, cfg.param)
     frozen_sf = make_score_fn(r.frozen, r.sde, cfg.param) if r.frozen is not None else None
     with torch.autocast('cuda', dtype=torch.bfloat16, enabled=cfg.amp and r.dev.type == 'cuda'):
         loss, L_g, L_f = _step_loss(r.lcfg, step, sf, frozen_sf, r.sde, r.data, r.gen, r.dev)
-    v_loss, v_g, v_f = _mean_over_ranks([loss.item(), L_g.item(), 0. if L_f is None else L_f.item()], r.dev, r.world)
+    v_loss, v_g, v_f = _mean_over_ranks([loss.item(), L_g.item(), 0.0 if L_f is None else L_f.item()], r.dev, r.world)
     last = f"last good checkpoint: {r.ckpt if r.ckpt else 'none written'}"
-    if not math.isfinite(v_loss):   # the mean over ranks: every process stops together
+    if not math.isfinite(v_loss):  # the mean over ranks: every process stops together
         raise TrainingDiverged(f"loss became {v_loss} at step {step} (mode {cfg.mode!r}); {last}")
     r.opt.zero_grad(set_to_none=True)
     loss.backward()
     params = [p for p in r.model.parameters() if p.requires_grad]
     gn = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else float('inf'))
-    if not torch.isfinite(gn): raise TrainingDiverged(f"gradient norm became {gn.item()} at step {step}; {last}")
+    if not torch.isfinite(gn):
+        raise TrainingDiverged(f"gradient norm became {gn.item()} at step {step}; {last}")
     r.opt.step()
     ema_update(r.ema, r.model, cfg.ema)
     return dict(loss=v_loss, L_g=v_g, L_f=None if L_f is None else v_f, lr=lr, grad_norm=gn.item())
 
+
 def _log(r: _Run, step: int, info: dict, bar) -> None:
     "Add the step to the window's sums; every `log_every` steps append the window's means to the history."
-    a = r.acc; a['n'] += 1; a['loss'] += info['loss']; a['L_g'] += info['L_g']; a['gn'] += info['grad_norm']
-    if info['L_f'] is not None: a['n_f'] += 1; a['L_f'] += info['L_f']
-    if (step + 1) % r.cfg.log_every and step + 1 != r.cfg.steps: return
+    a = r.acc
+    a['n'] += 1
+    a['loss'] += info['loss']
+    a['L_g'] += info['L_g']
+    a['gn'] += info['grad_norm']
+    if info['L_f'] is not None:
+        a['n_f'] += 1
+        a['L_f'] += info['L_f']
+    if (step + 1) % r.cfg.log_every and step + 1 != r.cfg.steps:
+        return
     n = a['n']
-    rec = dict(step=step + 1, loss=a['loss'] / n, L_g=a['L_g'] / n, L_f=a['L_f'] / a['n_f'] if a['n_f'] else float('nan'),
-               lr=info['lr'], grad_norm=a['gn'] / n)
-    r.history.append(rec); r.acc = _fresh_acc()
+    rec = dict(
+        step=step + 1,
+        loss=a['loss'] / n,
+        L_g=a['L_g'] / n,
+        L_f=a['L_f'] / a['n_f'] if a['n_f'] else float('nan'),
+        lr=info['lr'],
+        grad_norm=a['gn'] / n,
+    )
+    r.history.append(rec)
+    r.acc = _fresh_acc()
     bar.set_postfix(L_g=f"{rec['L_g']:.4g}", L_f=f"{rec['L_f']:.4g}")
 
 # %% ../nbs/05_train.ipynb #86a36d8c
 def _rank_streams(r: _Run) -> dict:
     "Every process's random streams as checkpoint tensors (rank r > 0 under suffix `.r<r>`), gathered to rank 0."
     mine = dict(data=r.gen.get_state(), torch=torch.get_rng_state())
-    if r.dev.type == 'cuda': mine['dev'] = torch.cuda.get_rng_state(r.dev)
+    if r.dev.type == 'cuda':
+        mine['dev'] = torch.cuda.get_rng_state(r.dev)
     states = [mine]
     if r.world > 1:
         import torch.distributed as dist
-        states = [None] * r.world; dist.all_gather_object(states, mine)
+
+        states = [None] * r.world
+        dist.all_gather_object(states, mine)
     extra = {'rng.data': states[0]['data']}
     for k, st in enumerate(states):
         sfx = '' if k == 0 else f'.r{k}'
-        if k: extra[f'rng.data{sfx}'], extra[f'rng.torch{sfx}'] = st['data'], st['torch']
-        if 'dev' in st: extra[f'rng.dev{sfx}'] = st['dev']
+        if k:
+            extra[f'rng.data{sfx}'], extra[f'rng.torch{sfx}'] = st['data'], st['torch']
+        if 'dev' in st:
+            extra[f'rng.dev{sfx}'] = st['dev']
     return extra
+
 
 def _save(r: _Run, step: int) -> Path:
     "Checkpoint `step` (rank 0 writes, every rank's streams included); returns the JSON path."
@@ -398,23 +586,28 @@ def _save(r: _Run, step: int) -> Path:
     path = Path(cfg.ckpt_dir) / f'step_{int(step):08d}.json'
     if r.rank == 0:
         meta = dict(config=asdict(cfg), history=r.history, acc=r.acc, world=r.world)
-        path = save_checkpoint(cfg.ckpt_dir, step, r.model, r.ema, r.opt, r.frozen, meta=meta, keep=cfg.keep, extra=extra)
+        path = save_checkpoint(
+            cfg.ckpt_dir, step, r.model, r.ema, r.opt, r.frozen, meta=meta, keep=cfg.keep, extra=extra
+        )
     if r.world > 1:
         import torch.distributed as dist
+
         dist.barrier()
     return path
+
 
 def _ckpt_due(cfg: TrainConfig, step: int) -> bool:
     return bool(cfg.ckpt_dir) and ((cfg.ckpt_every and (step + 1) % cfg.ckpt_every == 0) or step + 1 == cfg.steps)
 
 # %% ../nbs/05_train.ipynb #12e37ef4
-def train(model: nn.Module, # network called as model(x, t) (predicts the noise unless cfg.param='score')
-          sde, # forward SDE from msgm_nb.sde
-          x_g, # data to keep, D_g: tensor [N, ...] (or a TensorDataset / DataLoader)
-          x_f=None, # data to forget, D_f (needed by msgm, finetune, erasediff, negate; joined to D_g by standard)
-          cfg: TrainConfig | None = None, # the run's configuration
-          callback: Callable | None = None, # called as callback(step, info) after every step
-         ) -> TrainResult:
+def train(
+    model: nn.Module,  # network called as model(x, t) (predicts the noise unless cfg.param='score')
+    sde,  # forward SDE from msgm_nb.sde
+    x_g,  # data to keep, D_g: tensor [N, ...] (or a TensorDataset / DataLoader)
+    x_f=None,  # data to forget, D_f (needed by msgm, finetune, erasediff, negate; joined to D_g by standard)
+    cfg: TrainConfig | None = None,  # the run's configuration
+    callback: Callable | None = None,  # called as callback(step, info) after every step
+) -> TrainResult:
     "Train `model` in `cfg.mode`; returns `TrainResult(model, ema_model, history, step, ckpt)`. The caller's random state is left as it was."
     cfg = cfg or TrainConfig()
     x_g, x_f = _check_data(cfg, x_g, x_f)
@@ -422,28 +615,43 @@ def train(model: nn.Module, # network called as model(x, t) (predicts the noise 
         r = _setup(model, sde, cfg)
         _resume(r)
         _attach_data(r, x_g, x_f)
-        bar = tqdm(range(r.start, cfg.steps), initial=r.start, total=cfg.steps, disable=not cfg.progress or r.rank > 0, desc=cfg.mode)
+        bar = tqdm(
+            range(r.start, cfg.steps),
+            initial=r.start,
+            total=cfg.steps,
+            disable=not cfg.progress or r.rank > 0,
+            desc=cfg.mode,
+        )
         for step in bar:
             info = _optim_step(r, step)
             _log(r, step, info, bar)
-            if callback is not None: callback(step, {k: info[k] for k in ('loss', 'L_g', 'L_f', 'lr')})
-            if _ckpt_due(cfg, step): r.ckpt = _save(r, step + 1)
+            if callback is not None:
+                callback(step, {k: info[k] for k in ('loss', 'L_g', 'L_f', 'lr')})
+            if _ckpt_due(cfg, step):
+                r.ckpt = _save(r, step + 1)
     return TrainResult(r.model, r.ema, r.history, max(r.start, cfg.steps), r.ckpt)
 
 # %% ../nbs/05_train.ipynb #f5996ca2
-def plot_losses(history: list, # TrainResult.history
-                axs=None, # two matplotlib axes (default: a new figure)
-                label: str | None = None):
+def plot_losses(
+    history: list,  # TrainResult.history
+    axs=None,  # two matplotlib axes (default: a new figure)
+    label: str | None = None,
+):
     "Plot L_g and L_f of a training history side by side; returns the axes."
     if axs is None:
         import matplotlib.pyplot as plt
+
         _, axs = plt.subplots(1, 2, figsize=(9, 3))
     st = [h['step'] for h in history]
-    axs[0].plot(st, [h['L_g'] for h in history], label=label); axs[0].set_title('$L_g$ (DSM on $D_g$)')
+    axs[0].plot(st, [h['L_g'] for h in history], label=label)
+    axs[0].set_title('$L_g$ (DSM on $D_g$)')
     f = [(h['step'], h['L_f']) for h in history if h['L_f'] == h['L_f']]
-    if f: axs[1].plot(*zip(*f), label=label)
+    if f:
+        axs[1].plot(*zip(*f), label=label)
     axs[1].set_title('$L_f$ (forget loss on $D_f$)')
-    for a in axs: a.set_xlabel('step')
     for a in axs:
-        if label and a.lines: a.legend()
+        a.set_xlabel('step')
+    for a in axs:
+        if label and a.lines:
+            a.legend()
     return axs

@@ -13,7 +13,16 @@ import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
 from .core import seeded, rng_scope, get_device, check_finite, as_data_tensor, score_fn as make_score_fn
-from .losses import VARIANTS, dsm_loss, forget_loss, erasediff_forget_loss, perturb, check_alpha, check_batch, reduce_batch
+from msgm_nb.losses import (
+    VARIANTS,
+    dsm_loss,
+    forget_loss,
+    erasediff_forget_loss,
+    perturb,
+    check_alpha,
+    check_batch,
+    reduce_batch,
+)
 from .train import load_checkpoint, TrainingDiverged, ema_update
 
 # %% auto #0
@@ -26,68 +35,102 @@ def _dot(a: Sequence[Tensor], b: Sequence[Tensor]) -> Tensor:
     "Inner product of two lists of tensors as flattened vectors (accumulated in float64)."
     return sum(((x.double() * y.double()).sum() for x, y in zip(a, b)), torch.zeros((), dtype=torch.float64))
 
+
 def _check_grads(g_f, g_r) -> tuple[list, list]:
     g_f, g_r = list(g_f), list(g_r)
-    if len(g_f) != len(g_r): raise ValueError(f"g_f and g_r must list the same parameters, got {len(g_f)} and {len(g_r)} tensors")
+    if len(g_f) != len(g_r):
+        raise ValueError(f"g_f and g_r must list the same parameters, got {len(g_f)} and {len(g_r)} tensors")
     for i, (a, b) in enumerate(zip(g_f, g_r)):
-        if not (torch.is_tensor(a) and torch.is_tensor(b)): raise ValueError(f"g_f[{i}] and g_r[{i}] must be tensors")
-        if a.shape != b.shape: raise ValueError(f"g_f[{i}] and g_r[{i}] differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+        if not (torch.is_tensor(a) and torch.is_tensor(b)):
+            raise ValueError(f"g_f[{i}] and g_r[{i}] must be tensors")
+        if a.shape != b.shape:
+            raise ValueError(f"g_f[{i}] and g_r[{i}] differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
     return g_f, g_r
+
 
 def _restricted(g_f, g_r, lam: float) -> tuple[list[Tensor], bool]:
     "`restricted_gradient` without checks, also saying whether the pair conflicted."
     c = _dot(g_f, g_r)
-    if c >= 0: return [a + lam * b for a, b in zip(g_f, g_r)], False
+    if c >= 0:
+        return [a + lam * b for a, b in zip(g_f, g_r)], False
     cf, cr = (c / _dot(g_r, g_r)).item(), (c / _dot(g_f, g_f)).item()
     return [(a - cf * b) + lam * (b - cr * a) for a, b in zip(g_f, g_r)], True
 
-def restricted_gradient(g_f: Sequence[Tensor], # forget gradient, one tensor per parameter (of the loss to *minimise* on D_f)
-                        g_r: Sequence[Tensor], # retain gradient, same shapes
-                        lam: float = 1.0,      # weight of the projected retain gradient (>= 0)
-                       ) -> list[Tensor]:
+
+def restricted_gradient(
+    g_f: Sequence[Tensor],  # forget gradient, one tensor per parameter (of the loss to *minimise* on D_f)
+    g_r: Sequence[Tensor],  # retain gradient, same shapes
+    lam: float = 1.0,  # weight of the projected retain gradient (>= 0)
+) -> list[Tensor]:
     "RG's update direction `d = g_f' + lam g_r'` (mutual projection over all parameters when <g_f, g_r> < 0), one tensor per parameter."
     g_f, g_r = _check_grads(g_f, g_r)
     lam = float(lam)
-    if not (math.isfinite(lam) and lam >= 0): raise ValueError(f"lam must be a finite number >= 0, got {lam}")
+    if not (math.isfinite(lam) and lam >= 0):
+        raise ValueError(f"lam must be a finite number >= 0, got {lam}")
     return _restricted(g_f, g_r, lam)[0]
 
 # %% ../nbs/06a_unlearn.ipynb #7fb87ec7
-def adaptive_lambda(g_r: Sequence[Tensor], # gradient of L_r, one tensor per parameter
-                    g_f: Sequence[Tensor], # gradient of the forget loss f
-                    eta: float = 0.1,
-                   ) -> float:
+def adaptive_lambda(
+    g_r: Sequence[Tensor],  # gradient of L_r, one tensor per parameter
+    g_f: Sequence[Tensor],  # gradient of the forget loss f
+    eta: float = 0.1,
+) -> float:
     "EraseDiff's adaptive weight `max(eta - cos(grad L_r, grad f), 0)` over all parameters flattened; in [0, eta + 1]."
     g_f, g_r = _check_grads(g_f, g_r)
     n = (_dot(g_r, g_r) * _dot(g_f, g_f)).sqrt()
-    cos = (_dot(g_r, g_f) / n).clamp(-1, 1).item() if n > 0 else 0.
-    return max(float(eta) - cos, 0.)
+    cos = (_dot(g_r, g_f) / n).clamp(-1, 1).item() if n > 0 else 0.0
+    return max(float(eta) - cos, 0.0)
 
 # %% ../nbs/06a_unlearn.ipynb #70b68a6d
-def truncated_forget_loss(score_fn, sde, x0: Tensor,
-                          tau: float = 0.1, # cap on the per-element squared error in x_0 space
-                          *, t=None, z: Tensor | None = None, eps: float = 1e-5, reduce: bool = True) -> Tensor:
+def truncated_forget_loss(
+    score_fn,
+    sde,
+    x0: Tensor,
+    tau: float = 0.1,  # cap on the per-element squared error in x_0 space
+    *,
+    t=None,
+    z: Tensor | None = None,
+    eps: float = 1e-5,
+    reduce: bool = True,
+) -> Tensor:
     "RG's truncated denoising loss: per sample sum_i min(r_i^2, tau m^2 / sigma^2), r = sigma s(x_t, t) + z."
-    if not tau > 0: raise ValueError(f"tau must be > 0, got {tau}")
+    if not tau > 0:
+        raise ValueError(f"tau must be > 0, got {tau}")
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
     r2 = (sig * score_fn(x_t, t) + z).pow(2)
     cap = tau * (sde.mean_coef(t) / sde.std(t)).pow(2)
-    return reduce_batch(torch.minimum(r2, cap.reshape(-1, *([1] * (x0.ndim - 1))).expand_as(r2)).flatten(1).sum(1), reduce)
+    return reduce_batch(
+        torch.minimum(r2, cap.reshape(-1, *([1] * (x0.ndim - 1))).expand_as(r2)).flatten(1).sum(1), reduce
+    )
 
 # %% ../nbs/06a_unlearn.ipynb #819c8e20
-def distill_loss(score_fn, frozen_score_fn, sde, x0: Tensor, *, t=None, z: Tensor | None = None, eps: float = 1e-5,
-                 reduce: bool = True) -> Tensor:
+def distill_loss(
+    score_fn,
+    frozen_score_fn,
+    sde,
+    x0: Tensor,
+    *,
+    t=None,
+    z: Tensor | None = None,
+    eps: float = 1e-5,
+    reduce: bool = True,
+) -> Tensor:
     "Distillation to a frozen score on the batch x0: per sample sum ||sigma (s - s_frozen)(x_t, t)||^2 (the frozen score without gradient)."
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
-    with torch.no_grad(): target = frozen_score_fn(x_t, t)
+    with torch.no_grad():
+        target = frozen_score_fn(x_t, t)
     return reduce_batch((sig * (score_fn(x_t, t) - target)).flatten(1).pow(2).sum(1), reduce)
 
 # %% ../nbs/06a_unlearn.ipynb #10f69452
-def _params(model: nn.Module) -> list[nn.Parameter]: return [p for p in model.parameters() if p.requires_grad]
+def _params(model: nn.Module) -> list[nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
+
 
 def _grads(loss: Tensor, params: list) -> list[Tensor]:
     "Gradients of `loss` w.r.t. `params` (zeros for unused ones), without touching `.grad`."
     gs = torch.autograd.grad(loss, params, allow_unused=True)
     return [torch.zeros_like(p) if g is None else g for g, p in zip(gs, params)]
+
 
 def _draw(gen: torch.Generator, x: Tensor, sde, eps: float, uniform: bool = False) -> tuple[Tensor, Tensor]:
     "Times t ~ U[eps, T] and noise (N(0, I), or U[0, 1) with `uniform`) for the batch x, drawn from `gen` on the CPU, moved to x."
@@ -95,22 +138,36 @@ def _draw(gen: torch.Generator, x: Tensor, sde, eps: float, uniform: bool = Fals
     z = torch.rand(x.shape, generator=gen) if uniform else torch.randn(x.shape, generator=gen)
     return t.to(x.device, x.dtype), z.to(x.device, x.dtype)
 
-def saliency_mask(model: nn.Module, sde, forget, # the trained model, its SDE, D_f (tensor or data set)
-                  ratio: float = 0.5,     # share of all trainable parameters that may move
-                  *, batch_size: int = 128, clip: float = 1.0, # per-batch gradient clip (0 = none)
-                  seed: int = 0, eps: float = 1e-5, param: str = 'noise', device=None) -> list[Tensor]:
+
+def saliency_mask(
+    model: nn.Module,
+    sde,
+    forget,  # the trained model, its SDE, D_f (tensor or data set)
+    ratio: float = 0.5,  # share of all trainable parameters that may move
+    *,
+    batch_size: int = 128,
+    clip: float = 1.0,  # per-batch gradient clip (0 = none)
+    seed: int = 0,
+    eps: float = 1e-5,
+    param: str = 'noise',
+    device=None,
+) -> list[Tensor]:
     "SalUn's mask: True on the floor(P * ratio) weights with the largest |sum over D_f batches of the clipped DSM gradient|; one bool tensor per trainable parameter."
-    if not 0 < float(ratio) <= 1: raise ValueError(f"mask ratio must lie in (0, 1], got {ratio}")
-    x_f = as_data_tensor(forget, 'forget'); check_batch(x_f, 'forget (D_f)')
+    if not 0 < float(ratio) <= 1:
+        raise ValueError(f"mask ratio must lie in (0, 1], got {ratio}")
+    x_f = as_data_tensor(forget, 'forget')
+    check_batch(x_f, 'forget (D_f)')
     dev = get_device(device)
     work = copy.deepcopy(model).to(dev)
     params, sf, gen = _params(work), make_score_fn(work, sde, param), seeded(seed)
     acc = [torch.zeros_like(p) for p in params]
     for i in range(0, len(x_f), batch_size):
-        xb = x_f[i:i + batch_size].float().to(dev); t, z = _draw(gen, xb, sde, eps)
+        xb = x_f[i : i + batch_size].float().to(dev)
+        t, z = _draw(gen, xb, sde, eps)
         g = _grads(dsm_loss(sf, sde, xb, t=t, z=z, eps=eps), params)
-        s = min(1., clip / (_dot(g, g).sqrt().item() + 1e-6)) if clip > 0 else 1.
-        for a, b in zip(acc, g): a.add_(b, alpha=s)
+        s = min(1.0, clip / (_dot(g, g).sqrt().item() + 1e-6)) if clip > 0 else 1.0
+        for a, b in zip(acc, g):
+            a.add_(b, alpha=s)
     flat = torch.cat([a.abs().flatten() for a in acc])
     keep = torch.zeros(flat.numel(), dtype=torch.bool, device=flat.device)
     keep[torch.topk(flat, int(math.floor(flat.numel() * float(ratio)))).indices] = True
@@ -128,31 +185,46 @@ def _kmeans(x: Tensor, k: int, gen: torch.Generator, iters: int = 25, n_init: in
         for _ in range(iters):
             lab = torch.cdist(x, c).argmin(1)
             for j in range(k):
-                if (lab == j).any(): c[j] = x[lab == j].mean(0)
+                if (lab == j).any():
+                    c[j] = x[lab == j].mean(0)
         d = torch.cdist(x, c).min(1)
-        if best is None or d.values.pow(2).sum() < best[0]: best = (d.values.pow(2).sum(), d.indices)
+        if best is None or d.values.pow(2).sum() < best[0]:
+            best = (d.values.pow(2).sum(), d.indices)
     return best[1]
 
-def diverse_subset(x: Tensor, n: int, # the data [N, ...] and the subset size (capped at N)
-                   labels: Tensor | None = None, # stratify by these integer labels [N]
-                   n_clusters: int = 0, # else by k-means clusters of x (0: a uniform random subset)
-                   seed: int = 0) -> Tensor:
+
+def diverse_subset(
+    x: Tensor,
+    n: int,  # the data [N, ...] and the subset size (capped at N)
+    labels: Tensor | None = None,  # stratify by these integer labels [N]
+    n_clusters: int = 0,  # else by k-means clusters of x (0: a uniform random subset)
+    seed: int = 0,
+) -> Tensor:
     "Indices of a subset of min(n, N) samples with equal shares per label (or k-means cluster), sorted."
     N, n, gen = len(x), min(int(n), len(x)), seeded(seed)
-    if n < 1: raise ValueError(f"the subset size must be >= 1, got {n}")
+    if n < 1:
+        raise ValueError(f"the subset size must be >= 1, got {n}")
     if labels is not None:
         labels = torch.as_tensor(labels).cpu()
-        if labels.shape != (N,) or labels.is_floating_point(): raise ValueError(f"retain_labels must be integers of shape [{N}] (one per retain sample), got {labels.dtype} {tuple(labels.shape)}")
-    elif n_clusters > 0: labels = _kmeans(x, min(int(n_clusters), N), gen).cpu()
-    else: return torch.randperm(N, generator=gen)[:n].sort().values
+        if labels.shape != (N,) or labels.is_floating_point():
+            raise ValueError(
+                f"retain_labels must be integers of shape [{N}] (one per retain sample), got {labels.dtype} {tuple(labels.shape)}"
+            )
+    elif n_clusters > 0:
+        labels = _kmeans(x, min(int(n_clusters), N), gen).cpu()
+    else:
+        return torch.randperm(N, generator=gen)[:n].sort().values
     strata = sorted((torch.nonzero(labels == v).flatten() for v in labels.unique()), key=len)
     chosen, left = [], n
     for i, idx in enumerate(strata):
         take = min(len(idx), left // (len(strata) - i))
-        chosen.append(idx[torch.randperm(len(idx), generator=gen)[:take]]); left -= take
+        chosen.append(idx[torch.randperm(len(idx), generator=gen)[:take]])
+        left -= take
     chosen = torch.cat(chosen)
     if left:
-        rest = torch.ones(N, dtype=torch.bool); rest[chosen] = False; rest = rest.nonzero().flatten()
+        rest = torch.ones(N, dtype=torch.bool)
+        rest[chosen] = False
+        rest = rest.nonzero().flatten()
         chosen = torch.cat([chosen, rest[torch.randperm(len(rest), generator=gen)[:left]]])
     return chosen.sort().values
 
@@ -161,41 +233,72 @@ def diverse_subset(x: Tensor, n: int, # the data [N, ...] and the subset size (c
 def restored(model: nn.Module):
     "Save `model`'s parameters and buffers on entry and put them back bit-for-bit on exit."
     saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    try: yield model
+    try:
+        yield model
     finally:
         with torch.no_grad():
-            for k, v in model.state_dict().items(): v.copy_(saved[k])
+            for k, v in model.state_dict().items():
+                v.copy_(saved[k])
 
 # %% ../nbs/06a_unlearn.ipynb #e3454f96
 UNLEARN_METHODS = ('msgm-orthogonal', 'msgm-obtuse', 'erasediff', 'rg', 'rgd', 'neggrad', 'distill', 'retain-finetune')
 
-COMMON_OPTIONS = dict(lr=None, batch_g=128, batch_f=128, seed=0, device=None, progress=True, ema=0., grad_clip=1.,
-                      optimizer='adam', mask_ratio=None, surgery=False, init=None, init_ema=False, build=None, eps=1e-5,
-                      param='noise', log_every=10, return_history=False, callback=None)
+COMMON_OPTIONS = dict(
+    lr=None,
+    batch_g=128,
+    batch_f=128,
+    seed=0,
+    device=None,
+    progress=True,
+    ema=0.0,
+    grad_clip=1.0,
+    optimizer='adam',
+    mask_ratio=None,
+    surgery=False,
+    init=None,
+    init_ema=False,
+    build=None,
+    eps=1e-5,
+    param='noise',
+    log_every=10,
+    return_history=False,
+    callback=None,
+)
 
 METHOD_OPTIONS = {
-    'msgm-orthogonal': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal'),   # MSGM CIFAR-10 config: Adam 2e-4
+    'msgm-orthogonal': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal'),  # MSGM CIFAR-10 config: Adam 2e-4
     'msgm-obtuse': dict(lr=2e-4, alpha=0.99, every=4, variant='obtuse'),
     'erasediff': dict(lr=1e-4, lam=0.1, adaptive=False, eta=0.1, inner=2, round_steps=36, share_moments=True),
-    'rg': dict(lr=1e-5, lam=5., tau=0.1, surgery=True),
-    'rgd': dict(lr=1e-5, lam=5., tau=0.1, surgery=True, subset=450, retain_labels=None, n_clusters=0),
-    'neggrad': dict(lr=1e-5, lam=0.),
+    'rg': dict(lr=1e-5, lam=5.0, tau=0.1, surgery=True),
+    'rgd': dict(lr=1e-5, lam=5.0, tau=0.1, surgery=True, subset=450, retain_labels=None, n_clusters=0),
+    'neggrad': dict(lr=1e-5, lam=0.0),
     'distill': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal'),
     'retain-finetune': dict(lr=2e-4),
 }
 
-_FAMILY = {'msgm-orthogonal': ('orthogonal', 'orthogonal_elementwise'), 'msgm-obtuse': ('obtuse', 'obtuse_reversed'), 'distill': VARIANTS}
+_FAMILY = {
+    'msgm-orthogonal': ('orthogonal', 'orthogonal_elementwise'),
+    'msgm-obtuse': ('obtuse', 'obtuse_reversed'),
+    'distill': VARIANTS,
+}
 
 # %% ../nbs/06a_unlearn.ipynb #ee0f7c74
 def _options(method: str, options: dict) -> dict:
     "The method's options with defaults filled in, checked; ValueError naming the problem and the valid choices."
-    if method not in UNLEARN_METHODS: raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(UNLEARN_METHODS)}")
+    if method not in UNLEARN_METHODS:
+        raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(UNLEARN_METHODS)}")
     valid = {**COMMON_OPTIONS, **METHOD_OPTIONS[method]}
     bad = sorted(set(options) - set(valid))
-    if bad: raise ValueError(f"unknown option(s) {', '.join(map(repr, bad))} for method {method!r}; valid options: {', '.join(sorted(valid))}")
+    if bad:
+        raise ValueError(
+            f"unknown option(s) {', '.join(map(repr, bad))} for method {method!r}; valid options: {', '.join(sorted(valid))}"
+        )
     o = {**valid, **options}
+
     def need(ok, what):
-        if not ok: raise ValueError(f"{what} (method {method!r})")
+        if not ok:
+            raise ValueError(f"{what} (method {method!r})")
+
     num = lambda k: isinstance(o[k], (int, float)) and not isinstance(o[k], bool) and math.isfinite(o[k])
     need(num('lr') and o['lr'] > 0, f"lr must be a number > 0, got {o['lr']!r}")
     for k in ('batch_g', 'batch_f', 'log_every') + tuple(k for k in ('every', 'round_steps', 'subset') if k in o):
@@ -205,118 +308,178 @@ def _options(method: str, options: dict) -> dict:
     need(num('ema') and 0 <= o['ema'] < 1, f"ema (decay) must lie in [0, 1), got {o['ema']!r}")
     need(num('grad_clip') and o['grad_clip'] >= 0, f"grad_clip must be >= 0, got {o['grad_clip']!r}")
     need(o['optimizer'] in ('adam', 'sgd'), f"optimizer must be 'adam' or 'sgd', got {o['optimizer']!r}")
-    need(o['mask_ratio'] is None or (num('mask_ratio') and 0 < o['mask_ratio'] <= 1), f"mask_ratio must be None or lie in (0, 1], got {o['mask_ratio']!r}")
+    need(
+        o['mask_ratio'] is None or (num('mask_ratio') and 0 < o['mask_ratio'] <= 1),
+        f"mask_ratio must be None or lie in (0, 1], got {o['mask_ratio']!r}",
+    )
     need(o['param'] in ('noise', 'score'), f"param must be 'noise' or 'score', got {o['param']!r}")
     need(o['callback'] is None or callable(o['callback']), "callback must be callable")
-    if 'alpha' in o: o['alpha'] = check_alpha(o['alpha'])
-    if 'variant' in o: need(o['variant'] in _FAMILY[method], f"variant must be one of {', '.join(_FAMILY[method])}, got {o['variant']!r}")
-    if 'lam' in o: need(num('lam') and o['lam'] >= 0, f"lam must be a finite number >= 0, got {o['lam']!r}")
-    if 'tau' in o: need(num('tau') and o['tau'] > 0, f"tau must be a finite number > 0, got {o['tau']!r}")
-    if 'eta' in o: need(num('eta'), f"eta must be a finite number, got {o['eta']!r}")
+    if 'alpha' in o:
+        o['alpha'] = check_alpha(o['alpha'])
+    if 'variant' in o:
+        need(
+            o['variant'] in _FAMILY[method],
+            f"variant must be one of {', '.join(_FAMILY[method])}, got {o['variant']!r}",
+        )
+    if 'lam' in o:
+        need(num('lam') and o['lam'] >= 0, f"lam must be a finite number >= 0, got {o['lam']!r}")
+    if 'tau' in o:
+        need(num('tau') and o['tau'] > 0, f"tau must be a finite number > 0, got {o['tau']!r}")
+    if 'eta' in o:
+        need(num('eta'), f"eta must be a finite number, got {o['eta']!r}")
     return o
 
 # %% ../nbs/06a_unlearn.ipynb #bdde876e
 class _Run:
     "The state one `unlearn` call works on."
-    def __init__(self, **kw): self.__dict__.update(kw)
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
 
 def _retain_batch(r: _Run):
     x = r.X_g[torch.randint(len(r.X_g), (r.o['batch_g'],), generator=r.gen_g).to(r.X_g.device)]
     return (x, *_draw(r.gen_g, x, r.sde, r.o['eps']))
 
+
 def _forget_batch(r: _Run, uniform: bool = False):
     x = r.X_f[torch.randint(len(r.X_f), (r.o['batch_f'],), generator=r.gen_f).to(r.X_f.device)]
     return (x, *_draw(r.gen_f, x, r.sde, r.o['eps'], uniform))
 
-def _scaled(g: list[Tensor], w: float) -> list[Tensor]: return [w * x for x in g]
+
+def _scaled(g: list[Tensor], w: float) -> list[Tensor]:
+    return [w * x for x in g]
+
 
 def _step_msgm(r: _Run, step: int):
     "MSGM (and distill): alpha grad L_g (or L_distill) every step, (1 - alpha) grad L_f on every `every`-th step."
-    o = r.o; x, t, z = _retain_batch(r)
-    L_g = (distill_loss(r.sf, r.frozen_sf, r.sde, x, t=t, z=z, eps=o['eps']) if r.method == 'distill'
-           else dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps']))
+    o = r.o
+    x, t, z = _retain_batch(r)
+    L_g = (
+        distill_loss(r.sf, r.frozen_sf, r.sde, x, t=t, z=z, eps=o['eps'])
+        if r.method == 'distill'
+        else dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+    )
     g_r = _grads(o['alpha'] * L_g, r.params)
-    if step % o['every']: return None, g_r, dict(L_g=L_g.item())
+    if step % o['every']:
+        return None, g_r, dict(L_g=L_g.item())
     x, t, z = _forget_batch(r)
     L_f = forget_loss(r.sf, r.sde, x, o['variant'], t=t, z=z, eps=o['eps'])
     return _grads((1 - o['alpha']) * L_f, r.params), g_r, dict(L_g=L_g.item(), L_f=L_f.item())
 
+
 def _step_erasediff(r: _Run, step: int):
     "EraseDiff's outer step at theta_i: grad L_r + lambda grad f (f* is a constant); lambda fixed or adaptive."
-    o = r.o; x, t, z = _retain_batch(r)
-    L_r = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps']); g_r = _grads(L_r, r.params)
+    o = r.o
+    x, t, z = _retain_batch(r)
+    L_r = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+    g_r = _grads(L_r, r.params)
     x, t, u = _forget_batch(r, uniform=True)
-    f = erasediff_forget_loss(r.sf, r.sde, x, t=t, u=u, eps=o['eps']); g = _grads(f, r.params)
+    f = erasediff_forget_loss(r.sf, r.sde, x, t=t, u=u, eps=o['eps'])
+    g = _grads(f, r.params)
     lam = adaptive_lambda(g_r, g, o['eta']) if o['adaptive'] else o['lam']
     return _scaled(g, lam), g_r, dict(L_g=L_r.item(), L_f=f.item(), f_star=r.f_star, lam=lam)
 
 # %% ../nbs/06a_unlearn.ipynb #24e10d65
 def _subset_grad(r: _Run):
     "RGD: the gradient of L_g averaged over the whole retain subset (fresh times and noise every step), in chunks of batch_g."
-    S, bs, tot, g = r.X_sub, r.o['batch_g'], 0., None
+    S, bs, tot, g = r.X_sub, r.o['batch_g'], 0.0, None
     for i in range(0, len(S), bs):
-        x = S[i:i + bs]; t, z = _draw(r.gen_g, x, r.sde, r.o['eps'])
+        x = S[i : i + bs]
+        t, z = _draw(r.gen_g, x, r.sde, r.o['eps'])
         L = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=r.o['eps']) * (len(x) / len(S))
-        gi = _grads(L, r.params); g = gi if g is None else [a + b for a, b in zip(g, gi)]; tot += L.item()
+        gi = _grads(L, r.params)
+        g = gi if g is None else [a + b for a, b in zip(g, gi)]
+        tot += L.item()
     return tot, g
+
 
 def _step_rg(r: _Run, step: int):
     "RG / RGD: g_f = -grad of the truncated forget loss, g_r = lam grad L_g (a batch, or RGD's whole subset)."
     o = r.o
-    if r.method == 'rgd': L_r, g_r = _subset_grad(r)
+    if r.method == 'rgd':
+        L_r, g_r = _subset_grad(r)
     else:
-        x, t, z = _retain_batch(r); L = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps']); L_r, g_r = L.item(), _grads(L, r.params)
+        x, t, z = _retain_batch(r)
+        L = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+        L_r, g_r = L.item(), _grads(L, r.params)
     x, t, z = _forget_batch(r)
     l_f = truncated_forget_loss(r.sf, r.sde, x, o['tau'], t=t, z=z, eps=o['eps'])
     return _grads(-l_f, r.params), _scaled(g_r, o['lam']), dict(L_g=L_r, L_f=l_f.item())
 
+
 def _step_neggrad(r: _Run, step: int):
     "NegGrad: ascent on the DSM loss of D_f, plus lam grad L_g when lam > 0."
-    o = r.o; x, t, z = _forget_batch(r)
-    L_f = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps']); g_f = _grads(-L_f, r.params)
-    if not o['lam'] > 0: return g_f, None, dict(L_f=L_f.item())
-    x, t, z = _retain_batch(r); L_g = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+    o = r.o
+    x, t, z = _forget_batch(r)
+    L_f = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+    g_f = _grads(-L_f, r.params)
+    if not o['lam'] > 0:
+        return g_f, None, dict(L_f=L_f.item())
+    x, t, z = _retain_batch(r)
+    L_g = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
     return g_f, _grads(o['lam'] * L_g, r.params), dict(L_g=L_g.item(), L_f=L_f.item())
 
+
 def _step_retain_finetune(r: _Run, step: int):
-    x, t, z = _retain_batch(r); L_g = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=r.o['eps'])
+    x, t, z = _retain_batch(r)
+    L_g = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=r.o['eps'])
     return None, _grads(L_g, r.params), dict(L_g=L_g.item())
 
-_STEPS = {'msgm-orthogonal': _step_msgm, 'msgm-obtuse': _step_msgm, 'distill': _step_msgm, 'erasediff': _step_erasediff,
-          'rg': _step_rg, 'rgd': _step_rg, 'neggrad': _step_neggrad, 'retain-finetune': _step_retain_finetune}
+
+_STEPS = {
+    'msgm-orthogonal': _step_msgm,
+    'msgm-obtuse': _step_msgm,
+    'distill': _step_msgm,
+    'erasediff': _step_erasediff,
+    'rg': _step_rg,
+    'rgd': _step_rg,
+    'neggrad': _step_neggrad,
+    'retain-finetune': _step_retain_finetune,
+}
 
 # %% ../nbs/06a_unlearn.ipynb #7f5ec03c
 def _combine(g_f, g_r, surgery: bool) -> tuple[list[Tensor], bool | None]:
     "The update direction of a step and whether the pair conflicted (None when one side is absent)."
-    if g_f is None or g_r is None: return (g_r if g_f is None else g_f), None
-    if surgery: return _restricted(g_f, g_r, 1.)
+    if g_f is None or g_r is None:
+        return (g_r if g_f is None else g_f), None
+    if surgery:
+        return _restricted(g_f, g_r, 1.0)
     return [a + b for a, b in zip(g_f, g_r)], bool(_dot(g_f, g_r) < 0)
+
 
 def _apply(r: _Run, opt, d: list[Tensor]) -> float:
     "Clip d to grad_clip, apply the mask, step `opt`; returns the norm of d before clipping (TrainingDiverged if not finite)."
     n = _dot(d, d).sqrt().item()
-    if not math.isfinite(n): raise TrainingDiverged(f"the update direction became non-finite (norm {n}) in method {r.method!r}")
-    s = min(1., r.o['grad_clip'] / (n + 1e-6)) if r.o['grad_clip'] > 0 else 1.
+    if not math.isfinite(n):
+        raise TrainingDiverged(f"the update direction became non-finite (norm {n}) in method {r.method!r}")
+    s = min(1.0, r.o['grad_clip'] / (n + 1e-6)) if r.o['grad_clip'] > 0 else 1.0
     for p, g, m in zip(r.params, d, r.mask or [None] * len(d)):
         g = g * s if s < 1 else g
         p.grad = (g * m if m is not None else g).detach().clone()
-    opt.step(); opt.zero_grad(set_to_none=True)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
     return n
+
 
 def _optimizer(o: dict, params):
     return torch.optim.Adam(params, lr=o['lr']) if o['optimizer'] == 'adam' else torch.optim.SGD(params, lr=o['lr'])
 
+
 def _erasediff_inner(r: _Run) -> float:
     "K passes over D_f descending f from theta_i, then theta_i restored; returns f* (the mean f of the last pass)."
-    o = r.o; opt = r.opt if o['share_moments'] else _optimizer(o, r.params)
+    o = r.o
+    opt = r.opt if o['share_moments'] else _optimizer(o, r.params)
     f_star = float('nan')
     with restored(r.model):
         for k in range(o['inner']):
-            perm, tot = torch.randperm(len(r.X_f), generator=r.gen_in), 0.
+            perm, tot = torch.randperm(len(r.X_f), generator=r.gen_in), 0.0
             for i in range(0, len(perm), o['batch_f']):
-                x = r.X_f[perm[i:i + o['batch_f']].to(r.X_f.device)]; t, u = _draw(r.gen_in, x, r.sde, o['eps'], uniform=True)
+                x = r.X_f[perm[i : i + o['batch_f']].to(r.X_f.device)]
+                t, u = _draw(r.gen_in, x, r.sde, o['eps'], uniform=True)
                 f = erasediff_forget_loss(r.sf, r.sde, x, t=t, u=u, eps=o['eps'])
-                _apply(r, opt, _grads(f, r.params)); tot += f.item() * len(x)
+                _apply(r, opt, _grads(f, r.params))
+                tot += f.item() * len(x)
             f_star = tot / len(perm)
     return f_star
 
@@ -324,89 +487,154 @@ def _erasediff_inner(r: _Run) -> float:
 @dataclass
 class UnlearnResult:
     "What `unlearn(..., return_history=True)` returns."
-    model: nn.Module                  # the unlearned model (the EMA weights when ema > 0), in eval mode
-    history: list                     # a record every log_every steps: means of L_g, L_f, grad_norm, conflict share, lambda
+
+    model: nn.Module  # the unlearned model (the EMA weights when ema > 0), in eval mode
+    history: list  # a record every log_every steps: means of L_g, L_f, grad_norm, conflict share, lambda
     method: str
-    options: dict                     # every option as used, defaults filled in
+    options: dict  # every option as used, defaults filled in
     raw_model: nn.Module | None = None  # the raw weights when ema > 0
-    mask: list | None = None          # SalUn's mask (one bool tensor per trainable parameter) when mask_ratio is set
-    subset: Tensor | None = None      # RGD's retain-subset indices into D_g
-    seconds: float = 0.               # wall time of the call
+    mask: list | None = None  # SalUn's mask (one bool tensor per trainable parameter) when mask_ratio is set
+    subset: Tensor | None = None  # RGD's retain-subset indices into D_g
+    seconds: float = 0.0  # wall time of the call
+
 
 def _start_model(model, o: dict) -> nn.Module:
     "A fresh copy of the starting model: the module (with init= loaded into the copy) or a checkpoint path built by build=."
     if isinstance(model, (str, Path)):
-        if o['build'] is None: raise ValueError("model is a checkpoint path: also pass build=<callable returning the untrained network>")
-        if o['init'] is not None: raise ValueError("give the checkpoint either as model or as init=, not both")
+        if o['build'] is None:
+            raise ValueError("model is a checkpoint path: also pass build=<callable returning the untrained network>")
+        if o['init'] is not None:
+            raise ValueError("give the checkpoint either as model or as init=, not both")
         net = o['build']()
-        if not isinstance(net, nn.Module): raise ValueError(f"build() must return an nn.Module, got {type(net).__name__}")
-        load_checkpoint(model, model=net, use_ema=o['init_ema']); return net
-    if not isinstance(model, nn.Module): raise ValueError(f"model must be an nn.Module or a checkpoint path, got {type(model).__name__}")
-    if o['build'] is not None: raise ValueError("build= is only used when model is a checkpoint path")
+        if not isinstance(net, nn.Module):
+            raise ValueError(f"build() must return an nn.Module, got {type(net).__name__}")
+        load_checkpoint(model, model=net, use_ema=o['init_ema'])
+        return net
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module or a checkpoint path, got {type(model).__name__}")
+    if o['build'] is not None:
+        raise ValueError("build= is only used when model is a checkpoint path")
     net = copy.deepcopy(model)
-    if o['init'] is not None: load_checkpoint(o['init'], model=net, use_ema=o['init_ema'])
+    if o['init'] is not None:
+        load_checkpoint(o['init'], model=net, use_ema=o['init_ema'])
     return net
+
 
 def _data(forget, retain) -> tuple[Tensor, Tensor]:
     "D_f and D_g as float tensors; ValueError if missing, empty, non-finite or of different per-sample shapes."
-    if forget is None or retain is None: raise ValueError("both forget= (D_f) and retain= (D_g) are required")
+    if forget is None or retain is None:
+        raise ValueError("both forget= (D_f) and retain= (D_g) are required")
     x_f, x_g = as_data_tensor(forget, 'forget'), as_data_tensor(retain, 'retain')
     for x, name in ((x_f, 'forget (D_f)'), (x_g, 'retain (D_g)')):
-        if x.ndim >= 1 and x.shape[0] == 0: raise ValueError(f"{name} is empty: unlearning needs at least one sample")
+        if x.ndim >= 1 and x.shape[0] == 0:
+            raise ValueError(f"{name} is empty: unlearning needs at least one sample")
         check_batch(x, name)
     if x_f.shape[1:] != x_g.shape[1:]:
-        raise ValueError(f"forget (D_f) and retain (D_g) must have the same per-sample shape, got {tuple(x_f.shape[1:])} and {tuple(x_g.shape[1:])}")
+        raise ValueError(
+            f"forget (D_f) and retain (D_g) must have the same per-sample shape, got {tuple(x_f.shape[1:])} and {tuple(x_g.shape[1:])}"
+        )
     return x_f.float(), x_g.float()
 
 # %% ../nbs/06a_unlearn.ipynb #3d0109f6
-def unlearn(model, # the trained model (nn.Module, never modified) or a checkpoint path (then build= is needed)
-            sde,   # the forward SDE the model was trained with
-            *, forget, # D_f: tensor [N_f, ...], TensorDataset, DataLoader or indexable data set
-            retain,    # D_g: the same, with the same per-sample shape
-            method: str = 'msgm-obtuse', # one of UNLEARN_METHODS
-            steps: int = 1000, # optimiser updates (EraseDiff: outer updates; its inner passes come on top)
-            **options) -> nn.Module | UnlearnResult:
+def unlearn(
+    model,  # the trained model (nn.Module, never modified) or a checkpoint path (then build= is needed)
+    sde,  # the forward SDE the model was trained with
+    *,
+    forget,  # D_f: tensor [N_f, ...], TensorDataset, DataLoader or indexable data set
+    retain,  # D_g: the same, with the same per-sample shape
+    method: str = 'msgm-obtuse',  # one of UNLEARN_METHODS
+    steps: int = 1000,  # optimiser updates (EraseDiff: outer updates; its inner passes come on top)
+    **options,
+) -> nn.Module | UnlearnResult:
     "Unlearn `forget` from a trained score model by `method`; returns the unlearned copy (history in `.unlearn_history`), or an `UnlearnResult` with `return_history=True`."
     o = _options(method, options)
-    if not (isinstance(steps, int) and steps >= 0): raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    if not (isinstance(steps, int) and steps >= 0):
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     X_f, X_g = _data(forget, retain)
     t0, dev = time.time(), get_device(o['device'])
     net = _start_model(model, o).to(dev)
-    with rng_scope(o['seed']):   # the caller's random state is left as it was
+    with rng_scope(o['seed']):  # the caller's random state is left as it was
         res = _unlearn_loop(net, sde, method, steps, o, X_f.to(dev), X_g.to(dev), dev)
     res.seconds = time.time() - t0
-    if o['return_history']: return res
+    if o['return_history']:
+        return res
     res.model.unlearn_history = res.history
     return res.model
 
 # %% ../nbs/06a_unlearn.ipynb #829b2e59
-def _unlearn_loop(net: nn.Module, sde, method: str, steps: int, o: dict, X_f: Tensor, X_g: Tensor, dev) -> UnlearnResult:
+def _unlearn_loop(
+    net: nn.Module, sde, method: str, steps: int, o: dict, X_f: Tensor, X_g: Tensor, dev
+) -> UnlearnResult:
     "The loop of `unlearn` on the prepared copy `net`."
     net.train()
-    if not any(p.requires_grad for p in net.parameters()): net.requires_grad_(True)   # e.g. an EMA copy: all weights trainable
+    if not any(p.requires_grad for p in net.parameters()):
+        net.requires_grad_(True)  # e.g. an EMA copy: all weights trainable
     frozen = copy.deepcopy(net).eval().requires_grad_(False) if method == 'distill' else None
     ema = copy.deepcopy(net).eval().requires_grad_(False) if o['ema'] > 0 else None
     params = _params(net)
-    mask = ([m.to(dev) for m in saliency_mask(net, sde, X_f, o['mask_ratio'], batch_size=o['batch_f'], seed=o['seed'] + 3,
-                                               eps=o['eps'], param=o['param'], device=dev)] if o['mask_ratio'] is not None else None)
-    sub = (diverse_subset(X_g, o['subset'], o['retain_labels'], o['n_clusters'], seed=o['seed'] + 4) if method == 'rgd' else None)
-    r = _Run(method=method, o=o, model=net, sde=sde, params=params, mask=mask, X_f=X_f, X_g=X_g, f_star=float('nan'),
-             X_sub=X_g[sub.to(dev)] if sub is not None else None, sf=make_score_fn(net, sde, o['param']),
-             frozen_sf=make_score_fn(frozen, sde, o['param']) if frozen is not None else None,
-             gen_g=seeded(o['seed']), gen_f=seeded(o['seed'] + 1), gen_in=seeded(o['seed'] + 2))
+    mask = (
+        [
+            m.to(dev)
+            for m in saliency_mask(
+                net,
+                sde,
+                X_f,
+                o['mask_ratio'],
+                batch_size=o['batch_f'],
+                seed=o['seed'] + 3,
+                eps=o['eps'],
+                param=o['param'],
+                device=dev,
+            )
+        ]
+        if o['mask_ratio'] is not None
+        else None
+    )
+    sub = (
+        diverse_subset(X_g, o['subset'], o['retain_labels'], o['n_clusters'], seed=o['seed'] + 4)
+        if method == 'rgd'
+        else None
+    )
+    r = _Run(
+        method=method,
+        o=o,
+        model=net,
+        sde=sde,
+        params=params,
+        mask=mask,
+        X_f=X_f,
+        X_g=X_g,
+        f_star=float('nan'),
+        X_sub=X_g[sub.to(dev)] if sub is not None else None,
+        sf=make_score_fn(net, sde, o['param']),
+        frozen_sf=make_score_fn(frozen, sde, o['param']) if frozen is not None else None,
+        gen_g=seeded(o['seed']),
+        gen_f=seeded(o['seed'] + 1),
+        gen_in=seeded(o['seed'] + 2),
+    )
     r.opt = _optimizer(o, params)
     history, acc = [], {}
     for step in tqdm(range(steps), disable=not o['progress'], desc=method):
-        if method == 'erasediff' and step % o['round_steps'] == 0 and o['inner'] > 0: r.f_star = _erasediff_inner(r)
+        if method == 'erasediff' and step % o['round_steps'] == 0 and o['inner'] > 0:
+            r.f_star = _erasediff_inner(r)
         g_f, g_r, logs = _STEPS[method](r, step)
         d, conflict = _combine(g_f, g_r, o['surgery'])
         logs['grad_norm'] = _apply(r, r.opt, d)
-        if conflict is not None: logs['conflict'] = float(conflict)
-        if ema is not None: ema_update(ema, net, o['ema'])
+        if conflict is not None:
+            logs['conflict'] = float(conflict)
+        if ema is not None:
+            ema_update(ema, net, o['ema'])
         for k, v in logs.items():
-            if v == v: s = acc.setdefault(k, [0., 0]); s[0] += v; s[1] += 1
+            if v == v:
+                s = acc.setdefault(k, [0.0, 0])
+                s[0] += v
+                s[1] += 1
         if (step + 1) % o['log_every'] == 0 or step + 1 == steps:
-            history.append(dict(step=step + 1, **{k: s / n for k, (s, n) in acc.items()})); acc = {}
-        if o['callback'] is not None: o['callback'](step, logs)
+            history.append(dict(step=step + 1, **{k: s / n for k, (s, n) in acc.items()}))
+            acc = {}
+        if o['callback'] is not None:
+            o['callback'](step, logs)
     out = ema if ema is not None else net.eval()
-    return UnlearnResult(out, history, method, o, raw_model=net.eval() if ema is not None else None, mask=mask, subset=sub)
+    return UnlearnResult(
+        out, history, method, o, raw_model=net.eval() if ema is not None else None, mask=mask, subset=sub
+    )

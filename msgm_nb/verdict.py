@@ -23,14 +23,20 @@ __all__ = ['RECORD_KEYS', 'result_hash', 'RunSpec', 'record_path', 'RecordError'
 # %% ../nbs/12_verdict.ipynb #0571625f
 def _canon(v):
     "A JSON-ready, order-independent form: tuples become lists, dict keys sorted, integral floats stay floats."
-    if isinstance(v, dict): return {str(k): _canon(v[k]) for k in sorted(v)}
-    if isinstance(v, (list, tuple)): return [_canon(x) for x in v]
-    if isinstance(v, bool) or v is None or isinstance(v, (int, str)): return v
-    if isinstance(v, float):
-        if not math.isfinite(v): raise ValueError(f"a result-changing field holds {v}; records need finite numbers")
+    if isinstance(v, dict):
+        return {str(k): _canon(v[k]) for k in sorted(v)}
+    if isinstance(v, (list, tuple)):
+        return [_canon(x) for x in v]
+    if isinstance(v, bool) or v is None or isinstance(v, (int, str)):
         return v
-    if hasattr(v, 'item'): return _canon(v.item())
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"a result-changing field holds {v}; records need finite numbers")
+        return v
+    if hasattr(v, 'item'):
+        return _canon(v.item())
     raise TypeError(f"cannot hash a field of type {type(v).__name__}: {v!r}")
+
 
 def result_hash(experiment: str, fields: dict) -> str:
     "12 hex digits of SHA-256 over the experiment name and the canonical JSON of the fields that change a result."
@@ -41,14 +47,22 @@ def result_hash(experiment: str, fields: dict) -> str:
 @dataclass(frozen=True)
 class RunSpec:
     "One run of a plan: `experiment`, table `row`, `seed`, the result-changing `fields` (they define the hash), a `cost` group for estimates."
+
     experiment: str
     row: str
     seed: int
     fields: dict = field(hash=False)
     cost: str = ''
+
     @property
-    def hash(self) -> str: return result_hash(self.experiment, dict(self.fields, seed=self.seed))
-    def to_dict(self) -> dict: return dict(experiment=self.experiment, row=self.row, seed=self.seed, fields=_canon(self.fields), cost=self.cost)
+    def hash(self) -> str:
+        return result_hash(self.experiment, dict(self.fields, seed=self.seed))
+
+    def to_dict(self) -> dict:
+        return dict(
+            experiment=self.experiment, row=self.row, seed=self.seed, fields=_canon(self.fields), cost=self.cost
+        )
+
 
 def record_path(root, spec: RunSpec) -> Path:
     "Where the record of `spec` lives: `root/<experiment>/<hash>.json`."
@@ -57,26 +71,35 @@ def record_path(root, spec: RunSpec) -> Path:
 # %% ../nbs/12_verdict.ipynb #96cc7106
 RECORD_KEYS = ('experiment', 'row', 'seed', 'hash', 'fields', 'metrics', 'seconds', 'device', 'commit', 'finished')
 
+
 class RecordError(ValueError):
     "A record file that cannot be read or lacks fields; the message names the file."
+
 
 def read_record(path) -> dict:
     "The record in `path`, checked for its keys; `RecordError` naming the file otherwise."
     p = Path(path)
-    try: r = json.loads(p.read_text())
-    except (OSError, ValueError) as e: raise RecordError(f"record {p} cannot be read ({type(e).__name__}: {e})") from None
+    try:
+        r = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        raise RecordError(f"record {p} cannot be read ({type(e).__name__}: {e})") from None
     if not isinstance(r, dict) or (miss := [k for k in RECORD_KEYS if k not in r]):
         raise RecordError(f"record {p} is not a run record (missing {miss if isinstance(r, dict) else 'everything'})")
-    if r['hash'] != p.stem: raise RecordError(f"record {p} holds hash {r['hash']}, its file name says {p.stem}")
+    if r['hash'] != p.stem:
+        raise RecordError(f"record {p} holds hash {r['hash']}, its file name says {p.stem}")
     return r
+
 
 def load_records(root, experiment: str) -> list[dict]:
     "Every readable record of `experiment` under `root` (unreadable ones are reported with a warning and skipped)."
     out = []
     for p in sorted((Path(root) / experiment).glob('*.json')):
-        try: out.append(read_record(p))
-        except RecordError as e: warnings.warn(str(e))
+        try:
+            out.append(read_record(p))
+        except RecordError as e:
+            warnings.warn(str(e))
     return out
+
 
 def plan_records(specs: list[RunSpec], root) -> list[dict]:
     "The records of a plan's finished runs, each labelled with its spec's row (one run may serve several plans: the hash decides)."
@@ -84,82 +107,129 @@ def plan_records(specs: list[RunSpec], root) -> list[dict]:
     for s in specs:
         p = record_path(root, s)
         if p.exists():
-            try: out.append(dict(read_record(p), row=s.row))
-            except RecordError as e: warnings.warn(str(e))
+            try:
+                out.append(dict(read_record(p), row=s.row))
+            except RecordError as e:
+                warnings.warn(str(e))
     return out
 
 # %% ../nbs/12_verdict.ipynb #9a914029
 def device_label(device=None) -> str:
     "The hardware a run used, in words: e.g. '2-core CPU' or the CUDA device's name."
     dev = torch.device(device) if device is not None else torch.device('cpu')
-    if dev.type == 'cuda' and torch.cuda.is_available(): return 'one ' + torch.cuda.get_device_name(dev)
+    if dev.type == 'cuda' and torch.cuda.is_available():
+        return 'one ' + torch.cuda.get_device_name(dev)
     return f'{len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}-core CPU'
+
 
 def package_commit() -> str | None:
     "The git commit of the package's source tree (with '+dirty' if msgm_nb/ has uncommitted changes), or None outside a git checkout."
     import msgm_nb
+
     src = Path(msgm_nb.__file__).resolve().parent
     try:
         run = lambda *a: subprocess.run(['git', *a], cwd=src, capture_output=True, text=True, timeout=10)
         head = run('rev-parse', '--short=10', 'HEAD')
-        if head.returncode: return None
+        if head.returncode:
+            return None
         dirty = run('status', '--porcelain', '--', str(src)).stdout.strip()
         return head.stdout.strip() + ('+dirty' if dirty else '')
-    except (OSError, subprocess.SubprocessError): return None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
 
 def write_record(root, spec: RunSpec, metrics: dict, seconds: float, device: str) -> Path:
     "Write the record of a finished run atomically; returns its path."
-    p = record_path(root, spec); p.parent.mkdir(parents=True, exist_ok=True)
-    rec = dict(spec.to_dict(), hash=spec.hash, metrics=_canon_metrics(metrics), seconds=round(float(seconds), 2), device=device,
-               commit=package_commit(), finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+    p = record_path(root, spec)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    rec = dict(
+        spec.to_dict(),
+        hash=spec.hash,
+        metrics=_canon_metrics(metrics),
+        seconds=round(float(seconds), 2),
+        device=device,
+        commit=package_commit(),
+        finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+    )
     atomic_write(p, json.dumps(rec, indent=1, sort_keys=True) + '\n')
     return p
 
+
 def _canon_metrics(m: dict) -> dict:
     "Metrics as JSON: non-finite floats become None (a diverged run is a result, recorded as such)."
+
     def c(v):
-        if isinstance(v, dict): return {str(k): c(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)): return [c(x) for x in v]
-        if hasattr(v, 'item'): v = v.item()
+        if isinstance(v, dict):
+            return {str(k): c(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [c(x) for x in v]
+        if hasattr(v, 'item'):
+            v = v.item()
         return None if isinstance(v, float) and not math.isfinite(v) else v
+
     return c(m)
 
 # %% ../nbs/12_verdict.ipynb #b1c65315
 def _timed(runner: Callable, spec: dict, threads: int | None) -> tuple[dict, float]:
-    if threads: torch.set_num_threads(threads)
-    t0 = time.time(); m = runner(spec)
+    if threads:
+        torch.set_num_threads(threads)
+    t0 = time.time()
+    m = runner(spec)
     return m, time.time() - t0
 
-def run_plan(specs: list[RunSpec],   # the plan
-             runner: Callable,       # top-level function: spec dict -> metrics dict
-             root,                   # records go to root/<experiment>/<hash>.json
-             workers: int = 1,       # processes (1 = in this process)
-             device: str | None = None,  # recorded as the run's hardware (see `device_label`)
-             deadline: float | None = None,  # seconds after which no new run starts
-             work=None,              # folder for the runs' own files (checkpoints), passed to the runner as spec['work']
-             max_runs: int | None = None,  # run at most this many of the missing specs (in plan order)
-             progress: bool = True) -> dict:
+
+def run_plan(
+    specs: list[RunSpec],  # the plan
+    runner: Callable,  # top-level function: spec dict -> metrics dict
+    root,  # records go to root/<experiment>/<hash>.json
+    workers: int = 1,  # processes (1 = in this process)
+    device: str | None = None,  # recorded as the run's hardware (see `device_label`)
+    deadline: float | None = None,  # seconds after which no new run starts
+    work=None,  # folder for the runs' own files (checkpoints), passed to the runner as spec['work']
+    max_runs: int | None = None,  # run at most this many of the missing specs (in plan order)
+    progress: bool = True,
+) -> dict:
     "Run every spec without a record; returns counts `dict(skipped=, ran=, left=)` and the records written."
     todo = [s for s in specs if not record_path(root, s).exists()]
-    n_missing = len(todo); todo = todo[:max_runs] if max_runs is not None else todo
+    n_missing = len(todo)
+    todo = todo[:max_runs] if max_runs is not None else todo
     label, t0, written = device_label(device), time.time(), []
     if workers <= 1:
         for s in tqdm(todo, desc='runs', disable=not progress):
-            if deadline is not None and time.time() - t0 > deadline: break
-            m, sec = _timed(runner, dict(s.to_dict(), hash=s.hash, device=device, work=None if work is None else str(work)), None)
+            if deadline is not None and time.time() - t0 > deadline:
+                break
+            m, sec = _timed(
+                runner, dict(s.to_dict(), hash=s.hash, device=device, work=None if work is None else str(work)), None
+            )
             written.append(write_record(root, s, m, sec, label))
     else:
-        threads = max(1, (os.cpu_count() or 1) // workers) if device in (None, 'cpu') else 1   # accelerator runs need one CPU thread each
+        threads = (
+            max(1, (os.cpu_count() or 1) // workers) if device in (None, 'cpu') else 1
+        )  # accelerator runs need one CPU thread each
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as ex:
             futs, pending = {}, list(todo)
+
             def submit():
                 while pending and len(futs) < workers and (deadline is None or time.time() - t0 <= deadline):
-                    s = pending.pop(0); futs[ex.submit(_timed, runner, dict(s.to_dict(), hash=s.hash, device=device, work=None if work is None else str(work)), threads)] = s
+                    s = pending.pop(0)
+                    futs[
+                        ex.submit(
+                            _timed,
+                            runner,
+                            dict(s.to_dict(), hash=s.hash, device=device, work=None if work is None else str(work)),
+                            threads,
+                        )
+                    ] = s
+
             submit()
             with tqdm(total=len(todo), desc='runs', disable=not progress) as bar:
                 while futs:
-                    fut = next(as_completed(futs)); s = futs.pop(fut)
-                    m, sec = fut.result(); written.append(write_record(root, s, m, sec, label)); bar.update(); submit()
+                    fut = next(as_completed(futs))
+                    s = futs.pop(fut)
+                    m, sec = fut.result()
+                    written.append(write_record(root, s, m, sec, label))
+                    bar.update()
+                    submit()
     return dict(skipped=len(specs) - n_missing, ran=len(written), left=n_missing - len(written), written=written)
 
 # %% ../nbs/12_verdict.ipynb #ac62c7ab
@@ -173,41 +243,66 @@ def estimate_seconds(specs: list[RunSpec], root, device: str | None = None) -> l
     label = device_label(device)
     recs = {e: load_records(root, e) for e in {s.experiment for s in specs}}
     cost = {s.hash: s.cost for s in specs}
+
     def est(s: RunSpec):
         pool = [r for r in recs[s.experiment] if (r.get('cost') or cost.get(r['hash'])) == s.cost]
         same = [r['seconds'] for r in pool if r['device'] == label]
         vals = same or [r['seconds'] for r in pool]
-        if vals: return sum(vals) / len(vals)
-        steps = s.fields.get('steps')   # no run of this cost yet: seconds per training step of the experiment's runs, times this run's steps
-        rate = [r['seconds'] / r['fields']['steps'] for r in recs[s.experiment] if isinstance(r['fields'].get('steps'), int) and r['fields']['steps'] > 0]
+        if vals:
+            return sum(vals) / len(vals)
+        steps = s.fields.get(
+            'steps'
+        )  # no run of this cost yet: seconds per training step of the experiment's runs, times this run's steps
+        rate = [
+            r['seconds'] / r['fields']['steps']
+            for r in recs[s.experiment]
+            if isinstance(r['fields'].get('steps'), int) and r['fields']['steps'] > 0
+        ]
         return sum(rate) / len(rate) * steps if rate and isinstance(steps, int) else None
+
     return [est(s) for s in specs]
+
 
 def plan_status(specs: list[RunSpec], root, device: str | None = None) -> dict:
     "`dict(done=, missing=, estimate_s=, unknown=)`: the records present, the specs missing (in the order of `specs`), and the estimated seconds of the missing ones."
-    done = plan_records(specs, root); have = {r['hash'] for r in done}
+    done = plan_records(specs, root)
+    have = {r['hash'] for r in done}
     ests = [e for s, e in zip(specs, estimate_seconds(specs, root, device)) if s.hash not in have]
     missing = [s for s in specs if s.hash not in have]
-    return dict(done=done, missing=missing, estimate_s=sum(e for e in ests if e is not None), unknown=sum(e is None for e in ests))
+    return dict(
+        done=done,
+        missing=missing,
+        estimate_s=sum(e for e in ests if e is not None),
+        unknown=sum(e is None for e in ests),
+    )
 
-def cheapest_first(specs: list[RunSpec], root, device: str | None = None,
-                   first=('standard', 'unseen')) -> list[RunSpec]:  # rows run before all others, in plan order (the references)
+
+def cheapest_first(
+    specs: list[RunSpec], root, device: str | None = None, first=('standard', 'unseen')
+) -> list[RunSpec]:  # rows run before all others, in plan order (the references)
     "The specs reordered: the `first` rows of every seed in plan order, then seed by seed the cheapest by `estimate_seconds` (unmeasured last, ties in plan order)."
     est = estimate_seconds(specs, root, device)
+
     def key(i):
         s, e = specs[i], est[i]
-        return (0, 0, 0., i) if s.row in first else (1, s.seed, float('inf') if e is None else e, i)
+        return (0, 0, 0.0, i) if s.row in first else (1, s.seed, float('inf') if e is None else e, i)
+
     return [specs[i] for i in sorted(range(len(specs)), key=key)]
+
 
 def format_status(st: dict, workers: int = 1) -> str:
     "Lines for `msgm verdict --list`: missing runs by row, the estimate, and a last line 'N done, M missing'."
     lines, rows = [], {}
-    for s in st['missing']: rows.setdefault((s.experiment, s.row), []).append(s.seed)
-    for (e, row), seeds in rows.items(): lines.append(f"missing  {e:<16} {row:<40} seeds {','.join(map(str, sorted(seeds)))}")
+    for s in st['missing']:
+        rows.setdefault((s.experiment, s.row), []).append(s.seed)
+    for (e, row), seeds in rows.items():
+        lines.append(f"missing  {e:<16} {row:<40} seeds {','.join(map(str, sorted(seeds)))}")
     if st['missing']:
         h = st['estimate_s'] / 3600 / max(workers, 1)
         unk = f"; {st['unknown']} run(s) of unmeasured cost not included" if st['unknown'] else ''
-        lines.append(f"estimated time of the missing runs: {h:.2f} h with {workers} worker(s), from measured per-run seconds{unk}")
+        lines.append(
+            f"estimated time of the missing runs: {h:.2f} h with {workers} worker(s), from measured per-run seconds{unk}"
+        )
     lines.append(f"{len(st['done'])} done, {len(st['missing'])} missing")
     return '\n'.join(lines)
 
@@ -216,100 +311,156 @@ def mean_se(values: list) -> tuple[float | None, float | None, int]:
     "`(mean, standard error, n)` of the finite values (`se` is None for fewer than two; both None for none)."
     v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
     n = len(v)
-    if n == 0: return None, None, 0
+    if n == 0:
+        return None, None, 0
     m = sum(v) / n
-    if n < 2: return m, None, 1
+    if n < 2:
+        return m, None, 1
     return m, math.sqrt(sum((x - m) ** 2 for x in v) / (n - 1) / n), n
+
 
 def _get(m: dict, path: str):
     "The value at a dotted path such as 'ur.all' in nested dicts (None where it is missing)."
-    for k in path.split('.'): m = m.get(k) if isinstance(m, dict) else None
+    for k in path.split('.'):
+        m = m.get(k) if isinstance(m, dict) else None
     return m
+
 
 def aggregate(records: list[dict], metrics: list[str]) -> dict:
     "`{row: {metric: (mean, se, n), 'seeds': [...]}}` over the records of each row (a metric may be a dotted path such as 'ur.all')."
     rows = {}
-    for r in records: rows.setdefault(r['row'], []).append(r)
-    return {row: dict({k: mean_se([_get(r['metrics'], k) for r in rs]) for k in metrics}, seeds=sorted(r['seed'] for r in rs))
-            for row, rs in rows.items()}
+    for r in records:
+        rows.setdefault(r['row'], []).append(r)
+    return {
+        row: dict(
+            {k: mean_se([_get(r['metrics'], k) for r in rs]) for k in metrics}, seeds=sorted(r['seed'] for r in rs)
+        )
+        for row, rs in rows.items()
+    }
 
-def _gap(a: tuple, b: tuple, k: float = 2.) -> tuple | None:
+
+def _gap(a: tuple, b: tuple, k: float = 2.0) -> tuple | None:
     "`(mean a - mean b, k combined s.e., direction)` of two `(mean, se, n)` cells; None where a mean or an s.e. is missing."
     (ma, sa, _), (mb, sb, _) = a[:3], b[:3]
-    if None in (ma, mb, sa, sb): return None
+    if None in (ma, mb, sa, sb):
+        return None
     d, t = ma - mb, k * math.hypot(sa, sb)
     return d, t, 1 if d > t else -1 if d < -t else 0
 
-def differs(a: tuple, b: tuple, k: float = 2.) -> int:
+
+def differs(a: tuple, b: tuple, k: float = 2.0) -> int:
     "+1 if mean a exceeds mean b by more than k combined standard errors, -1 if it is below by more, 0 otherwise (or if an se is missing)."
     g = _gap(a, b, k)
     return g[2] if g else 0
 
-def compare(a: dict, b: dict, metrics, seeds: int | None = None, k: float = 2.) -> dict | None:
+
+def compare(a: dict, b: dict, metrics, seeds: int | None = None, k: float = 2.0) -> dict | None:
     "Row `a` against row `b` (rows of `aggregate`): `{metric: (difference of means, k combined s.e., direction)}`, an entry None where a mean or s.e. is missing; None when either row has fewer than `seeds` seeds (not judged)."
-    if seeds is not None and min(len(a['seeds']), len(b['seeds'])) < seeds: return None
+    if seeds is not None and min(len(a['seeds']), len(b['seeds'])) < seeds:
+        return None
     return {m: _gap(a[m], b[m], k) for m in metrics}
 
 # %% ../nbs/12_verdict.ipynb #47201b26
-def _fmt(c: tuple, scale: float = 1., p: int = 3) -> str:
+def _fmt(c: tuple, scale: float = 1.0, p: int = 3) -> str:
     m, s, n = c
-    if m is None: return '—'
+    if m is None:
+        return '—'
     return f'{m * scale:.{p}f}' + (f' ± {s * scale:.{p}f}' if s is not None else ' (1 seed)')
 
-def verdict_table(agg: dict, metrics: dict, rows: list | None = None, ref: str | None = 'unseen', seeds: int | None = None) -> str:
+
+def verdict_table(
+    agg: dict, metrics: dict, rows: list | None = None, ref: str | None = 'unseen', seeds: int | None = None
+) -> str:
     "Markdown table of `aggregate` output; `metrics` maps metric -> (header, scale, digits); last column: differences to `ref` > 2 s.e. (rows with all `seeds` only)."
     rows = [r for r in (rows or list(agg)) if r in agg]
     head = '| row | n | ' + ' | '.join(h for h, *_ in metrics.values()) + (f' | vs {ref} (> 2 s.e.) |' if ref else ' |')
     lines = [head, '|' + '---|' * (head.count('|') - 1)]
     for r in rows:
-        a = agg[r]; n = len(a['seeds'])
+        a = agg[r]
+        n = len(a['seeds'])
         cells = [_fmt(a[k], sc, p) for k, (_, sc, p) in metrics.items()]
         if ref:
-            if r == ref or ref not in agg: cells.append('reference' if r == ref else '—')
-            elif all(a[k][0] is None for k in metrics): cells.append('no finite value in any seed')
-            elif seeds is not None and len(agg[ref]['seeds']) < seeds: cells.append(f"not judged: the reference has {len(agg[ref]['seeds'])} of {seeds} seeds")
-            elif seeds is not None and n < seeds: cells.append(f'not judged: {n} of {seeds} seeds')
+            if r == ref or ref not in agg:
+                cells.append('reference' if r == ref else '—')
+            elif all(a[k][0] is None for k in metrics):
+                cells.append('no finite value in any seed')
+            elif seeds is not None and len(agg[ref]['seeds']) < seeds:
+                cells.append(f"not judged: the reference has {len(agg[ref]['seeds'])} of {seeds} seeds")
+            elif seeds is not None and n < seeds:
+                cells.append(f'not judged: {n} of {seeds} seeds')
             else:
                 c = compare(a, agg[ref], metrics)
                 d = [('higher ' if c[k][2] > 0 else 'lower ') + h for k, (h, *_) in metrics.items() if c[k] and c[k][2]]
                 # a metric whose mean exists on both sides but one side has a single seed (no s.e.) cannot be judged: say so, never 'none'
-                one = any(a[k][0] is not None and agg[ref][k][0] is not None and None in (a[k][1], agg[ref][k][1]) for k in metrics)
+                one = any(
+                    a[k][0] is not None and agg[ref][k][0] is not None and None in (a[k][1], agg[ref][k][1])
+                    for k in metrics
+                )
                 cells.append(', '.join(d + (['not judged: a single seed'] if one else [])) or 'none')
-        lines.append(f"| {r} | {n}{'' if seeds is None or n >= seeds else f' of {seeds}'} | " + ' | '.join(cells) + ' |')
+        lines.append(
+            f"| {r} | {n}{'' if seeds is None or n >= seeds else f' of {seeds}'} | " + ' | '.join(cells) + ' |'
+        )
     return '\n'.join(lines)
+
 
 def _view_range(means, ses) -> tuple[float, float] | None:
     "An x-range for the rows whose mean lies within 20 upper-quartile deviations of the median, covering their 2-s.e. intervals (None when every row fits)."
-    v = sorted(means); med = v[len(v) // 2]; dev = sorted(abs(x - med) for x in v)
+    v = sorted(means)
+    med = v[len(v) // 2]
+    dev = sorted(abs(x - med) for x in v)
     half = 20 * max(dev[(3 * len(dev)) // 4], 1e-12)
     inside = [(m, s) for m, s in zip(means, ses) if abs(m - med) <= half]
-    if len(inside) == len(means): return None
+    if len(inside) == len(means):
+        return None
     lo, hi = min(m - 2 * s for m, s in inside), max(m + 2 * s for m, s in inside)
-    pad = 0.05 * ((hi - lo) or abs(med) or 1.)
+    pad = 0.05 * ((hi - lo) or abs(med) or 1.0)
     return lo - pad, hi + pad
+
 
 def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = ''):
     "One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis; far outliers drawn as arrows at the edge with their value."
     import matplotlib.pyplot as plt
+
     rows = [r for r in (rows or list(agg)) if r in agg]
-    fig, axs = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 0.32 * len(rows) + 1.2), sharey=True, squeeze=False)
+    fig, axs = plt.subplots(
+        1, len(metrics), figsize=(3.6 * len(metrics), 0.32 * len(rows) + 1.2), sharey=True, squeeze=False
+    )
     for ax, (k, (h, sc, _)) in zip(axs[0], metrics.items()):
-        pts = [(i, agg[r][k][0] * sc, (agg[r][k][1] or 0) * sc, r) for i, r in enumerate(rows) if agg[r][k][0] is not None]
+        pts = [
+            (i, agg[r][k][0] * sc, (agg[r][k][1] or 0) * sc, r) for i, r in enumerate(rows) if agg[r][k][0] is not None
+        ]
         lim = _view_range([m for _, m, _, _ in pts], [s for _, _, s, _ in pts]) if len(pts) > 2 else None
         for i, r in enumerate(rows):
-            if agg[r][k][0] is None: ax.text(0.02, i, 'no finite value', transform=ax.get_yaxis_transform(), va='center', fontsize=7, color='0.4')
+            if agg[r][k][0] is None:
+                ax.text(
+                    0.02, i, 'no finite value', transform=ax.get_yaxis_transform(), va='center', fontsize=7, color='0.4'
+                )
         for i, m, s, r in pts:
             c = 'tab:red' if r == 'unseen' else 'k'
             if lim and not lim[0] <= m <= lim[1]:
-                right = m > lim[1]; edge = lim[1] if right else lim[0]
+                right = m > lim[1]
+                edge = lim[1] if right else lim[0]
                 ax.plot(edge, i, '>' if right else '<', ms=6, color=c, clip_on=False)
-                ax.annotate(f'{m:.3g}', (edge, i), xytext=(-4 if right else 4, 4), textcoords='offset points', fontsize=7,
-                            ha='right' if right else 'left', color=c)
-            else: ax.errorbar(m, i, xerr=2 * s if s else None, fmt='o', ms=4, capsize=2, color=c)
-        if lim: ax.set_xlim(*lim)
-        ax.set_title(h, fontsize=9); ax.grid(axis='x', alpha=0.3)
-    axs[0, 0].set_yticks(range(len(rows))); axs[0, 0].set_yticklabels(rows, fontsize=8); axs[0, 0].invert_yaxis()
-    if title: fig.suptitle(title, fontsize=10)
+                ax.annotate(
+                    f'{m:.3g}',
+                    (edge, i),
+                    xytext=(-4 if right else 4, 4),
+                    textcoords='offset points',
+                    fontsize=7,
+                    ha='right' if right else 'left',
+                    color=c,
+                )
+            else:
+                ax.errorbar(m, i, xerr=2 * s if s else None, fmt='o', ms=4, capsize=2, color=c)
+        if lim:
+            ax.set_xlim(*lim)
+        ax.set_title(h, fontsize=9)
+        ax.grid(axis='x', alpha=0.3)
+    axs[0, 0].set_yticks(range(len(rows)))
+    axs[0, 0].set_yticklabels(rows, fontsize=8)
+    axs[0, 0].invert_yaxis()
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -319,83 +470,147 @@ def mixed_values(records: list[dict], keys=('clf_acc',)) -> dict:
     vals = {k: sorted({v for r in records if (v := _get(r['metrics'], k)) is not None}) for k in keys}
     return {k: v for k, v in vals.items() if len(v) > 1}
 
-def write_summary(specs: list[RunSpec], root, name: str, metrics: dict, ref: str | None = 'unseen', out=None, title: str = '',
-                  same=('clf_acc',),  # metrics that must be one value in every record (the scoring classifier's accuracy)
-                  ) -> dict:
+
+def write_summary(
+    specs: list[RunSpec],
+    root,
+    name: str,
+    metrics: dict,
+    ref: str | None = 'unseen',
+    out=None,
+    title: str = '',
+    same=('clf_acc',),  # metrics that must be one value in every record (the scoring classifier's accuracy)
+) -> dict:
     "Aggregate a plan's records into `out/<name>.json`, `.md` and `.png` (default `out` = `root`); returns the summary."
     import matplotlib.pyplot as plt
     from msgm_nb.core import atomic_savefig
+
     recs, st = plan_records(specs, root), plan_status(specs, root)
-    rows = list(dict.fromkeys(s.row for s in specs)); seeds = max(sum(t.row == r for t in specs) for r in rows)
+    rows = list(dict.fromkeys(s.row for s in specs))
+    seeds = max(sum(t.row == r for t in specs) for r in rows)
     agg, mixed = aggregate(recs, list(metrics)), mixed_values(recs, same)
     # judged only with every planned seed of the row and of the reference (else None); 0 where a metric has no s.e.
     cmp = {r: compare(agg[r], agg[ref], metrics, seeds) for r in agg if ref in agg and r != ref} if ref else {}
     diffs = {r: {k: (c[k][2] if c[k] else 0) if c else None for k in metrics} for r, c in cmp.items()}
-    summ = dict(name=name, metrics={k: list(v) for k, v in metrics.items()}, reference=ref, seeds=seeds,
-                rows={r: {k: (list(v) if k != 'seeds' else v) for k, v in agg[r].items()} for r in rows if r in agg},
-                differences_to_reference=diffs, mixed=mixed, done=len(st['done']), missing=sorted({s.row for s in st['missing']}, key=rows.index),
-                missing_runs=len(st['missing']), devices=sorted({r['device'] for r in recs}), commits=sorted({str(r['commit']) for r in recs}),
-                run_seconds=round(sum(r['seconds'] for r in recs), 1), records=f'{Path(root).name}/<experiment>/<hash>.json')
-    out = Path(out or root); out.mkdir(parents=True, exist_ok=True)
+    summ = dict(
+        name=name,
+        metrics={k: list(v) for k, v in metrics.items()},
+        reference=ref,
+        seeds=seeds,
+        rows={r: {k: (list(v) if k != 'seeds' else v) for k, v in agg[r].items()} for r in rows if r in agg},
+        differences_to_reference=diffs,
+        mixed=mixed,
+        done=len(st['done']),
+        missing=sorted({s.row for s in st['missing']}, key=rows.index),
+        missing_runs=len(st['missing']),
+        devices=sorted({r['device'] for r in recs}),
+        commits=sorted({str(r['commit']) for r in recs}),
+        run_seconds=round(sum(r['seconds'] for r in recs), 1),
+        records=f'{Path(root).name}/<experiment>/<hash>.json',
+    )
+    out = Path(out or root)
+    out.mkdir(parents=True, exist_ok=True)
     table = verdict_table(agg, metrics, rows=rows, ref=ref, seeds=seeds)
-    text = f"{table}\n\n{len(st['done'])} runs done, {len(st['missing'])} missing" + (f" (rows: {', '.join(summ['missing'])})" if summ['missing'] else '') + '\n'
-    for k, v in mixed.items():   # records scored differently cannot share a table silently
+    text = (
+        f"{table}\n\n{len(st['done'])} runs done, {len(st['missing'])} missing"
+        + (f" (rows: {', '.join(summ['missing'])})" if summ['missing'] else '')
+        + '\n'
+    )
+    for k, v in mixed.items():  # records scored differently cannot share a table silently
         text += f'\nWARNING: the records do not agree on {k}: {v}; re-score them with one scorer before reading this table\n'
         warnings.warn(f'{name}: the records do not agree on {k}: {v}')
     atomic_write(out / f'{name}.md', text)
     if agg:
-        fig = plot_rows(agg, metrics, rows=rows, title=title); atomic_savefig(fig, out / f'{name}.png', dpi=100); plt.close(fig)
+        fig = plot_rows(agg, metrics, rows=rows, title=title)
+        atomic_savefig(fig, out / f'{name}.png', dpi=100)
+        plt.close(fig)
     atomic_write(out / f'{name}.json', json.dumps(summ, indent=1) + '\n')
     return summ
 
 # %% ../nbs/12_verdict.ipynb #5098971a
-def convergence(specs: list[RunSpec], root, tolerances: dict,
-                one_sided: tuple = ()) -> dict:  # held-out losses (lower is better) of `tolerances` for which a rise on doubling passes
+def convergence(
+    specs: list[RunSpec], root, tolerances: dict, one_sided: tuple = ()
+) -> dict:  # held-out losses (lower is better) of `tolerances` for which a rise on doubling passes
     "From a convergence plan's records (fields 'method' and 'steps'): per budget the metrics, the change on doubling, and `chosen` steps (methods diverged at both budgets excluded)."
-    if set(one_sided) - set(tolerances): raise ValueError(f"one_sided names {sorted(set(one_sided) - set(tolerances))}, which have no tolerance")
+    if set(one_sided) - set(tolerances):
+        raise ValueError(f"one_sided names {sorted(set(one_sided) - set(tolerances))}, which have no tolerance")
     within = lambda k, v: -v < tolerances[k] if k in one_sided else abs(v) < tolerances[k]
     recs = {(r['fields']['method'], r['fields']['steps']): r['metrics'] for r in plan_records(specs, root)}
-    methods = sorted({s.fields['method'] for s in specs}); steps = sorted({s.fields['steps'] for s in specs})
+    methods = sorted({s.fields['method'] for s in specs})
+    steps = sorted({s.fields['steps'] for s in specs})
     rows, chosen = [], None
     for a, b in zip(steps, steps[1:]):
-        if b != 2 * a: continue
+        if b != 2 * a:
+            continue
         have = lambda m: (m, a) in recs and (m, b) in recs
         # a method whose runs at both budgets have no value (diverged both times) has nothing to converge: excluded, and said so
         out = [m for m in methods if have(m) and all(_get(recs[m, x], k) is None for x in (a, b) for k in tolerances)]
-        d = {(m, k): None if not have(m) or _get(recs[m, a], k) is None or _get(recs[m, b], k) is None
-             else _get(recs[m, b], k) - _get(recs[m, a], k) for m in methods if m not in out for k in tolerances}
+        d = {
+            (m, k): None
+            if not have(m) or _get(recs[m, a], k) is None or _get(recs[m, b], k) is None
+            else _get(recs[m, b], k) - _get(recs[m, a], k)
+            for m in methods
+            if m not in out
+            for k in tolerances
+        }
         complete = all(v is not None for v in d.values())
         ok = complete and all(within(k, v) for (m, k), v in d.items())
-        rows.append(dict(steps=a, doubled=b, complete=complete, passed=ok, excluded=out, change={f'{m}.{k}': v for (m, k), v in d.items()}))
-        if ok and chosen is None: chosen = a
+        rows.append(
+            dict(
+                steps=a,
+                doubled=b,
+                complete=complete,
+                passed=ok,
+                excluded=out,
+                change={f'{m}.{k}': v for (m, k), v in d.items()},
+            )
+        )
+        if ok and chosen is None:
+            chosen = a
     curves = {m: {k: [(s, _get(recs[m, s], k)) for s in steps if (m, s) in recs] for k in tolerances} for m in methods}
     return dict(tolerances=tolerances, one_sided=list(one_sided), rows=rows, chosen=chosen, curves=curves)
 
-def run_convergence(plan: Callable, runner: Callable, root, tolerances: dict, budgets=(1, 2, 4, 8, 16), one_sided: tuple = (), **kw) -> dict:
+
+def run_convergence(
+    plan: Callable, runner: Callable, root, tolerances: dict, budgets=(1, 2, 4, 8, 16), one_sided: tuple = (), **kw
+) -> dict:
     "Train rung after rung (`plan(budgets)` -> specs; `kw` go to `run_plan`) until a budget passes; returns `convergence` of the records present."
-    deadline, t0 = kw.pop('deadline', None), time.time()   # counted from the start of the study, not of each rung
+    deadline, t0 = kw.pop('deadline', None), time.time()  # counted from the start of the study, not of each rung
     for j in range(1, len(budgets)):
         left = None if deadline is None else deadline - (time.time() - t0)
-        if left is not None and left < 0: break
-        specs = plan(budgets[:j + 1]); r = run_plan(specs, runner, root, deadline=left, **kw)
+        if left is not None and left < 0:
+            break
+        specs = plan(budgets[: j + 1])
+        r = run_plan(specs, runner, root, deadline=left, **kw)
         res = convergence(specs, root, tolerances, one_sided)
-        if res['chosen'] is not None or r['left']: break   # a rung cut short by the deadline is not followed by the next
-    return convergence(plan(budgets), root, tolerances, one_sided)   # with any records of larger budgets already present (never run here)
+        if res['chosen'] is not None or r['left']:
+            break  # a rung cut short by the deadline is not followed by the next
+    return convergence(
+        plan(budgets), root, tolerances, one_sided
+    )  # with any records of larger budgets already present (never run here)
 
 # %% ../nbs/12_verdict.ipynb #ffb4edb4
 def plot_convergence(conv: dict, labels: dict | None = None, title: str = ''):
     "Each watched metric against the training steps (log scale), one line per method; the chosen budget marked."
     import matplotlib.pyplot as plt
+
     keys = list(conv['tolerances'])
-    fig, axs = plt.subplots(1, len(keys), figsize=(max(4.2 * len(keys), 7.), 3.2), squeeze=False)   # wide enough for the title
+    fig, axs = plt.subplots(
+        1, len(keys), figsize=(max(4.2 * len(keys), 7.0), 3.2), squeeze=False
+    )  # wide enough for the title
     for ax, k in zip(axs[0], keys):
         for m, cs in conv['curves'].items():
             pts = [(s, v) for s, v in cs[k] if v is not None]
-            if pts: ax.plot(*zip(*pts), 'o-', label=m)
-        if conv['chosen']: ax.axvline(conv['chosen'], color='grey', ls=':', label=f"chosen: {conv['chosen']} steps")
-        ax.set_xscale('log', base=2); ax.set_xlabel('training steps'); ax.set_title((labels or {}).get(k, k) + f"  (tolerance {conv['tolerances'][k]})", fontsize=9)
+            if pts:
+                ax.plot(*zip(*pts), 'o-', label=m)
+        if conv['chosen']:
+            ax.axvline(conv['chosen'], color='grey', ls=':', label=f"chosen: {conv['chosen']} steps")
+        ax.set_xscale('log', base=2)
+        ax.set_xlabel('training steps')
+        ax.set_title((labels or {}).get(k, k) + f"  (tolerance {conv['tolerances'][k]})", fontsize=9)
     axs[0, 0].legend(fontsize=8)
-    if title: fig.suptitle(title, fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -403,4 +618,4 @@ def plot_convergence(conv: dict, labels: dict | None = None, title: str = ''):
 def _conv_runner(spec: dict) -> dict:
     "A runner for tests: a metric that converges like 1/steps (and differs between methods)."
     f = spec['fields']
-    return dict(loss=(2. if f['method'] == 'a' else 1.) + 8. / f['steps'])
+    return dict(loss=(2.0 if f['method'] == 'a' else 1.0) + 8.0 / f['steps'])
