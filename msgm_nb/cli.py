@@ -4,12 +4,12 @@
 
 # %% ../nbs/30_cli.ipynb #b76f4790
 from __future__ import annotations
-import argparse, json, os, re, sys, time
+import argparse, json, math, os, re, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['VERDICT_SETS', 'CONVERGENCE_SETS', 'UsageError', 'cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval',
-           'cmd_leaderboard', 'cmd_verdict', 'cmd_converge', 'build_parser', 'main']
+__all__ = ['UsageError', 'cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval', 'cmd_leaderboard', 'cmd_verdict',
+           'cmd_converge', 'build_parser', 'main']
 
 # %% ../nbs/30_cli.ipynb #f133b5de
 class UsageError(ValueError):
@@ -157,7 +157,7 @@ def _image_args(p: argparse.ArgumentParser, default_out: str, method: bool = Fal
 
 
 def _image_cfg(args):
-    "`(ImageConfig, preset, cache_dir)` from the config file and the command line, every check done and nothing written."
+    "`(ImageConfig, preset, cache_dir)` from the config file and the command line, all checked, nothing written."
     from msgm_nb.images import ImageConfig, default_cache_dir, parse_method, train_configs, check_cache
 
     d = json.loads(args.config.read_text()) if args.config else {}
@@ -188,20 +188,21 @@ def _image_cfg(args):
 
 # %% ../nbs/30_cli.ipynb #a431289b
 def _need_models(cfg, cache: Path, methods, train_missing: bool) -> None:
-    "Raise `UsageError` if a model of `methods` is not trained in `cache`, unless `train_missing`: nothing is trained implicitly."
+    "Raise `UsageError` if a model of `methods` is not in `cache`, unless `train_missing` (nothing trains implicitly)."
     from msgm_nb.images import is_trained, trained_methods
 
     missing = [m for m in methods if not is_trained(cfg, m, cache)]
     if missing and not train_missing:
         have = trained_methods(cfg, cache)
         raise UsageError(
-            f"no trained {', '.join(missing)} for this configuration in cache {cache} (it holds: {', '.join(have) or 'nothing'}); "
+            f"no trained {', '.join(missing)} for this configuration in cache {cache} "
+            f"(it holds: {', '.join(have) or 'nothing'}); "
             f"run msgm train with this config first, or pass --train-missing"
         )
 
 
 def _write(args, res: dict) -> dict:
-    "Write `res` (without `_`-keys) as `--out/results.json`, atomically; call it after every other output of the command."
+    "Write `res` (without `_`-keys) as `--out/results.json`, atomically, after every other output of the command."
     from msgm_nb.core import atomic_write
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -227,7 +228,7 @@ def _dist():
 
 # %% ../nbs/30_cli.ipynb #3b8c1788
 def cmd_train(args) -> dict:
-    "Train (or find in the cache) every configured method; under torchrun one method per process, or all processes on each (`--ddp`)."
+    "Train (or find cached) every configured method; under torchrun one method per process, or all on each (`--ddp`)."
     from msgm_nb.images import train_method, load_image_data, make_sde, parse_method
 
     cfg, preset, cache = _image_cfg(args)
@@ -262,7 +263,7 @@ def cmd_train(args) -> dict:
 
 
 def cmd_sample(args) -> dict:
-    "Draw `--n` samples from one cached method: DIR/samples.pt (tensor in [-1, 1]) and DIR/samples.png, then DIR/results.json."
+    "Draw `--n` samples of one cached method: DIR/samples.pt (in [-1, 1]), DIR/samples.png, then DIR/results.json."
     import io, torch
     from msgm_nb.core import atomic_write, atomic_savefig
     from msgm_nb.images import train_method, load_image_data, make_sde, generate
@@ -319,7 +320,9 @@ def cmd_nll(args) -> dict:
 
 
 def cmd_eval(args) -> dict:
-    "Evaluate every method (with `--train-missing`, train what the cache lacks): UR per class and together, NLL (bits/dim), FID; DIR/samples.png + DIR/results.json."
+    """Evaluate every method (with `--train-missing`, train what the cache lacks).
+
+    UR per class and together, NLL (bits/dim), FID; DIR/samples.png and DIR/results.json."""
     from msgm_nb.images import run_experiment, results_table
 
     cfg, preset, cache = _image_cfg(args)
@@ -337,7 +340,7 @@ def cmd_eval(args) -> dict:
 
 # %% ../nbs/30_cli.ipynb #cc00fcaa
 def cmd_leaderboard(args) -> dict:
-    "Run the unlearning leaderboard of `29_leaderboard` (toy and digits) and write its results, tables and Pareto plots."
+    "Run the unlearning leaderboard of `29_leaderboard` (toy, digits); write its results, tables and Pareto plots."
     from msgm_nb.leaderboard import LeaderboardConfig, run_leaderboard
 
     preset = _preset(args)
@@ -353,106 +356,59 @@ def cmd_leaderboard(args) -> dict:
     return run_leaderboard(cfg, out=args.out, progress=not args.no_progress, command=' '.join(['msgm'] + sys.argv[1:]))
 
 # %% ../nbs/30_cli.ipynb #15630dd9
-VERDICT_SETS = ('toy', 'digits', 'leaderboard')
-CONVERGENCE_SETS = ('toy', 'digits', 'digits-ddpm', 'leaderboard-toy', 'leaderboard-digits')
+def _seconds(s: str) -> float:
+    "An argparse type: a finite number of seconds >= 0."
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number of seconds") from None
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, got {s}")
+    return v
 
 
-def _verdict_plan(name: str, preset: str, seeds: int):
-    "`(parts, runner, set name)` of a verdict set: `parts` lists one `(summary name, specs, metrics)` per table."
-    if name == 'toy':
-        from msgm_nb.toy import ToyConfig, toy_verdict_plan, toy_run, TOY_VERDICT_METRICS
+def _studies(args) -> list:
+    "The registered studies `args.set` names (one study, or a set narrowed by `--tables`), checked against `--preset`."
+    from msgm_nb.registry import select
 
-        small = dict(settings=((0.99, 4),), variants=('obtuse',)) if preset == 'tiny' else {}
-        return (
-            [('toy', toy_verdict_plan(ToyConfig.preset(preset), seeds, **small), TOY_VERDICT_METRICS)],
-            toy_run,
-            'toy',
-        )
-    if name == 'digits':
-        from msgm_nb.images import (
-            digits_verdict_config,
-            image_plan,
-            image_run,
-            DIGITS_VE_ROWS,
-            DIGITS_DDPM_ROWS,
-            IMAGE_VERDICT_METRICS,
-        )
-
-        ve, dd = (DIGITS_VE_ROWS, DIGITS_DDPM_ROWS) if preset != 'tiny' else (('unseen', 'obtuse'), ('unseen',))
-        return (
-            [
-                ('digits-ve', image_plan(digits_verdict_config('ve', preset), ve, seeds), IMAGE_VERDICT_METRICS),
-                ('digits-ddpm', image_plan(digits_verdict_config('ddpm', preset), dd, seeds), IMAGE_VERDICT_METRICS),
-            ],
-            image_run,
-            'digits',
-        )
-    from msgm_nb.leaderboard import verdict_leaderboard_plan, leaderboard_run, LEADERBOARD_VERDICT_METRICS
-
-    parts = verdict_leaderboard_plan(preset, seeds)
-    return (
-        [(f'leaderboard-{k}', v, LEADERBOARD_VERDICT_METRICS[k]) for k, v in parts.items()],
-        leaderboard_run,
-        'leaderboard',
-    )
+    tables = [t.strip() for t in args.tables.split(',')] if getattr(args, 'tables', None) else None
+    try:
+        exps = select(args.set, tables)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if lack := [e.name for e in exps if args.preset not in e.presets]:
+        raise UsageError(f"--preset {args.preset}: {', '.join(lack)} has no such preset")
+    return exps
 
 
-def _convergence_plan(name: str, preset: str):
-    "`(plan(budgets) -> specs, runner, tolerances, one_sided)` of a convergence study: budgets are multiples of the `fast` preset's steps (fine-tuning steps for the leaderboard)."
-    if name == 'toy':
-        from msgm_nb.toy import (
-            ToyConfig,
-            toy_convergence_plan,
-            toy_run,
-            TOY_CONVERGENCE_TOLERANCES,
-            TOY_CONVERGENCE_ONE_SIDED,
-        )
-
-        cfg = ToyConfig.preset(preset, steps=ToyConfig.preset('fast' if preset != 'tiny' else 'tiny').steps)
-        return (lambda b: toy_convergence_plan(cfg, b)), toy_run, TOY_CONVERGENCE_TOLERANCES, TOY_CONVERGENCE_ONE_SIDED
-    if name.startswith('leaderboard-'):
-        from msgm_nb.leaderboard import finetune_convergence_plan, leaderboard_run
-
-        return (lambda b: finetune_convergence_plan(name.split('-')[1], b, preset)), leaderboard_run, {'ur': 0.01}, ()
-    from msgm_nb.images import (
-        ImageConfig,
-        digits_verdict_config,
-        image_convergence_plan,
-        image_run,
-        IMAGE_CONVERGENCE_TOLERANCES,
-        IMAGE_CONVERGENCE_ONE_SIDED,
-    )
-
-    sde = 'ddpm' if name == 'digits-ddpm' else 've'
-    base = ImageConfig.preset('digits', 'fast' if preset != 'tiny' else 'tiny').steps
-    cfg = digits_verdict_config(sde, preset)
-    cfg = type(cfg)(**{**cfg.to_dict(), 'steps': base})
-    return (
-        (lambda b: image_convergence_plan(cfg, b)),
-        image_run,
-        IMAGE_CONVERGENCE_TOLERANCES,
-        IMAGE_CONVERGENCE_ONE_SIDED,
-    )
+def _scratch(args) -> None:
+    "`msgm run`'s default folders: records in runs/<NAME>-<preset>, checkpoints in its work/ (checked, not created)."
+    for key, path in (('out', Path('runs') / f'{args.set}-{args.preset}'), ('work', None)):
+        if getattr(args, key) is None:
+            try:
+                setattr(args, key, _out_dir(str(path or args.out / 'work')))
+            except argparse.ArgumentTypeError as e:
+                raise UsageError(f"--{key}: {e}") from None
 
 # %% ../nbs/30_cli.ipynb #7b9528bb
-def _verdict_common(p: argparse.ArgumentParser):
+def _verdict_common(
+    p: argparse.ArgumentParser, presets=('verdict', 'tiny'), out='nbs/results/verdict', work='runs/verdict'
+):
+    p.add_argument('set', metavar='NAME', help='a registered study or a set of studies (an unknown name lists them)')
     p.add_argument(
         '--preset',
-        choices=['verdict', 'tiny'],
-        default='verdict',
-        help='verdict (the converged budget) or tiny (seconds; for checks)',
+        choices=list(presets),
+        default=presets[0],
+        help=f"{' / '.join(presets)} (default {presets[0]}; verdict is the converged budget)",
     )
     p.add_argument(
-        '--out',
-        type=_out_dir,
-        default='nbs/results/verdict',
-        help='records and summaries (default nbs/results/verdict)',
+        '--out', type=_out_dir, default=out, help=f"records and summaries (default {out or 'runs/NAME-PRESET'})"
     )
     p.add_argument(
         '--work',
         type=_out_dir,
-        default='runs/verdict',
-        help='checkpoints of the runs in progress (default runs/verdict)',
+        default=work,
+        help=f"checkpoints of the runs in progress (default {work or 'OUT/work'})",
     )
     p.add_argument('--device', type=_device, default='cpu', help='cpu (default), cuda, cuda:N')
     p.add_argument(
@@ -460,7 +416,7 @@ def _verdict_common(p: argparse.ArgumentParser):
     )
     p.add_argument(
         '--deadline',
-        type=float,
+        type=_seconds,
         default=None,
         help='start no run after this many seconds (records of finished runs stay)',
     )
@@ -468,34 +424,29 @@ def _verdict_common(p: argparse.ArgumentParser):
 
 
 def cmd_verdict(args) -> dict:
-    "Run the missing seeded runs of a verdict set (or `--list` them), then rebuild its summaries from every record."
-    from msgm_nb.verdict import plan_status, format_status, run_plan, write_summary, cheapest_first
+    "Run the missing seeded runs of a study or set (or `--list` them), then rebuild its summaries from every record."
+    from msgm_nb.verdict import plan_status, format_status, run_plan, cheapest_first
+    from msgm_nb.registry import run_spec, summarize
 
     _check_device(args.device)
-    parts, runner, name = _verdict_plan(args.set, args.preset, args.seeds)
-    if args.tables:
-        want, have = [t.strip() for t in args.tables.split(',')], [n for n, _, _ in parts]
-        if bad := [t for t in want if t not in have]:
-            raise UsageError(f"--tables: {', '.join(bad)} is not a table of {args.set} (its tables: {', '.join(have)})")
-        parts = [p for p in parts if p[0] in want]
-    specs = [s for _, ss, _ in parts for s in ss]
+    exps = _studies(args)
     if args.force and not args.samples:
         raise UsageError('--force: only with --samples (it lets a sample figure lose rows)')
+    _scratch(args)
+    parts = [(e, e.specs(args.preset, args.seeds)) for e in exps]
     if args.samples:
         return _verdict_samples(args, parts)
+    specs = [s for _, ss in parts for s in ss]
+    first = tuple(dict.fromkeys(r for e in exps for r in e.first))
     # the order runs start in (summaries keep the plan's row order)
-    todo = (
-        cheapest_first(specs, args.out, args.device, first=('standard', 'unseen', 'retain-finetune'))
-        if args.order == 'cheapest'
-        else specs
-    )
+    todo = cheapest_first(specs, args.out, args.device, first=first) if args.order == 'cheapest' else specs
     if args.list:
         print(format_status(plan_status(todo, args.out, args.device), args.workers))
         return dict(_quiet=True)  # the listing ends with its 'N done, M missing' line
     if not args.aggregate:
         r = run_plan(
             todo,
-            runner,
+            run_spec,
             args.out,
             workers=args.workers,
             device=args.device,
@@ -505,18 +456,13 @@ def cmd_verdict(args) -> dict:
             progress=not args.no_progress,
         )
         print(f"{r['ran']} run(s) done now, {r['skipped']} had records, {r['left']} left")
-    out = {n: write_summary(ss, args.out, f'{n}_summary', metrics, out=args.out, title=n) for n, ss, metrics in parts}
-    if args.set == 'toy':  # the exact references beside the toy table
-        from msgm_nb.core import atomic_write
-        from msgm_nb.toy import ToyConfig, toy_exact
-
-        atomic_write(args.out / 'toy_exact.json', json.dumps(toy_exact(ToyConfig.preset(args.preset)), indent=1) + '\n')
+    out = {e.name: summarize(e, args.preset, args.seeds, args.out) for e in exps}
     print(format_status(plan_status(specs, args.out, args.device), args.workers))
-    return dict(summaries=out, _results=args.out / f'{parts[0][0]}_summary.json')
+    return dict(summaries=out, _results=args.out / f'{exps[0].name}_summary.json')
 
 
 def _samples_kept(name: str, png: Path, rows: list, work, force: bool) -> str | None:
-    "Why `png` stays as it is (None: it may be replaced): it shows rows whose models `work` lacks, or no row list says what it shows."
+    "Why `png` stays (None: replace it): it shows rows whose models `work` lacks, or no list says what it shows."
     if force or not png.exists():
         return None
     side = png.with_suffix('.json')
@@ -533,22 +479,25 @@ def _samples_kept(name: str, png: Path, rows: list, work, force: bool) -> str | 
 
 
 def _verdict_samples(args, parts) -> dict:
-    "`--samples`: a grid of fresh samples of each row's seed-0 model in `--work`, one figure per table (rows listed in `<table>_samples.json`); trains nothing."
+    "`--samples`: fresh samples of each row's seed-0 model in `--work`, one figure per table; trains nothing."
     from msgm_nb.core import atomic_savefig, atomic_write
     from msgm_nb.images import verdict_models, verdict_samples, sample_panels
+    from msgm_nb.registry import REGISTRY
 
-    if args.set != 'digits':
-        raise UsageError(f"--samples: only the digits set has image samples, not {args.set}")
-    have = {name: verdict_models(ss, args.work) for name, ss, _ in parts}
+    if lack := [e.name for e, _ in parts if not e.samples]:
+        have = ', '.join(n for n, e in REGISTRY.items() if e.samples)
+        raise UsageError(f"--samples: only the studies with image samples ({have}) draw them, not {', '.join(lack)}")
+    have = {e.name: verdict_models(ss, args.work) for e, ss in parts}
     if not any(have.values()):
-        raise UsageError(f"--samples: {args.work} holds no finished seed-0 model of the {args.set} set")
+        raise UsageError(f"--samples: {args.work} holds no finished seed-0 model of {args.set}")
     import matplotlib
 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, ss, _ in parts:
+    for e, ss in parts:
+        name = e.name
         if not have[name]:
             print(f"{name}: no finished seed-0 model in {args.work}")
             continue
@@ -575,9 +524,8 @@ def _verdict_samples(args, parts) -> dict:
 
 
 def cmd_converge(args) -> dict:
-    "Train Standard and Unseen at doubling budgets until doubling moves no watched metric beyond its tolerance; write the study's summary."
-    from msgm_nb.core import atomic_write, atomic_savefig
-    from msgm_nb.verdict import run_convergence, plot_convergence
+    "Train the study's references at doubling budgets until doubling moves no watched metric beyond its tolerance."
+    from msgm_nb.registry import converge
 
     _check_device(args.device)
     try:
@@ -586,38 +534,91 @@ def cmd_converge(args) -> dict:
         raise UsageError(f"--budgets must be comma-separated integers, got {args.budgets!r}") from None
     if len(budgets) < 2 or budgets[0] < 1 or any(b2 != 2 * b1 for b1, b2 in zip(budgets, budgets[1:])):
         raise UsageError(f"--budgets must start at 1 or more and double from one to the next, got {args.budgets}")
-    plan, runner, tol, one_sided = _convergence_plan(args.set, args.preset)
-    conv = run_convergence(
-        plan,
-        runner,
-        args.out,
-        tol,
+    from msgm_nb.registry import GROUPS, REGISTRY
+
+    if args.set in GROUPS:
+        raise UsageError(f"{args.set} is a set of studies; converge one of them: {', '.join(GROUPS[args.set])}")
+    exp = _studies(args)[0]
+    if exp.convergence is None:
+        have = ', '.join(n for n, e in REGISTRY.items() if e.convergence is not None)
+        raise UsageError(f"{exp.name} has no convergence study; the studies that have one: {have}")
+    import matplotlib
+
+    matplotlib.use('Agg')
+    conv = converge(
+        exp,
+        args.preset,
         budgets,
-        one_sided,
+        args.out,
         workers=args.workers,
         device=args.device,
         deadline=args.deadline,
         work=args.work,
         progress=not args.no_progress,
     )
-    name = f'converge-{args.set}'
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig = plot_convergence(conv, title=f'{args.set}: held-out metrics against the training budget (seed 0)')
-    atomic_savefig(fig, args.out / f'{name}.png', dpi=100)
-    plt.close(fig)
-    atomic_write(args.out / f'{name}.json', json.dumps(conv, indent=1) + '\n')
     print(
-        f"{args.set}: chosen budget {conv['chosen']} steps"
+        f"{exp.name}: chosen budget {conv['chosen']} steps"
         if conv['chosen']
-        else f"{args.set}: no budget up to {budgets[-1]}x passed"
+        else f"{exp.name}: no budget up to {budgets[-1]}x passed"
     )
-    return dict(conv, _results=args.out / f'{name}.json')
+    return dict(conv, _results=args.out / f'converge-{exp.name}.json')
 
 # %% ../nbs/30_cli.ipynb #7ca62061
+def _study_options(p: argparse.ArgumentParser, seeds: int) -> None:
+    "The options `msgm verdict` and `msgm run` share beyond `_verdict_common`."
+    p.add_argument('--seeds', type=_int_at_least(1), default=seeds, help=f'seeds per row (default {seeds})')
+    p.add_argument(
+        '--list',
+        action='store_true',
+        help='print done / missing runs and the estimated time of the missing ones; run nothing',
+    )
+    p.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
+    p.add_argument(
+        '--max-runs',
+        type=_int_at_least(0),
+        default=None,
+        help='run at most this many missing runs, in --order (the rows conclusions need come first)',
+    )
+    p.add_argument(
+        '--order',
+        choices=['plan', 'cheapest'],
+        default='plan',
+        help='plan (default) or cheapest (references first, then seed by seed the cheapest measured runs)',
+    )
+    p.add_argument('--tables', default=None, help="comma-separated studies of a set to run and rebuild (default all)")
+    p.add_argument(
+        '--samples',
+        action='store_true',
+        help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png",
+    )
+    p.add_argument(
+        '--force',
+        action='store_true',
+        help='with --samples: replace a figure even where it shows rows whose models --work lacks',
+    )
+    p.set_defaults(func=cmd_verdict)
+
+
+def _add_study_commands(sub) -> None:
+    "`msgm verdict`, `msgm run` and `msgm converge`: every registered study through one pathway."
+    v = sub.add_parser('verdict', help='seeded runs, one record each, skipped when present; tables by the 2-s.e. rule')
+    _verdict_common(v)
+    _study_options(v, seeds=3)
+    r = sub.add_parser(
+        'run', help="a study's smoke run: the verdict's runner on a small preset, one seed, runs/NAME-PRESET"
+    )
+    _verdict_common(r, presets=('fast', 'tiny', 'full', 'verdict'), out=None, work=None)
+    _study_options(r, seeds=1)
+    cv = sub.add_parser('converge', help="a study's references at doubling budgets until the held-out metrics settle")
+    _verdict_common(cv)
+    cv.add_argument(
+        '--budgets',
+        default='1,2,4,8,16',
+        help="multiples of the fast preset's steps, each double the last (default 1,2,4,8,16)",
+    )
+    cv.set_defaults(func=cmd_converge)
+
+
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `msgm` console script."
     p = _Parser(prog='msgm', description='Machine unlearning for score-based generative models (MSGM) from the shell.')
@@ -665,59 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help='under torchrun: data parallel, all processes train each model together',
             )
         sp.set_defaults(func=fn)
-    v = sub.add_parser(
-        'verdict',
-        help='seeded runs with one record each, skipped when present; summaries with mean ± s.e. and the 2-s.e. rule',
-    )
-    v.add_argument('set', choices=VERDICT_SETS)
-    _verdict_common(v)
-    v.add_argument('--seeds', type=_int_at_least(1), default=3, help='seeds per row (default 3)')
-    v.add_argument(
-        '--list',
-        action='store_true',
-        help='print done / missing runs and the estimated time of the missing ones; run nothing',
-    )
-    v.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
-    v.add_argument(
-        '--max-runs',
-        type=_int_at_least(0),
-        default=None,
-        help='run at most this many missing runs, in --order (the rows conclusions need come first)',
-    )
-    v.add_argument(
-        '--order',
-        choices=['plan', 'cheapest'],
-        default='plan',
-        help='plan (default: the plan order) or cheapest (references first, then seed by seed the cheapest runs by measured seconds)',
-    )
-    v.add_argument(
-        '--tables',
-        default=None,
-        help='comma-separated tables of the set to run and rebuild (default all): leaderboard-toy, leaderboard-digits; digits-ve, digits-ddpm',
-    )
-    v.add_argument(
-        '--samples',
-        action='store_true',
-        help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png (digits); run nothing",
-    )
-    v.add_argument(
-        '--force',
-        action='store_true',
-        help='with --samples: replace a figure even where it shows rows whose models --work lacks',
-    )
-    v.set_defaults(func=cmd_verdict)
-    cv = sub.add_parser(
-        'converge',
-        help='the convergence study: Standard and Unseen at doubling budgets until the held-out metrics settle',
-    )
-    cv.add_argument('set', choices=CONVERGENCE_SETS)
-    _verdict_common(cv)
-    cv.add_argument(
-        '--budgets',
-        default='1,2,4,8,16',
-        help="multiples of the fast preset's steps, each double the last (default 1,2,4,8,16)",
-    )
-    cv.set_defaults(func=cmd_converge)
+    _add_study_commands(sub)
     return p
 
 # %% ../nbs/30_cli.ipynb #fc6a0060
@@ -733,7 +682,7 @@ _BAD_INPUT = (
 
 
 def _new_dirs(args) -> list:
-    "The output and cache folders of `args` that do not exist yet (removed again if the command fails and leaves them empty)."
+    "The output and cache folders of `args` not there yet (removed if the command fails and leaves them empty)."
     return [
         Path(p)
         for p in (getattr(args, 'out', None), getattr(args, 'cache', None))
@@ -761,7 +710,7 @@ def _one_line(e: BaseException) -> str:
 
 # %% ../nbs/30_cli.ipynb #dd12cd75
 def main(argv=None) -> int:
-    "Entry point of the `msgm` console script: exit status 0 done, 2 bad input, 1 failure during the run, 130 interrupted (Ctrl-C)."
+    "The `msgm` console script: exit status 0 done, 2 bad input, 1 failure during the run, 130 interrupted (Ctrl-C)."
     parser = build_parser()
     args = parser.parse_args(argv)
     debug, made, t0 = os.environ.get('MSGM_DEBUG', '') not in ('', '0'), _new_dirs(args), time.time()

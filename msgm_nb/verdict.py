@@ -46,7 +46,7 @@ def result_hash(experiment: str, fields: dict) -> str:
 # %% ../nbs/12_verdict.ipynb #cc69489d
 @dataclass(frozen=True)
 class RunSpec:
-    "One run of a plan: `experiment`, table `row`, `seed`, the result-changing `fields` (they define the hash), a `cost` group for estimates."
+    "One run of a plan: `experiment`, `row`, `seed`, the result-changing `fields` (the hash), a `cost` group."
 
     experiment: str
     row: str
@@ -102,7 +102,7 @@ def load_records(root, experiment: str) -> list[dict]:
 
 
 def plan_records(specs: list[RunSpec], root) -> list[dict]:
-    "The records of a plan's finished runs, each labelled with its spec's row (one run may serve several plans: the hash decides)."
+    "The records of a plan's finished runs, each labelled with its spec's row (one run may serve several plans)."
     out = []
     for s in specs:
         p = record_path(root, s)
@@ -123,7 +123,7 @@ def device_label(device=None) -> str:
 
 
 def package_commit() -> str | None:
-    "The git commit of the package's source tree (with '+dirty' if msgm_nb/ has uncommitted changes), or None outside a git checkout."
+    "The git commit of the package's source ('+dirty' if msgm_nb/ has uncommitted changes); None outside git."
     import msgm_nb
 
     src = Path(msgm_nb.__file__).resolve().parent
@@ -239,7 +239,9 @@ def _demo_runner(spec: dict) -> dict:
 
 # %% ../nbs/12_verdict.ipynb #a0e5f226
 def estimate_seconds(specs: list[RunSpec], root, device: str | None = None) -> list:
-    "Estimated seconds of each spec (None where nothing was measured): the mean of the recorded runs of its cost group, else seconds per step times steps."
+    """Estimated seconds of each spec (None where nothing was measured).
+
+    The mean of the recorded runs of its cost group, else the experiment's seconds per step times its steps."""
     label = device_label(device)
     recs = {e: load_records(root, e) for e in {s.experiment for s in specs}}
     cost = {s.hash: s.cost for s in specs}
@@ -264,7 +266,9 @@ def estimate_seconds(specs: list[RunSpec], root, device: str | None = None) -> l
 
 
 def plan_status(specs: list[RunSpec], root, device: str | None = None) -> dict:
-    "`dict(done=, missing=, estimate_s=, unknown=)`: the records present, the specs missing (in the order of `specs`), and the estimated seconds of the missing ones."
+    """`dict(done=, missing=, estimate_s=, unknown=)` of a plan.
+
+    The records present, the specs missing (in the order of `specs`), the estimated seconds of the missing ones."""
     done = plan_records(specs, root)
     have = {r['hash'] for r in done}
     ests = [e for s, e in zip(specs, estimate_seconds(specs, root, device)) if s.hash not in have]
@@ -280,7 +284,9 @@ def plan_status(specs: list[RunSpec], root, device: str | None = None) -> dict:
 def cheapest_first(
     specs: list[RunSpec], root, device: str | None = None, first=('standard', 'unseen')
 ) -> list[RunSpec]:  # rows run before all others, in plan order (the references)
-    "The specs reordered: the `first` rows of every seed in plan order, then seed by seed the cheapest by `estimate_seconds` (unmeasured last, ties in plan order)."
+    """The specs reordered: the `first` rows of every seed in plan order, then seed by seed the cheapest.
+
+    Cost is `estimate_seconds`; unmeasured runs come last, ties stay in plan order."""
     est = estimate_seconds(specs, root, device)
 
     def key(i):
@@ -301,7 +307,8 @@ def format_status(st: dict, workers: int = 1) -> str:
         h = st['estimate_s'] / 3600 / max(workers, 1)
         unk = f"; {st['unknown']} run(s) of unmeasured cost not included" if st['unknown'] else ''
         lines.append(
-            f"estimated time of the missing runs: {h:.2f} h with {workers} worker(s), from measured per-run seconds{unk}"
+            f"estimated time of the missing runs: {h:.2f} h with {workers} worker(s), "
+            f"from measured per-run seconds{unk}"
         )
     lines.append(f"{len(st['done'])} done, {len(st['missing'])} missing")
     return '\n'.join(lines)
@@ -327,7 +334,7 @@ def _get(m: dict, path: str):
 
 
 def aggregate(records: list[dict], metrics: list[str]) -> dict:
-    "`{row: {metric: (mean, se, n), 'seeds': [...]}}` over the records of each row (a metric may be a dotted path such as 'ur.all')."
+    "`{row: {metric: (mean, se, n), 'seeds': [...]}}` over each row's records (a metric may be a path: 'ur.all')."
     rows = {}
     for r in records:
         rows.setdefault(r['row'], []).append(r)
@@ -340,7 +347,7 @@ def aggregate(records: list[dict], metrics: list[str]) -> dict:
 
 
 def _gap(a: tuple, b: tuple, k: float = 2.0) -> tuple | None:
-    "`(mean a - mean b, k combined s.e., direction)` of two `(mean, se, n)` cells; None where a mean or an s.e. is missing."
+    "`(mean a - mean b, k combined s.e., direction)` of two `(mean, se, n)` cells; None if a mean or s.e. is missing."
     (ma, sa, _), (mb, sb, _) = a[:3], b[:3]
     if None in (ma, mb, sa, sb):
         return None
@@ -349,13 +356,16 @@ def _gap(a: tuple, b: tuple, k: float = 2.0) -> tuple | None:
 
 
 def differs(a: tuple, b: tuple, k: float = 2.0) -> int:
-    "+1 if mean a exceeds mean b by more than k combined standard errors, -1 if it is below by more, 0 otherwise (or if an se is missing)."
+    "+1 if mean a exceeds mean b by more than k combined s.e., -1 if it is below by more, 0 otherwise (or no s.e.)."
     g = _gap(a, b, k)
     return g[2] if g else 0
 
 
 def compare(a: dict, b: dict, metrics, seeds: int | None = None, k: float = 2.0) -> dict | None:
-    "Row `a` against row `b` (rows of `aggregate`): `{metric: (difference of means, k combined s.e., direction)}`, an entry None where a mean or s.e. is missing; None when either row has fewer than `seeds` seeds (not judged)."
+    """Row `a` against row `b` (rows of `aggregate`): `{metric: (difference of means, k combined s.e., direction)}`.
+
+    An entry is None where a mean or s.e. is missing; the result is None when either row has fewer than `seeds` seeds
+    (not judged)."""
     if seeds is not None and min(len(a['seeds']), len(b['seeds'])) < seeds:
         return None
     return {m: _gap(a[m], b[m], k) for m in metrics}
@@ -371,7 +381,9 @@ def _fmt(c: tuple, scale: float = 1.0, p: int = 3) -> str:
 def verdict_table(
     agg: dict, metrics: dict, rows: list | None = None, ref: str | None = 'unseen', seeds: int | None = None
 ) -> str:
-    "Markdown table of `aggregate` output; `metrics` maps metric -> (header, scale, digits); last column: differences to `ref` > 2 s.e. (rows with all `seeds` only)."
+    """Markdown table of `aggregate` output; `metrics` maps metric -> (header, scale, digits).
+
+    The last column lists the differences to `ref` beyond 2 s.e. (for rows with all `seeds` only)."""
     rows = [r for r in (rows or list(agg)) if r in agg]
     head = '| row | n | ' + ' | '.join(h for h, *_ in metrics.values()) + (f' | vs {ref} (> 2 s.e.) |' if ref else ' |')
     lines = [head, '|' + '---|' * (head.count('|') - 1)]
@@ -391,7 +403,8 @@ def verdict_table(
             else:
                 c = compare(a, agg[ref], metrics)
                 d = [('higher ' if c[k][2] > 0 else 'lower ') + h for k, (h, *_) in metrics.items() if c[k] and c[k][2]]
-                # a metric whose mean exists on both sides but one side has a single seed (no s.e.) cannot be judged: say so, never 'none'
+                # a metric whose mean exists on both sides but one side has a single seed (no s.e.) cannot be judged:
+                # say so, never 'none'
                 one = any(
                     a[k][0] is not None and agg[ref][k][0] is not None and None in (a[k][1], agg[ref][k][1])
                     for k in metrics
@@ -404,7 +417,9 @@ def verdict_table(
 
 
 def _view_range(means, ses) -> tuple[float, float] | None:
-    "An x-range for the rows whose mean lies within 20 upper-quartile deviations of the median, covering their 2-s.e. intervals (None when every row fits)."
+    """An x-range for the rows whose mean lies within 20 upper-quartile deviations of the median.
+
+    It covers their 2-s.e. intervals; None when every row fits."""
     v = sorted(means)
     med = v[len(v) // 2]
     dev = sorted(abs(x - med) for x in v)
@@ -418,7 +433,9 @@ def _view_range(means, ses) -> tuple[float, float] | None:
 
 
 def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = ''):
-    "One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis; far outliers drawn as arrows at the edge with their value."
+    """One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis.
+
+    Far outliers are drawn as arrows at the edge with their value."""
     import matplotlib.pyplot as plt
 
     rows = [r for r in (rows or list(agg)) if r in agg]
@@ -466,7 +483,7 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
 
 # %% ../nbs/12_verdict.ipynb #cce6889f
 def mixed_values(records: list[dict], keys=('clf_acc',)) -> dict:
-    "`{key: sorted distinct values}` for each metric in `keys` that is not one value across `records` (e.g. two classifiers scored one table)."
+    "`{key: sorted distinct values}` of each metric in `keys` that differs across `records` (e.g. two classifiers)."
     vals = {k: sorted({v for r in records if (v := _get(r['metrics'], k)) is not None}) for k in keys}
     return {k: v for k, v in vals.items() if len(v) > 1}
 
@@ -517,7 +534,10 @@ def write_summary(
         + '\n'
     )
     for k, v in mixed.items():  # records scored differently cannot share a table silently
-        text += f'\nWARNING: the records do not agree on {k}: {v}; re-score them with one scorer before reading this table\n'
+        text += (
+            f'\nWARNING: the records do not agree on {k}: {v}; '
+            're-score them with one scorer before reading this table\n'
+        )
         warnings.warn(f'{name}: the records do not agree on {k}: {v}')
     atomic_write(out / f'{name}.md', text)
     if agg:
@@ -531,7 +551,9 @@ def write_summary(
 def convergence(
     specs: list[RunSpec], root, tolerances: dict, one_sided: tuple = ()
 ) -> dict:  # held-out losses (lower is better) of `tolerances` for which a rise on doubling passes
-    "From a convergence plan's records (fields 'method' and 'steps'): per budget the metrics, the change on doubling, and `chosen` steps (methods diverged at both budgets excluded)."
+    """From a convergence plan's records (fields 'method' and 'steps'): per budget the change on doubling.
+
+    Returns the rows of budget pairs, the `chosen` steps and the curves (methods diverged at both budgets excluded)."""
     if set(one_sided) - set(tolerances):
         raise ValueError(f"one_sided names {sorted(set(one_sided) - set(tolerances))}, which have no tolerance")
     within = lambda k, v: -v < tolerances[k] if k in one_sided else abs(v) < tolerances[k]
@@ -543,7 +565,8 @@ def convergence(
         if b != 2 * a:
             continue
         have = lambda m: (m, a) in recs and (m, b) in recs
-        # a method whose runs at both budgets have no value (diverged both times) has nothing to converge: excluded, and said so
+        # a method whose runs at both budgets have no value (diverged both times) has nothing to converge:
+        # excluded, and said so
         out = [m for m in methods if have(m) and all(_get(recs[m, x], k) is None for x in (a, b) for k in tolerances)]
         d = {
             (m, k): None
@@ -574,7 +597,9 @@ def convergence(
 def run_convergence(
     plan: Callable, runner: Callable, root, tolerances: dict, budgets=(1, 2, 4, 8, 16), one_sided: tuple = (), **kw
 ) -> dict:
-    "Train rung after rung (`plan(budgets)` -> specs; `kw` go to `run_plan`) until a budget passes; returns `convergence` of the records present."
+    """Train rung after rung (`plan(budgets)` -> specs; `kw` go to `run_plan`) until a budget passes.
+
+    Returns `convergence` of the records present."""
     deadline, t0 = kw.pop('deadline', None), time.time()  # counted from the start of the study, not of each rung
     for j in range(1, len(budgets)):
         left = None if deadline is None else deadline - (time.time() - t0)

@@ -48,9 +48,29 @@ def test_msgm_converge_toy_tiny(tmp_path):
     r = run('converge', 'toy', *common)
     assert r.returncode == 0 and recs == {p.name: p.stat().st_mtime_ns for p in (tmp_path / 'toy').glob('*.json')}
 
+def test_msgm_run_is_the_verdict_pathway_on_a_small_preset(tmp_path):
+    "`msgm run` (the smoke run) writes the verdict's records with the verdict's runner, one seed, into its scratch folder."
+    out = tmp_path / 'smoke'
+    r = run('run', 'toy', '--preset', 'tiny', '--max-runs', '1', '--out', str(out), '--no-progress')
+    assert r.returncode == 0 and '1 run(s) done now, 0 had records, 2 left' in r.stdout, r.stdout + r.stderr[-3000:]
+    (rec,) = [json.loads(p.read_text()) for p in (out / 'toy').glob('*.json')]
+    assert (rec['experiment'], rec['row'], rec['seed']) == ('toy', 'standard', 0)
+    from msgm_nb.registry import study
+    spec = study('toy').specs('tiny', 1)[0]
+    assert rec['hash'] == spec.hash and rec['fields'] == json.loads(json.dumps(spec.to_dict()['fields']))   # the verdict's own spec
+    assert json.loads((out / 'toy_summary.json').read_text())['done'] == 1 and (out / 'toy_exact.json').exists()
+    r = run('run', 'toy', '--preset', 'tiny', '--list', '--out', str(out))
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == '1 done, 2 missing', r.stdout
+
 def test_verdict_bad_arguments(tmp_path):
     r = run('verdict', 'nope')
-    assert r.returncode == 2 and 'nope' in r.stderr
+    assert r.returncode == 2 and "'nope' is neither a study nor a set of studies; studies: toy, digits-ve" in r.stderr
+    r = run('verdict', 'toy', '--deadline', 'nan', '--out', str(tmp_path / 'n'))
+    assert r.returncode == 2 and '--deadline' in r.stderr and 'nan' in r.stderr and not (tmp_path / 'n').exists()
+    r = run('converge', 'digits', '--out', str(tmp_path / 'c'))
+    assert r.returncode == 2 and 'digits is a set of studies; converge one of them: digits-ve, digits-ddpm' in r.stderr
+    r = run('run', 'toy', '--preset', 'paper', '--out', str(tmp_path / 'p'))
+    assert r.returncode == 2 and '--preset' in r.stderr and not (tmp_path / 'p').exists()
     r = run('converge', 'toy', '--budgets', '1,3', '--out', str(tmp_path))
     assert r.returncode == 2 and '--budgets' in r.stderr and not any(tmp_path.iterdir())
     r = run('converge', 'toy', '--budgets', '1,two', '--out', str(tmp_path))
@@ -129,7 +149,7 @@ def test_verdict_samples_draws_finished_models_only(tmp_path):
     r = run('verdict', 'digits', '--samples', *common)
     assert r.returncode == 2 and '--samples' in r.stderr and 'no finished seed-0 model' in r.stderr and not (tmp_path / 'r').exists()
     r = run('verdict', 'toy', '--samples', *common)
-    assert r.returncode == 2 and '--samples: only the digits set' in r.stderr
+    assert r.returncode == 2 and '--samples: only the studies with image samples (digits-ve, digits-ddpm) draw them, not toy' in r.stderr
     r = run('verdict', 'digits', '--tables', 'digits-ve', '--max-runs', '1', *common)
     assert r.returncode == 0, r.stderr[-3000:]
     trained = sorted(p.parent.name for p in (tmp_path / 'w').rglob('train_info.json'))

@@ -55,12 +55,11 @@ V="$PY -m msgm_nb.cli"; common="--out $REC --work $WORK/work --no-progress"
   agrees leaderboard-toy >> "$RES/timeline.txt" && step leaderboard-toy $V verdict leaderboard --tables leaderboard-toy --device cpu --workers "$CW" --deadline "$(left)" $common ) &
 ( step converge-leaderboard-digits $V converge leaderboard-digits --device cuda --workers "$GW" --budgets 1,2,4,8 --deadline "$(left)" $common
   agrees leaderboard-digits >> "$RES/timeline.txt" && step leaderboard-digits $V verdict leaderboard --tables leaderboard-digits --device cuda --workers "$GW" --deadline "$(left)" $common ) &
-( step converge-digits $V converge digits --device cuda --workers 2 --budgets 1,2,4,8,16 --deadline "$(left)" $common
+( step converge-digits-ve $V converge digits-ve --device cuda --workers 2 --budgets 1,2,4,8,16 --deadline "$(left)" $common
   step converge-digits-ddpm $V converge digits-ddpm --device cuda --workers 2 --budgets 1,2,4,8,16 --deadline "$(left)" $common
   # each table runs where its own study chose the preset's budget: VE's rows need not wait for DDPM's study
-  for t in digits digits-ddpm; do
-    agrees $t >> "$RES/timeline.txt" && step verdict-$t $V verdict digits --tables "$([ $t = digits ] && echo digits-ve || echo digits-ddpm)" \
-      --device cuda --workers "$GW" --deadline "$(left)" $common
+  for t in digits-ve digits-ddpm; do
+    agrees $t >> "$RES/timeline.txt" && step verdict-$t $V verdict $t --device cuda --workers "$GW" --deadline "$(left)" $common
   done ) &
 wait
 $PY tools/verdict_import.py --timeline "$REC" --since "$stamp" >> "$RES/timeline.txt" 2>&1
