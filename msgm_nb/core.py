@@ -42,7 +42,9 @@ def seeded(seed: int, device=None) -> torch.Generator:
 def rng_scope(
     seed: int | None = None,  # seed the global generators with this inside the block (None: leave them as they are)
 ):
-    "Run a block with its own global random state: Python, NumPy and torch (CPU and CUDA) are saved, optionally seeded, and restored on exit."
+    """Run a block with its own global random state.
+
+    Python, NumPy and torch (CPU and CUDA) are saved, optionally seeded, and restored on exit."""
     py, npst = random.getstate(), np.random.get_state()
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):
@@ -70,7 +72,9 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
 
 # %% ../nbs/00_core.ipynb #191d5681
 class NonFiniteError(ValueError):
-    "A tensor holds NaN or Inf: bad input at an API's edge, or a run that diverged (the one error that marks a row as diverged)."
+    """A tensor holds NaN or Inf: bad input at an API's edge, or a run that diverged.
+
+    This is the one error that marks a row as diverged."""
 
 
 def check_finite(x: Tensor, name: str = 'x') -> Tensor:
@@ -129,7 +133,7 @@ def check_field_types(
     strings=(),  # field names of each kind (a bool is not an integer; numbers must be finite)
     optional=(),  # fields that may also be None
 ) -> None:
-    "Raise `TypeError` naming the field when a field of `obj` has the wrong type, `ValueError` when a number is NaN or infinite."
+    "Raise `TypeError` naming the field if a field of `obj` has the wrong type, `ValueError` if a number is NaN or Inf."
     isint = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     for k in (*ints, *numbers, *bools, *strings):
         v, name = getattr(obj, k), label.format(k)
@@ -153,7 +157,9 @@ def check_images(
     channels: int | None = None,  # required number of channels (None: any)
     size: int | None = None,  # required height = width (None: any)
 ) -> Tensor:
-    "Raise `ValueError` unless `x` is a finite, non-empty batch of images `[B, C, H, W]` (optionally `channels` x `size` x `size`); return `x`."
+    """Raise `ValueError` unless `x` is a finite, non-empty batch of images `[B, C, H, W]`; return `x`.
+
+    Optionally the images must also be `channels` x `size` x `size`."""
     check_finite(x, name)
     if x.ndim != 4:
         raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
@@ -178,7 +184,9 @@ def _umask() -> int:
 
 
 def atomic_write(path, data: bytes | str) -> None:
-    "Write `data` (bytes, or text as UTF-8) to `path` atomically: temporary file in the same directory, fsync, `os.replace`; mode 0o666 less the umask."
+    """Write `data` (bytes, or text as UTF-8) to `path` atomically.
+
+    Temporary file in the same directory, fsync, `os.replace`; mode 0o666 less the umask."""
     import tempfile
     from pathlib import Path
 
@@ -227,7 +235,8 @@ def score_fn(
         p = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
         if p is not None and p.is_floating_point() and x.is_floating_point() and x.dtype != p.dtype:
             raise TypeError(
-                f"x is {x.dtype} but the network's weights are {p.dtype}: convert one of them (x.to({p.dtype}) or model.to({x.dtype}))"
+                f"x is {x.dtype} but the network's weights are {p.dtype}: "
+                f"convert one of them (x.to({p.dtype}) or model.to({x.dtype}))"
             )
         out = model(x, t)
         if out.shape != x.shape:
