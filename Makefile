@@ -15,8 +15,10 @@ $(STAMP): settings.ini setup.py tools/install.sh
 demo: install              ## the main job: the toy unlearning experiment (fast setting) -> $(OUT)
 	$(BIN)/msgm toy --fast --out $(OUT)
 
-test: install              ## hygiene check, then every notebook (nbdev's test_nb) and tests/ under pytest
+test: install              ## hygiene and style checks, then every notebook (nbdev's test_nb) and tests/ under pytest
 	bash tools/check_sync.sh
+	$(BIN)/ruff check nbs
+	$(BIN)/ruff format --check nbs
 	$(BIN)/python -m pytest tests/ -q
 
 test-slow: install         ## also the cells flagged slow and gpu (run this on a GPU machine)
