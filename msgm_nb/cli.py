@@ -158,7 +158,8 @@ def _image_args(p: argparse.ArgumentParser, default_out: str, method: bool = Fal
 
 def _image_cfg(args):
     "`(ImageConfig, preset, cache_dir)` from the config file and the command line, all checked, nothing written."
-    from msgm_nb.images import ImageConfig, default_cache_dir, parse_method, train_configs, check_cache
+    from msgm_nb.images import ImageConfig, parse_method
+    from msgm_nb.cache import default_cache_dir, train_configs, check_cache
 
     d = json.loads(args.config.read_text()) if args.config else {}
     if args.dataset:
@@ -189,7 +190,7 @@ def _image_cfg(args):
 # %% ../nbs/30_cli.ipynb #a431289b
 def _need_models(cfg, cache: Path, methods, train_missing: bool) -> None:
     "Raise `UsageError` if a model of `methods` is not in `cache`, unless `train_missing` (nothing trains implicitly)."
-    from msgm_nb.images import is_trained, trained_methods
+    from msgm_nb.cache import is_trained, trained_methods
 
     missing = [m for m in methods if not is_trained(cfg, m, cache)]
     if missing and not train_missing:
@@ -229,7 +230,8 @@ def _dist():
 # %% ../nbs/30_cli.ipynb #3b8c1788
 def cmd_train(args) -> dict:
     "Train (or find cached) every configured method; under torchrun one method per process, or all on each (`--ddp`)."
-    from msgm_nb.images import train_method, load_image_data, make_sde, parse_method
+    from msgm_nb.cache import train_method
+    from msgm_nb.images import load_image_data, make_sde, parse_method
 
     cfg, preset, cache = _image_cfg(args)
     rank, world, dev = _dist()
@@ -266,7 +268,9 @@ def cmd_sample(args) -> dict:
     "Draw `--n` samples of one cached method: DIR/samples.pt (in [-1, 1]), DIR/samples.png, then DIR/results.json."
     import io, torch
     from msgm_nb.core import atomic_write, atomic_savefig
-    from msgm_nb.images import train_method, load_image_data, make_sde, generate
+    from msgm_nb.cache import train_method
+    from msgm_nb.images import load_image_data, make_sde
+    from msgm_nb.evaluate import generate
     from msgm_nb.plots import show_grid
 
     cfg, preset, cache = _image_cfg(args)
@@ -295,7 +299,8 @@ def cmd_sample(args) -> dict:
 def cmd_nll(args) -> dict:
     "Bits/dim of `n_nll` test images of D_g and of D_f under one cached method."
     from msgm_nb.core import score_fn, seeded
-    from msgm_nb.images import train_method, load_image_data, make_sde
+    from msgm_nb.cache import train_method
+    from msgm_nb.images import load_image_data, make_sde
     from msgm_nb.likelihood import bits_per_dim
     from msgm_nb.datasets import from_model_range
 
@@ -323,7 +328,7 @@ def cmd_eval(args) -> dict:
     """Evaluate every method (with `--train-missing`, train what the cache lacks).
 
     UR per class and together, NLL (bits/dim), FID; DIR/samples.png and DIR/results.json."""
-    from msgm_nb.images import run_experiment, results_table
+    from msgm_nb.evaluate import run_experiment, results_table
 
     cfg, preset, cache = _image_cfg(args)
     _need_models(cfg, cache, cfg.methods, args.train_missing)
@@ -481,7 +486,8 @@ def _samples_kept(name: str, png: Path, rows: list, work, force: bool) -> str | 
 def _verdict_samples(args, parts) -> dict:
     "`--samples`: fresh samples of each row's seed-0 model in `--work`, one figure per table; trains nothing."
     from msgm_nb.core import atomic_savefig, atomic_write
-    from msgm_nb.images import verdict_models, verdict_samples, sample_panels
+    from msgm_nb.imagestudy import verdict_models, verdict_samples
+    from msgm_nb.evaluate import sample_panels
     from msgm_nb.registry import REGISTRY
 
     if lack := [e.name for e, _ in parts if not e.samples]:

@@ -332,7 +332,8 @@ def digits_context(
     """The digits data, SDE, classifier and cache of `seed`.
 
     One classifier serves every seed, trained once into `digits_cache`; `classifier=False` skips it."""
-    from msgm_nb.images import load_image_data, make_sde, get_classifier
+    from msgm_nb.images import load_image_data, make_sde
+    from msgm_nb.cache import get_classifier
 
     icfg = cfg.digits_config(seed)
     cache = cfg.digits_cache_dir(seed)
@@ -358,7 +359,7 @@ def digits_context(
 
 def digits_model(ctx: dict, method: str = 'standard', progress: bool = False, device='cpu'):
     "The cached (or newly trained, on `device`) digits model `method` ('standard' or 'unseen') of `ctx`, on the CPU."
-    from msgm_nb.images import train_method
+    from msgm_nb.cache import train_method
 
     return train_method(ctx['icfg'], method, ctx['train'], ctx['cache'], ctx['sde'], device, progress).cpu().eval()
 
@@ -379,7 +380,7 @@ def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: di
 
     A model with any non-finite sample has no UR and FID; one whose every sample is non-finite is marked `diverged`."""
     from dataclasses import replace
-    from msgm_nb.images import generate
+    from msgm_nb.evaluate import generate
     from msgm_nb.datasets import from_model_range
     from msgm_nb.metrics import unlearning_ratio, fid, ssim_distance
 
@@ -729,7 +730,7 @@ def run_leaderboard(
     t_start = time.time()
     jobs = _jobs(cfg)
     if 'digits' in cfg.parts:  # write each cache's configuration once, before parallel jobs read it
-        from msgm_nb.images import check_cache
+        from msgm_nb.cache import check_cache
 
         for s in cfg.seeds:
             check_cache(cfg.digits_cache_dir(s), cfg.digits_config(s))
@@ -937,7 +938,7 @@ def leaderboard_spec(
 
     `method` is 'standard', 'unseen' or an unlearning method at `setting`."""
     from msgm_nb.toy import TOY_RESULT_FIELDS
-    from msgm_nb.images import IMAGE_RESULT_FIELDS
+    from msgm_nb.imagestudy import IMAGE_RESULT_FIELDS
 
     f = {k.removeprefix('digits_') if part == 'digits' else k: getattr(cfg, k) for k in _LB_FIELDS[part]}
     if steps is not None:
@@ -1054,7 +1055,7 @@ def leaderboard_run(spec: dict) -> dict:
         with _file_lock(base / 'digits.lock'):
             # the seed's Standard / Unseen trained by another verdict experiment of the same configuration
             # (digits-ve) are these models
-            from msgm_nb.images import adopt_trained
+            from msgm_nb.cache import adopt_trained
 
             donors = sorted(p.parent for p in base.parent.parent.glob('*/*/image_config.json'))
             for m in ('standard', 'unseen'):

@@ -12,9 +12,10 @@ from .core import atomic_write, atomic_savefig
 from .verdict import RunSpec, cheapest_first, write_summary, run_convergence, plot_convergence
 from .toy import ToyConfig, toy_verdict_plan, toy_convergence_plan, toy_run, toy_exact
 from .toy import TOY_VERDICT_METRICS, TOY_CONVERGENCE_TOLERANCES, TOY_CONVERGENCE_ONE_SIDED
-from .images import ImageConfig, digits_verdict_config, image_plan, image_convergence_plan, image_run
-from .images import DIGITS_VE_ROWS, DIGITS_DDPM_ROWS, IMAGE_VERDICT_METRICS
-from .images import IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
+from .images import ImageConfig
+from .imagestudy import digits_verdict_config, image_plan, image_convergence_plan, image_run
+from .imagestudy import DIGITS_VE_ROWS, DIGITS_DDPM_ROWS, IMAGE_VERDICT_METRICS
+from .imagestudy import IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
 from .leaderboard import verdict_leaderboard_plan, finetune_convergence_plan, leaderboard_run
 from .leaderboard import LEADERBOARD_VERDICT_METRICS
 

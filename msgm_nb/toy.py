@@ -28,12 +28,11 @@ from .likelihood import log_likelihood
 from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_SETTINGS', 'TOY_VERDICT_METRICS',
-           'TOY_CONVERGENCE_TOLERANCES', 'TOY_CONVERGENCE_ONE_SIDED', 'EXPLORER_ALPHAS', 'ToyConfig', 'toy_sde',
-           'toy_data', 'optimal_score', 'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'plot_samples',
-           'plot_sweep', 'run_toy', 'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan',
-           'toy_convergence_plan', 'toy_exact', 'toy_explorer', 'explorer_grid', 'frame_key', 'explorer_frames',
-           'explorer_html']
+__all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_NAMES', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_SETTINGS', 'TOY_VERDICT_METRICS',
+           'TOY_CONVERGENCE_TOLERANCES', 'TOY_CONVERGENCE_ONE_SIDED', 'ToyConfig', 'toy_sde', 'toy_data',
+           'optimal_score', 'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep',
+           'run_toy', 'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan', 'toy_convergence_plan',
+           'toy_exact']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
@@ -339,7 +338,7 @@ def run_jobs(specs: list, workers: int = 1, progress: bool = True, desc: str = '
     return results
 
 # %% ../nbs/20_toy.ipynb #9d1cc855
-_NAMES = dict(
+TOY_NAMES = dict(  # the display name of each method
     standard='Standard',
     unseen='Unseen',
     orthogonal='Orthogonal (Eq. 7)',
@@ -382,11 +381,11 @@ def plot_score_fields(
             ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color='tab:blue', scale=25, width=0.004)
         for k, mu in enumerate(gm.means):
             ax.plot(*mu.tolist(), 'o', color='tab:green' if k == 1 else 'tab:red', ms=6)
-        ax.set_title(_NAMES.get(name, name), fontsize=9)
+        ax.set_title(TOY_NAMES.get(name, name), fontsize=9)
         ax.set_aspect('equal')
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title or f'score directions at t = {t} (black: {_NAMES[ref]})', fontsize=10)
+    fig.suptitle(title or f'score directions at t = {t} (black: {TOY_NAMES[ref]})', fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -403,7 +402,7 @@ def plot_samples(samples: dict, data: dict, n: int = 3000, title: str = ''):
         near = torch.cdist(x, data['gm'].means).argmin(1) == 1
         ax.scatter(*x[~near].T, s=1, c='tab:red', alpha=0.4)
         ax.scatter(*x[near].T, s=1, c='tab:green', alpha=0.6)
-        ax.set_title(_NAMES.get(name, name), fontsize=9)
+        ax.set_title(TOY_NAMES.get(name, name), fontsize=9)
     for ax in axs[0]:
         ax.set_xlim(-6, 6)
         ax.set_ylim(-6, 6)
@@ -440,13 +439,13 @@ def plot_sweep(sweep: list, reference: dict, optimum: list | None = None):
                         marker=mk,
                         color=colors[v],
                         ms=4,
-                        label=f"{_NAMES[v]}, k={k}" if rows is sweep else None,
+                        label=f"{TOY_NAMES[v]}, k={k}" if rows is sweep else None,
                         alpha=1 if rows is sweep else 0.6,
                     )
         for name, c in (('standard', 'k'), ('unseen', 'grey')):
             if reference.get(name, {}).get(key) is not None:
                 ax.axhline(
-                    reference[name][key], color=c, lw=1, label=_NAMES[name] if key == 'unlearning_ratio' else None
+                    reference[name][key], color=c, lw=1, label=TOY_NAMES[name] if key == 'unlearning_ratio' else None
                 )
         ax.set_xlabel(r'$\alpha$')
         ax.set_title(label, fontsize=10)
@@ -482,7 +481,7 @@ def _table(results: dict) -> str:
     for group, title in (('reference', 'exact'), ('methods', 'trained'), ('optimum', 'closed-form optimum')):
         for name, r in results[group].items():
             rows.append(
-                f"| {title}: {_NAMES.get(name, name)} | {fmt(r['nll_g'])} | {fmt(r['nll_f'])} | "
+                f"| {title}: {TOY_NAMES.get(name, name)} | {fmt(r['nll_g'])} | {fmt(r['nll_f'])} | "
                 f"{fmt(r.get('nll_g_bpd'))} | {fmt(r.get('nll_f_bpd'))} | {fmt(r['unlearning_ratio'])} |"
             )
     return '\n'.join(rows)
@@ -732,223 +731,3 @@ def toy_exact(cfg: ToyConfig, n: int = 10_000) -> dict:
         recall_f=mixture_unlearning_ratio(d['test_f'], d['gm'], d['forget']),
     )
     return out
-
-# %% ../nbs/20_toy.ipynb #b88b3781
-def toy_explorer(cfg: ToyConfig | None = None):
-    """An ipywidgets explorer of the toy.
-
-    Method, variant, alpha, k and t -> score field (trained and optimal) and samples."""
-    import ipywidgets as W
-
-    cfg = cfg or ToyConfig.preset('tiny', steps=800, n_samples=1500, sample_steps=150)
-    data, sde, cache = toy_data(cfg), toy_sde(cfg), {}
-
-    def show(method, alpha, every, t):
-        key = (method, alpha, every)
-        if key not in cache:
-            cache[key] = score_fn(train_toy(method, data, sde, cfg, alpha, every), sde)
-        opt = optimal_score(data['gm'], data['forget'], sde, method, alpha, every)
-        plot_score_fields(
-            {method: cache[key], 'optimum': opt},
-            sde,
-            t,
-            data['gm'],
-            ref='none',
-            title=f'{method}, alpha={alpha}, k={every}, t={t}',
-        )
-        x = sample(cache[key], sde, (cfg.n_samples, 2), steps=cfg.sample_steps, generator=seeded(0), progress=False)
-        plot_samples({method: x}, data)
-        plt.show()
-
-    return W.interact(
-        show,
-        method=W.Dropdown(options=list(TOY_METHODS), value='obtuse'),
-        alpha=W.SelectionSlider(options=[0.1, 0.3, 0.5, 0.7, 0.9, 0.99], value=0.5),
-        every=W.Dropdown(options=[1, 4], value=4),
-        t=W.FloatSlider(min=0.01, max=1.0, step=0.01, value=cfg.quiver_t),
-    )
-
-# %% ../nbs/20_toy.ipynb #54bbda07
-EXPLORER_ALPHAS = (0.1, 0.3, 0.5, 0.7, 0.9, 0.99)
-
-
-def explorer_grid(variants=VARIANTS, alphas=EXPLORER_ALPHAS, everys=(1, 4)) -> list[tuple]:
-    """The `(method, alpha, every)` frames of the static explorer.
-
-    Standard and Unseen once (no forget term), each variant at every alpha and k."""
-    for v in variants:
-        if v not in VARIANTS:
-            raise ValueError(f"unknown variant {v!r}; valid variants: {', '.join(VARIANTS)}")
-    return [(m, None, None) for m in ('standard', 'unseen')] + [
-        (v, float(a), int(k)) for v in variants for a in alphas for k in everys
-    ]
-
-
-def frame_key(method: str, alpha: float | None = None, every: int | None = None) -> str:
-    "The name of one explorer frame, e.g. `obtuse_a0.5_k4` (Standard and Unseen: the method alone)."
-    return method if method in ('standard', 'unseen') else f'{method}_a{alpha:g}_k{every}'
-
-
-def _explorer_figure(score: ScoreFn, opt: ScoreFn, x: Tensor, data: dict, sde, t: float, title: str):
-    """One frame of the explorer.
-
-    Score directions of the trained model and of the closed-form optimum at time `t`, and the model's samples."""
-    g = torch.linspace(-5, 5, 15)
-    X, Y = torch.meshgrid(g, g, indexing='xy')
-    pts = torch.stack([X.flatten(), Y.flatten()], 1)
-    fig, axs = plt.subplots(1, 3, figsize=(9, 3.1))
-    for ax, s, name in ((axs[0], score, 'trained score'), (axs[1], opt, 'closed-form optimum')):
-        with torch.no_grad():
-            v = s(pts, torch.full((len(pts),), t)).float()
-        v = v / v.norm(dim=1, keepdim=True).clamp(min=1e-12)
-        ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color='tab:blue', scale=25, width=0.004)
-        ax.set_title(name, fontsize=9)
-    x = x[torch.isfinite(x).all(1)]
-    near = torch.cdist(x, data['gm'].means).argmin(1) == 1
-    axs[2].scatter(*x[~near].T, s=1, c='tab:red', alpha=0.4)
-    axs[2].scatter(*x[near].T, s=1, c='tab:green', alpha=0.6)
-    axs[2].set_title('samples', fontsize=9)
-    for ax in axs:
-        for k, mu in enumerate(data['gm'].means):
-            ax.plot(*mu.tolist(), 'o', color='tab:green' if k == 1 else 'tab:red', ms=5, mec='k')
-        ax.set_xlim(-6, 6)
-        ax.set_ylim(-6, 6)
-        ax.set_aspect('equal')
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/20_toy.ipynb #009298b8
-def _png(fig, dpi: int = 72, colors: int = 64) -> bytes:
-    "The figure as a small palette PNG."
-    import io
-    from PIL import Image as PILImage
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format='png', dpi=dpi)
-    plt.close(fig)
-    out = io.BytesIO()
-    PILImage.open(buf).convert('RGB').quantize(colors=colors).save(out, format='PNG', optimize=True)
-    return out.getvalue()
-
-
-def _explorer_job(spec: dict) -> dict:
-    """Train one explorer model and write its frame `spec['out']/<key>.png`.
-
-    Returns the frame's record (key, file, title, UR, seconds)."""
-    torch.set_num_threads(1)
-    t0 = time.time()
-    cfg = ToyConfig(**spec['cfg'])
-    data, sde = toy_data(cfg), toy_sde(cfg)
-    method, alpha, every = spec['method'], spec['alpha'], spec['every']
-    a, k = (cfg.alpha, cfg.every) if alpha is None else (alpha, every)
-    score = score_fn(train_toy(method, data, sde, cfg, a, k), sde)
-    opt = optimal_score(data['gm'], data['forget'], sde, method, a, k)
-    x = sample(score, sde, (cfg.n_samples, 2), steps=cfg.sample_steps, generator=seeded(cfg.seed + 100), progress=False)
-    ur = mixture_unlearning_ratio(x, data['gm'], data['forget'])
-    key = frame_key(method, alpha, every)
-    title = (
-        _NAMES[method]
-        + ('' if alpha is None else f', alpha = {alpha:g}, k = {every}')
-        + f'  (t = {spec["t"]:g}; forget-side samples {ur:.1%})'
-    )
-    atomic_write(Path(spec['out']) / f'{key}.png', _png(_explorer_figure(score, opt, x, data, sde, spec['t'], title)))
-    return dict(
-        key=key,
-        file=f'{key}.png',
-        method=method,
-        alpha=alpha,
-        every=every,
-        title=title,
-        unlearning_ratio=ur,
-        seconds=time.time() - t0,
-    )
-
-# %% ../nbs/20_toy.ipynb #62d43c5d
-def explorer_frames(
-    out,  # folder for the frames and their index `frames.json`
-    cfg: ToyConfig | None = None,  # model and sampling budget (default: the widget's)
-    grid: list | None = None,  # (method, alpha, every) triples (default: `explorer_grid()`)
-    t: float | None = None,  # the time of the score fields (default: cfg.quiver_t)
-    workers: int = 1,
-    progress: bool = True,
-) -> dict:
-    """Train every model of the static explorer and write one PNG frame each into `out`.
-
-    The frames are indexed by `frames.json`; returns the index."""
-    cfg = cfg or ToyConfig.preset('tiny', steps=800, n_samples=1000, sample_steps=150)
-    grid, t, out = grid or explorer_grid(), cfg.quiver_t if t is None else float(t), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    specs = [dict(method=m, alpha=a, every=k, cfg=asdict(cfg), t=t, out=str(out)) for m, a, k in grid]
-    if workers <= 1:
-        frames = [_explorer_job(s) for s in tqdm(specs, desc='explorer frames', disable=not progress)]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as ex:
-            frames = list(
-                tqdm(ex.map(_explorer_job, specs), total=len(specs), desc='explorer frames', disable=not progress)
-            )
-    alphas = sorted({f['alpha'] for f in frames if f['alpha'] is not None})
-    index = dict(
-        frames=frames,
-        t=t,
-        alphas=alphas,
-        everys=sorted({f['every'] for f in frames if f['every'] is not None}),
-        methods=list(dict.fromkeys(f['method'] for f in frames)),
-        config=asdict(cfg),
-        default=frame_key('obtuse', 0.5, 4)
-        if frame_key('obtuse', 0.5, 4) in {f['key'] for f in frames}
-        else frames[0]['key'],
-    )
-    atomic_write(out / 'frames.json', json.dumps(index, indent=1))
-    return index
-
-# %% ../nbs/20_toy.ipynb #a1b46708
-_EXPLORER_JS = """(function () {
-  var root = document.getElementById('%s'); if (!root) return;
-  var alphas = %s, q = function (s) { return root.querySelector(s); };
-  function show() {
-    var m = q('.tx-method').value, a = alphas[+q('.tx-alpha').value], k = q('.tx-every').value;
-    var own = m === 'standard' || m === 'unseen', key = own ? m : m + '_a' + a + '_k' + k;
-    q('.tx-alpha-value').textContent = a; q('.tx-alpha').disabled = own; q('.tx-every').disabled = own;
-    root.querySelectorAll('img').forEach(function (im) {
-      im.style.display = im.dataset.key === key ? 'block' : 'none'; });
-  }
-  root.querySelectorAll('select, input').forEach(function (e) { e.addEventListener('input', show); });
-  show();
-})();"""
-
-
-def explorer_html(folder) -> str:
-    """The static explorer over the frames in `folder` (as written by `explorer_frames`).
-
-    Menus and an alpha slider in plain HTML and JavaScript."""
-    import html as H, zlib
-
-    folder = Path(folder)
-    idx = json.loads((folder / 'frames.json').read_text())
-    uid = f"toy-explorer-{zlib.crc32(folder.as_posix().encode()):08x}"
-    d = next(f for f in idx['frames'] if f['key'] == idx['default'])
-    opts = lambda vals, cur, fmt=str: ''.join(
-        f'<option value="{fmt(v)}"{" selected" if v == cur else ""}>{H.escape(_NAMES.get(v, fmt(v)))}</option>'
-        for v in vals
-    )
-    alphas = [f'{a:g}' for a in idx['alphas']]
-    ia = idx['alphas'].index(d['alpha']) if d['alpha'] in idx['alphas'] else 0
-    controls = (
-        f'<label>method <select class="tx-method">{opts(idx["methods"], d["method"])}</select></label> &nbsp; '
-        f'<label>&alpha; <input class="tx-alpha" type="range" min="0" '
-        f'max="{max(len(alphas) - 1, 0)}" step="1" value="{ia}"> '
-        f'<span class="tx-alpha-value">{alphas[ia] if alphas else ""}</span></label> &nbsp; '
-        f'<label>k <select class="tx-every">{opts(idx["everys"], d["every"])}</select></label>'
-    )
-    imgs = ''.join(
-        f'<img data-key="{f["key"]}" src="{(folder / f["file"]).as_posix()}" alt="{H.escape(f["title"])}" '
-        f'style="max-width:100%;display:{"block" if f["key"] == d["key"] else "none"}">'
-        for f in idx['frames']
-    )
-    return (
-        f'<div id="{uid}" class="toy-explorer"><div style="margin:0.4em 0">{controls}</div>{imgs}</div>'
-        f'<script>{_EXPLORER_JS % (uid, json.dumps(alphas))}</script>'
-    )

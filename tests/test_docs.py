@@ -75,11 +75,11 @@ def test_paper_vs_code_page_has_its_sections(site):
 
 @needs_sphinx
 def test_outputs_have_no_progress_bars_or_widgets(site):
-    for p in ('metrics.html', 'toy.html'):
+    for p in ('metrics.html', 'toy.html', 'explorer.html'):
         html = (site / p).read_text(encoding='utf-8')
         assert 'stderr' not in html and 'it/s]' not in html and 'interactive(children' not in html, p
-    toy = (site / 'toy.html').read_text(encoding='utf-8')
-    frames = re.findall(r'<img data-key="([^"]+)" src="([^"]+)"', toy)        # the static explorer and its stored frames
+    explorer = (site / 'explorer.html').read_text(encoding='utf-8')
+    frames = re.findall(r'<img data-key="([^"]+)" src="([^"]+)"', explorer)   # the static explorer and its stored frames
     assert len(frames) == 50 and all((site / src).exists() for _, src in frames)
 
 @needs_sphinx
@@ -90,7 +90,7 @@ def test_docs_check_passes_in_chromium(site, capsys):
     out = capsys.readouterr().out
     assert rc == 0, out
     assert re.search(r"search for 'obtuse_loss' from file:// found [1-9]", out), out
-    assert {p.stem for p in (site / 'screenshots').glob('*.png')} >= {'index', '04_losses', '20_toy', '29_leaderboard'}
+    assert {p.stem for p in (site / 'screenshots').glob('*.png')} >= {'index', '04_losses', '20_toy', '20a_explorer', '29_leaderboard'}
 
 @needs_sphinx
 @needs_chromium
@@ -98,7 +98,7 @@ def test_the_static_explorer_moves_without_a_kernel(site):
     import docs_check
     b = docs_check.Browser()
     try:
-        b.open((site / 'toy.html').resolve().as_uri())
+        b.open((site / 'explorer.html').resolve().as_uri())
         shown = "[...document.querySelectorAll('.toy-explorer img')].filter(i => i.style.display !== 'none').map(i => i.dataset.key)"
         assert b.eval(shown) == ['obtuse_a0.5_k4']
         pick = ("(function (m, a, k) {{ var r = document.querySelector('.toy-explorer');"

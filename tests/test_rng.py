@@ -65,7 +65,8 @@ def test_train_toy(toy):
     _assert_unchanged(lambda: train_toy('orthogonal', data, sde, cfg))
 
 def test_classifier_and_image_models(tmp_path):
-    from msgm_nb.images import ImageConfig, get_classifier, train_method
+    from msgm_nb.images import ImageConfig
+    from msgm_nb.cache import get_classifier, train_method
     cfg = ImageConfig.preset('digits', 'tiny', steps=3, clf_epochs=1)
     _assert_unchanged(lambda: get_classifier(cfg, cache_dir=tmp_path, progress=False))
     _assert_unchanged(lambda: train_method(cfg, 'unseen', cache_dir=tmp_path, device='cpu', progress=False))

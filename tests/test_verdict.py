@@ -116,7 +116,8 @@ def test_toy_hash_covers_exactly_the_result_fields():
     assert toy_spec(cfg, 'obtuse', 1).hash != h
 
 def test_image_hash_covers_exactly_the_result_fields():
-    from msgm_nb.images import ImageConfig, image_spec, IMAGE_RESULT_FIELDS
+    from msgm_nb.images import ImageConfig
+    from msgm_nb.imagestudy import image_spec, IMAGE_RESULT_FIELDS
     cfg = ImageConfig.preset('digits', 'verdict'); h = image_spec(cfg, 'obtuse', 0).hash
     for f, v in (('lr', 3e-4), ('steps', 9), ('ema', 0.99), ('alpha', 0.9), ('n_samples', 7), ('nll_tol', 1e-2), ('clf_width', 8), ('sde', 'vp'), ('forget', [1])):
         assert image_spec(replace(cfg, **{f: v}), 'obtuse', 0).hash != h, f

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_TERM = 'obtuse_loss'
 SHOTS = [('index', 'index.html', ''), ('04_losses', 'losses.html', ''), ('04_losses_api', 'losses.html', '#obtuse_loss'),   # (name, page, CSS selector)
-         ('20_toy', 'toy.html', ''), ('20_toy_explorer', 'toy.html', '.toy-explorer'), ('29_leaderboard', 'leaderboard.html', '')]
+         ('20_toy', 'toy.html', ''), ('20a_explorer', 'explorer.html', '.toy-explorer'), ('29_leaderboard', 'leaderboard.html', '')]
 
 def chromium() -> str:
     "Path of the chromium binary, installing Debian's package first when it is missing and we are root."

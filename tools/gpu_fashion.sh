@@ -18,7 +18,8 @@ python3 -c 'import torch, torchvision, sys; print("python", sys.version.split()[
 stamp "setup: cache config + classifier"
 python3 - "$CFG" "$CACHE" <<'PY'
 import json, sys, torch
-from msgm_nb.images import ImageConfig, load_image_data, get_classifier, check_cache
+from msgm_nb.images import ImageConfig, load_image_data
+from msgm_nb.cache import get_classifier, check_cache
 cfg = ImageConfig.from_dict(json.loads(open(sys.argv[1]).read()))
 check_cache(__import__('pathlib').Path(sys.argv[2]), cfg)   # written once, before the parallel processes read it
 clf, acc = get_classifier(cfg, sys.argv[2], progress=False)
