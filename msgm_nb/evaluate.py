@@ -105,9 +105,10 @@ def evaluate_models(
             cached['sample_s'] = round(time.time() - t0, 1)
         if samples_out is not None:
             samples_out[name] = xs
-        ur = unlearning_ratio_per_class(xs, clf, forget, class_names=test_set.classes)
+        per_class = unlearning_ratio_per_class(xs, clf, forget, class_names=test_set.classes)
         r = dict(
-            ur=ur,
+            ur=per_class.pop('all'),
+            ur_per_class=per_class,
             ur_conf=unlearning_ratio(xs, clf, forget, threshold=0.9),
             fid_g=fid(x_g, xs, clf),
             sample_s=cached.get('sample_s'),
@@ -139,7 +140,7 @@ def evaluate_models(
         out[name] = r
         if progress:
             print(
-                f"{name:>14}: UR {ur['all']:.1%}  bpd D_g {r.get('bpd_g', float('nan')):.3f}  "
+                f"{name:>14}: UR {r['ur']:.1%}  bpd D_g {r.get('bpd_g', float('nan')):.3f}  "
                 f"D_f {r.get('bpd_f', float('nan')):.3f}  FID {r['fid_g']:.2f}"
             )
     return out
@@ -243,7 +244,7 @@ def results_table(res: dict) -> str:
     "A Markdown table (paper Table 2 layout) of a `run_experiment` result."
     meth = res['methods']
     any_m = next(iter(meth.values()))
-    cls = [k for k in any_m['ur'] if k != 'all']
+    cls = list(any_m['ur_per_class'])
     head = (
         '| method | '
         + ' | '.join(f'UR {c}' for c in cls)
@@ -254,8 +255,8 @@ def results_table(res: dict) -> str:
     for m, r in meth.items():
         lines.append(
             f"| {m} | "
-            + ' | '.join(f(r['ur'][c], True) for c in cls)
-            + f" | {f(r['ur']['all'], True)} | {f(r['ur_conf'], True)} | "
+            + ' | '.join(f(r['ur_per_class'][c], True) for c in cls)
+            + f" | {f(r['ur'], True)} | {f(r['ur_conf'], True)} | "
             f"{f(r.get('bpd_g'))} | {f(r.get('bpd_f'))} | {r['fid_g']:.2f} |"
         )
     # the classifier on real held-out images: what UR reads for perfect retained images, and its reach on D_f

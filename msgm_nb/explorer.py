@@ -153,7 +153,7 @@ def _explorer_job(spec: dict) -> dict:
         alpha=alpha,
         every=every,
         title=title,
-        unlearning_ratio=ur,
+        ur=ur,
         seconds=time.time() - t0,
     )
 

@@ -23,10 +23,10 @@ from .nets import ScoreMLP
 from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'LEADERBOARD_VERDICT_METRICS', 'LeaderboardConfig', 'evaluate_toy',
-           'digits_context', 'digits_model', 'digits_reference', 'evaluate_digits', 'select_best', 'run_leaderboard',
-           'leaderboard_table', 'pareto_front', 'plot_pareto', 'save_leaderboard', 'leaderboard_spec',
-           'verdict_leaderboard_plan', 'finetune_convergence_plan', 'leaderboard_run']
+__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'NLL_KEYS', 'LEADERBOARD_VERDICT_METRICS', 'LeaderboardConfig',
+           'evaluate_toy', 'digits_context', 'digits_model', 'digits_reference', 'evaluate_digits', 'select_best',
+           'run_leaderboard', 'leaderboard_table', 'pareto_front', 'plot_pareto', 'save_leaderboard',
+           'leaderboard_spec', 'verdict_leaderboard_plan', 'finetune_convergence_plan', 'leaderboard_run']
 
 # %% ../nbs/29_leaderboard.ipynb #1116cd42
 DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid of size n takes the first n)
@@ -272,7 +272,7 @@ def _pf_ode(
 
 # %% ../nbs/29_leaderboard.ipynb #bed74773
 def evaluate_toy(model, sde, data: dict, cfg: LeaderboardConfig, seed: int, ref: dict | None = None) -> dict:
-    """UR, NLL(D_f), NLL(D_g) (nats/point) and retention against `ref` of one toy model.
+    """UR, NLL(D_f), NLL(D_g) (`nll_f_nats`, `nll_g_nats`) and retention against `ref` of one toy model (no FID).
 
     `ref` holds the Standard model's PF-ODE outputs and their prior draws. A model with any non-finite sample has no UR;
     one whose every sample is non-finite is marked `diverged`."""
@@ -295,9 +295,8 @@ def evaluate_toy(model, sde, data: dict, cfg: LeaderboardConfig, seed: int, ref:
         ur=mixture_unlearning_ratio(x, data['gm'], data['forget']) if nonfinite == 0 else None,
         nonfinite_samples=nonfinite,
         diverged=nonfinite == cfg.n_samples,
-        nll_g=_nll(sf, sde, data['test_g'], cfg),
-        nll_f=_nll(sf, sde, data['test_f'], cfg),
-        fid=None,
+        nll_g_nats=_nll(sf, sde, data['test_g'], cfg),
+        nll_f_nats=_nll(sf, sde, data['test_f'], cfg),
     )
     if ref is not None:
         x_u = _pf_ode(sf, sde, ref['z'], cfg)
@@ -376,7 +375,7 @@ def digits_reference(model, ctx: dict, cfg: LeaderboardConfig, seed: int) -> dic
 
 # %% ../nbs/29_leaderboard.ipynb #77a72b40
 def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: dict | None = None) -> dict:
-    """UR, bits/dim of test D_f and D_g, classifier-FID, and retention (1 - SSIM) against `ref` of one digits model.
+    """UR, bits/dim of test D_g and D_f (`bpd_g`, `bpd_f`), classifier FID (`fid_g`), retention (1-SSIM) against `ref`.
 
     A model with any non-finite sample has no UR and FID; one whose every sample is non-finite is marked `diverged`."""
     from dataclasses import replace
@@ -393,10 +392,10 @@ def evaluate_digits(model, ctx: dict, cfg: LeaderboardConfig, seed: int, ref: di
     except NonFiniteError:
         nonfinite = cfg.digits_samples  # the sampler met non-finite values: a broken model
     x_g, x_f = te.split(ctx['forget'])
-    out = dict(nonfinite_samples=nonfinite, diverged=nonfinite == cfg.digits_samples, ur=None, fid=None)
+    out = dict(nonfinite_samples=nonfinite, diverged=nonfinite == cfg.digits_samples, ur=None, fid_g=None)
     if nonfinite == 0:
-        out.update(ur=unlearning_ratio(xs, ctx['clf'], ctx['forget']), fid=fid(x_g, xs, ctx['clf']))
-    for k, x in (('nll_g', x_g), ('nll_f', x_f)):
+        out.update(ur=unlearning_ratio(xs, ctx['clf'], ctx['forget']), fid_g=fid(x_g, xs, ctx['clf']))
+    for k, x in (('bpd_g', x_g), ('bpd_f', x_f)):
         sel = x[torch.randperm(len(x), generator=seeded(seed + 300))[: cfg.digits_nll]]
         try:
             with _stiffness():
@@ -431,46 +430,55 @@ def _mean(v: list) -> float | None:
     return None if not v or any(x is None for x in v) else sum(v) / len(v)
 
 
-def select_best(runs: list[dict], standard: dict, nll_tol: float = 0.05) -> dict:
-    """The best setting of one method by the stated rule, as a summary (setting, ur, dnll_g, qualified).
+def select_best(runs: list[dict], standard: dict, nll_tol: float = 0.05, key: str = 'nll_g_nats') -> dict:
+    """The best setting of one method by the stated rule, as a summary (setting, ur, delta_g, qualified).
 
-    `runs` hold 'setting', 'seed', 'ur', 'nll_g', 'diverged'; `standard` maps seed -> its nll_g."""
+    `runs` hold 'setting', 'seed', 'ur', `key` and 'diverged'; `key` is the part's NLL of D_g (`NLL_KEYS`: 'nll_g_nats'
+    on the toy, 'bpd_g' on digits), `standard` maps seed -> its `key`, and `nll_tol` is in `key`'s unit. `delta_g`: the
+    mean over seeds of the run's `key` minus Standard's."""
     by = {}
     for r in runs:
         by.setdefault(json.dumps(r['setting'], sort_keys=True), []).append(r)
     summ = {}
     for k, rs in by.items():
-        ok = all(not r.get('diverged') and r['nll_g'] is not None and r['ur'] is not None for r in rs)
-        dg = _mean([r['nll_g'] - standard[r['seed']] for r in rs]) if ok else None
+        ok = all(not r.get('diverged') and r[key] is not None and r['ur'] is not None for r in rs)
+        dg = _mean([r[key] - standard[r['seed']] for r in rs]) if ok else None
         summ[k] = dict(
             setting=rs[0]['setting'],
             ur=_mean([r['ur'] for r in rs]) if ok else None,
-            dnll_g=dg,
+            delta_g=dg,
             qualified=ok and dg is not None and dg <= nll_tol,
         )
     q = [s for s in summ.values() if s['qualified']]
     if q:
         return dict(min(q, key=lambda s: s['ur']))
-    fin = [s for s in summ.values() if s['dnll_g'] is not None]
-    best = min(fin, key=lambda s: s['dnll_g']) if fin else next(iter(summ.values()))
+    fin = [s for s in summ.values() if s['delta_g'] is not None]
+    best = min(fin, key=lambda s: s['delta_g']) if fin else next(iter(summ.values()))
     return dict(best, qualified=False)
 
 # %% ../nbs/29_leaderboard.ipynb #3b5ee4a2
-_KEYS = ('ur', 'nll_f', 'nll_g', 'fid', 'retention', 'unchanged')
+# the metrics of a row, units in the names: nats per point on the toy, bits/dim on digits; the toy part has no FID
+NLL_KEYS = {'toy': ('nll_g_nats', 'nll_f_nats'), 'digits': ('bpd_g', 'bpd_f')}  # each part's NLL(D_g), NLL(D_f)
+_KEYS = {
+    'toy': ('ur', 'nll_f_nats', 'nll_g_nats', 'retention', 'unchanged'),
+    'digits': ('ur', 'bpd_f', 'bpd_g', 'fid_g', 'retention', 'unchanged'),
+}
 
 
-def _row(ev: dict, seconds: float) -> dict:
-    "One row of results from an evaluation `ev`: its metrics, `seconds`, and `diverged` (every sample non-finite)."
+def _row(part: str, ev: dict, seconds: float) -> dict:
+    "A row of `part` from an evaluation `ev`: the part's metrics, `seconds`, and `diverged` (every sample non-finite)."
     return dict(
-        {k: ev.get(k) for k in _KEYS},
+        {k: ev.get(k) for k in _KEYS[part]},
         seconds=seconds,
         nonfinite_samples=ev.get('nonfinite_samples', 0),
         diverged=bool(ev.get('diverged', False)),
     )
 
 
-def _unlearn_row(evaluate, std, sde, forget, retain, method, setting, seed, steps, lr, batch, device='cpu') -> dict:
-    """Unlearn from `std` (on `device`) and evaluate.
+def _unlearn_row(
+    part, evaluate, std, sde, forget, retain, method, setting, seed, steps, lr, batch, device='cpu'
+) -> dict:
+    """Unlearn from `std` (on `device`) and evaluate: a row of `part`.
 
     A run whose training diverges gives a row of Nones marked `diverged`; one whose every sample is non-finite is
     marked `diverged` too (by `_row`). Any other error propagates."""
@@ -492,9 +500,9 @@ def _unlearn_row(evaluate, std, sde, forget, retain, method, setting, seed, step
             **setting,
         )
     except TrainingDiverged:
-        return dict({k: None for k in _KEYS}, seconds=time.time() - t0, diverged=True)
+        return dict({k: None for k in _KEYS[part]}, seconds=time.time() - t0, diverged=True)
     sec = time.time() - t0
-    return _row(evaluate(m), sec)
+    return _row(part, evaluate(m), sec)
 
 
 def _toy_model(tc: ToyConfig, sde, state: dict):
@@ -531,7 +539,7 @@ def _job(spec: dict) -> dict:
         t_std = time.time() - t0
         ref = _reference(std, sde, data, cfg, seed)
         _save_pt(dict(state=std.state_dict(), **ref), work / f'toy-{seed}.pt')
-        row_s = _row(evaluate_toy(std, sde, data, cfg, seed, ref), t_std)
+        row_s = _row('toy', evaluate_toy(std, sde, data, cfg, seed, ref), t_std)
         t1 = time.time()
         uns = train_toy('unseen', data, sde, tc)
         t_uns = time.time() - t1
@@ -539,7 +547,10 @@ def _job(spec: dict) -> dict:
             rows=[
                 dict(part='toy', method='standard', seed=seed, **row_s),
                 dict(
-                    part='toy', method='unseen', seed=seed, **_row(evaluate_toy(uns, sde, data, cfg, seed, ref), t_uns)
+                    part='toy',
+                    method='unseen',
+                    seed=seed,
+                    **_row('toy', evaluate_toy(uns, sde, data, cfg, seed, ref), t_uns),
                 ),
             ]
         )
@@ -549,6 +560,7 @@ def _job(spec: dict) -> dict:
         saved = torch.load(work / f'toy-{seed}.pt', weights_only=True)
         std, ref = _toy_model(tc, sde, saved['state']), {k: saved[k] for k in ('z', 'x', 'keep')}
         row = _unlearn_row(
+            'toy',
             lambda m: evaluate_toy(m, sde, data, cfg, seed, ref),
             std,
             sde,
@@ -581,7 +593,7 @@ def _job(spec: dict) -> dict:
                     method='standard',
                     seed=seed,
                     **acc,
-                    **_row(evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')),
+                    **_row('digits', evaluate_digits(std, ctx, cfg, seed, ref), train_s('standard')),
                 )
             ]
         )
@@ -595,12 +607,13 @@ def _job(spec: dict) -> dict:
                     method='unseen',
                     seed=seed,
                     **acc,
-                    **_row(evaluate_digits(uns, ctx, cfg, seed, ref), train_s('unseen')),
+                    **_row('digits', evaluate_digits(uns, ctx, cfg, seed, ref), train_s('unseen')),
                 )
             ]
         )
     x_g, x_f = ctx['train'].split(ctx['forget'])
     row = _unlearn_row(
+        'digits',
         lambda m: evaluate_digits(m, ctx, cfg, seed, ref),
         std,
         ctx['sde'],
@@ -695,22 +708,23 @@ def _run_jobs(jobs: dict, common: dict, workers: int, progress: bool) -> dict:
     return results
 
 
-def _best_rows(part_rows: list[dict], grid_rows: list[dict], cfg: LeaderboardConfig, tol: float) -> dict:
-    "`{'<name>/<seed>': row}`: the references, then each method's best setting by the stated rule."
+def _best_rows(part: str, part_rows: list[dict], grid_rows: list[dict], cfg: LeaderboardConfig, tol: float) -> dict:
+    "`{'<name>/<seed>': row}` of `part`: the references, then each method's best setting by the stated rule."
     out = {
         f"{r['method']}/{r['seed']}": {k: v for k, v in r.items() if k not in ('part', 'method', 'seed')}
         for r in part_rows
     }
-    std = {r['seed']: r['nll_g'] for r in part_rows if r['method'] == 'standard'}
+    g_key = NLL_KEYS[part][0]  # NLL(D_g) in the part's unit
+    std = {r['seed']: r[g_key] for r in part_rows if r['method'] == 'standard'}
     for method in cfg.methods:
         runs = [r for r in grid_rows if r['method'] == method]
         if not runs:
             continue
-        b = select_best(runs, std, tol)
+        b = select_best(runs, std, tol, g_key)
         for r in runs:
             if r['setting'] == b['setting']:
                 out[f"{method}/{r['seed']}"] = dict(
-                    {k: r[k] for k in _KEYS + ('seconds',)}, setting=r['setting'], qualified=b['qualified']
+                    {k: r[k] for k in _KEYS[part] + ('seconds',)}, setting=r['setting'], qualified=b['qualified']
                 )
     return out
 
@@ -753,7 +767,7 @@ def run_leaderboard(
     for part, tol in (('toy', cfg.nll_tol), ('digits', cfg.digits_nll_tol)):
         ref = [r for r in rows if r['part'] == part and 'setting' not in r]
         grid = [{k: v for k, v in r.items() if k != 'part'} for r in rows if r['part'] == part and 'setting' in r]
-        res[part] = _best_rows(ref, grid, cfg, tol) if part in cfg.parts else {}
+        res[part] = _best_rows(part, ref, grid, cfg, tol) if part in cfg.parts else {}
         res[f'{part}_grid'] = grid
     acc = sorted({r['clf_acc'] for r in rows if r['part'] == 'digits'})  # each digits row's classifier accuracy
     if acc:
@@ -775,6 +789,7 @@ def _fmt(v, p: int = 3) -> str:
 def leaderboard_table(res: dict, part: str = 'toy') -> str:
     "A Markdown table of the best setting per method (mean over seeds), references first."
     rows, groups = [], {}
+    g_key, f_key = NLL_KEYS[part]
     for key, r in res[part].items():
         groups.setdefault(key.rsplit('/', 1)[0], []).append(r)
     head = (
@@ -789,7 +804,7 @@ def leaderboard_table(res: dict, part: str = 'toy') -> str:
         q = rs[0].get('qualified')
         q = '' if q is None else ('yes' if q else 'no')
         rows.append(
-            f"| {name} | {setting} | {_fmt(mean('ur'))} | {_fmt(mean('nll_f'))} | {_fmt(mean('nll_g'))} "
+            f"| {name} | {setting} | {_fmt(mean('ur'))} | {_fmt(mean(f_key))} | {_fmt(mean(g_key))} "
             f"| {_fmt(mean('retention'))} "
             f"| {_fmt(mean('unchanged'))} | {_fmt(mean('seconds'), 1)} | {q} |"
         )
@@ -913,15 +928,15 @@ _LB_FIELDS = dict(
 LEADERBOARD_VERDICT_METRICS = {
     'toy': {
         'ur': ('UR %', 100, 1),
-        'nll_g': ('NLL(D_g) nats', 1, 3),
-        'nll_f': ('NLL(D_f) nats', 1, 3),
+        'nll_g_nats': ('NLL(D_g) nats', 1, 3),
+        'nll_f_nats': ('NLL(D_f) nats', 1, 3),
         'retention': ('retention d', 1, 3),
     },
     'digits': {
         'ur': ('UR %', 100, 1),
-        'nll_g': ('bpd D_g', 1, 3),
-        'nll_f': ('bpd D_f', 1, 3),
-        'fid': ('FID', 1, 2),
+        'bpd_g': ('bpd D_g', 1, 3),
+        'bpd_f': ('bpd D_f', 1, 3),
+        'fid_g': ('FID', 1, 2),
         'retention': ('1-SSIM', 1, 3),
     },
 }

@@ -243,7 +243,7 @@ def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool
     samples that are all non-finite, give `diverged=True`, None for each metric that could not be computed and `error`
     saying what happened. Every other exception propagates."""
     dev = torch.device(device)
-    out, errors = dict(unlearning_ratio=None, nonfinite_samples=None), []
+    out, errors = dict(ur=None, nonfinite_samples=None), []
     try:
         x = sample(
             score,
@@ -263,14 +263,14 @@ def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool
         if out['nonfinite_samples'] == len(x):
             errors.append(f"sampler: all {len(x)} samples are non-finite")
         else:
-            out['unlearning_ratio'] = mixture_unlearning_ratio(x, data['gm'], data['forget'])
+            out['ur'] = mixture_unlearning_ratio(x, data['gm'], data['forget'])
 
     def checked(x, t):
         # a NaN/Inf score in the ODE solve would otherwise surface as the solver's step-size AssertionError
         return check_finite(score(x, t), 'score')
 
     for name in ('g', 'f'):
-        out[f'nll_{name}'] = out[f'nll_{name}_bpd'] = None
+        out[f'nll_{name}_nats'] = out[f'bpd_{name}'] = None
         try:
             ll = log_likelihood(
                 checked, sde, data[f'test_{name}'].to(dev), exact_div=True, rtol=cfg.rtol, atol=cfg.atol
@@ -278,8 +278,8 @@ def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool
         except NonFiniteError as e:
             errors.append(f"likelihood of D_{name}: NonFiniteError: {e}")
             continue
-        out[f'nll_{name}'] = float(-ll.mean())
-        out[f'nll_{name}_bpd'] = out[f'nll_{name}'] / (2 * math.log(2))
+        out[f'nll_{name}_nats'] = float(-ll.mean())
+        out[f'bpd_{name}'] = out[f'nll_{name}_nats'] / (2 * math.log(2))
     out['diverged'] = bool(errors)
     if errors:
         out['error'] = '; '.join(errors)
@@ -316,11 +316,11 @@ def _job(spec: dict) -> dict:
         out.update(
             diverged=True,
             error=f"{type(e).__name__}: {e}",
-            unlearning_ratio=None,
-            nll_g=None,
-            nll_f=None,
-            nll_g_bpd=None,
-            nll_f_bpd=None,
+            ur=None,
+            nll_g_nats=None,
+            nll_f_nats=None,
+            bpd_g=None,
+            bpd_f=None,
         )
     out['seconds'] = time.time() - t0
     return out
@@ -419,9 +419,9 @@ def plot_sweep(sweep: list, reference: dict, optimum: list | None = None):
 
     One colour per variant, solid k=4 / dashed k=1; grey lines: Standard, Unseen; dotted: closed-form optimum."""
     keys = [
-        ('unlearning_ratio', 'unlearning ratio'),
-        ('nll_f', 'NLL(D_f), nats/point'),
-        ('nll_g', 'NLL(D_g), nats/point'),
+        ('ur', 'unlearning ratio'),
+        ('nll_f_nats', 'NLL(D_f), nats/point'),
+        ('nll_g_nats', 'NLL(D_g), nats/point'),
     ]
     fig, axs = plt.subplots(1, 3, figsize=(14, 3.8))
     colors = dict(zip(VARIANTS, ['tab:blue', 'tab:red', 'tab:cyan', 'tab:orange']))
@@ -444,12 +444,10 @@ def plot_sweep(sweep: list, reference: dict, optimum: list | None = None):
                     )
         for name, c in (('standard', 'k'), ('unseen', 'grey')):
             if reference.get(name, {}).get(key) is not None:
-                ax.axhline(
-                    reference[name][key], color=c, lw=1, label=TOY_NAMES[name] if key == 'unlearning_ratio' else None
-                )
+                ax.axhline(reference[name][key], color=c, lw=1, label=TOY_NAMES[name] if key == 'ur' else None)
         ax.set_xlabel(r'$\alpha$')
         ax.set_title(label, fontsize=10)
-        if key != 'unlearning_ratio':
+        if key != 'ur':
             ax.set_yscale('symlog', linthresh=10)
     axs[0].legend(fontsize=7)
     fig.tight_layout()
@@ -460,11 +458,11 @@ def _metrics(r: dict) -> dict:
     return {
         k: r.get(k)
         for k in (
-            'nll_g',
-            'nll_f',
-            'unlearning_ratio',
-            'nll_g_bpd',
-            'nll_f_bpd',
+            'nll_g_nats',
+            'nll_f_nats',
+            'ur',
+            'bpd_g',
+            'bpd_f',
             'seconds',
             'diverged',
             'nonfinite_samples',
@@ -481,8 +479,8 @@ def _table(results: dict) -> str:
     for group, title in (('reference', 'exact'), ('methods', 'trained'), ('optimum', 'closed-form optimum')):
         for name, r in results[group].items():
             rows.append(
-                f"| {title}: {TOY_NAMES.get(name, name)} | {fmt(r['nll_g'])} | {fmt(r['nll_f'])} | "
-                f"{fmt(r.get('nll_g_bpd'))} | {fmt(r.get('nll_f_bpd'))} | {fmt(r['unlearning_ratio'])} |"
+                f"| {title}: {TOY_NAMES.get(name, name)} | {fmt(r['nll_g_nats'])} | {fmt(r['nll_f_nats'])} | "
+                f"{fmt(r.get('bpd_g'))} | {fmt(r.get('bpd_f'))} | {fmt(r['ur'])} |"
             )
     return '\n'.join(rows)
 
@@ -521,17 +519,17 @@ def run_toy(cfg: ToyConfig | None = None, out=None, progress: bool = True, comma
             for s in 'gf'
         }
         ref[name] = dict(
-            nll_g=nll['g'],
-            nll_f=nll['f'],
-            nll_g_bpd=nll['g'] / (2 * math.log(2)),
-            nll_f_bpd=nll['f'] / (2 * math.log(2)),
-            unlearning_ratio=mixture_unlearning_ratio(x, data['gm'], data['forget']),
+            nll_g_nats=nll['g'],
+            nll_f_nats=nll['f'],
+            bpd_g=nll['g'] / (2 * math.log(2)),
+            bpd_f=nll['f'] / (2 * math.log(2)),
+            ur=mixture_unlearning_ratio(x, data['gm'], data['forget']),
         )
     srow = lambda r: dict(
         variant=r['method'],
         alpha=r['alpha'],
         every=r['every'],
-        **{k: r.get(k) for k in ('nll_g', 'nll_f', 'unlearning_ratio', 'diverged', 'seconds')},
+        **{k: r.get(k) for k in ('nll_g_nats', 'nll_f_nats', 'ur', 'diverged', 'seconds')},
     )
     results = dict(
         methods={r['method']: _metrics(r) for r in r_main},
@@ -644,7 +642,7 @@ def toy_spec(
     row = method
     if method not in ('standard', 'unseen'):
         f.update(alpha=cfg.alpha if alpha is None else alpha, every=cfg.every if every is None else every)
-        row = f"{method} a={f['alpha']} k={f['every']}"
+        row = f"{method} alpha={f['alpha']} k={f['every']}"
     return RunSpec(experiment, row, seed, f, cost=f'toy-{steps}')
 
 
@@ -661,7 +659,7 @@ def toy_run(spec: dict) -> dict:
     try:
         model = train_toy(f['method'], data, sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'], device=dev)
     except (TrainingDiverged, NonFiniteError) as e:
-        none = dict.fromkeys(('unlearning_ratio', 'nonfinite_samples', 'nll_g', 'nll_g_bpd', 'nll_f', 'nll_f_bpd'))
+        none = dict.fromkeys(('ur', 'nonfinite_samples', 'nll_g_nats', 'bpd_g', 'nll_f_nats', 'bpd_f'))
         return dict(none, diverged=True, error=f"training: {type(e).__name__}: {e}")
     out = evaluate(score_fn(model, sde), sde, data, run_cfg, device=dev)
     last = model.history[-1] if model.history else {}
@@ -701,14 +699,13 @@ def toy_convergence_plan(
 
 
 TOY_VERDICT_METRICS = {
-    'nll_g': ('NLL(D_g) nats', 1, 3),
-    'nll_f': ('NLL(D_f) nats', 1, 3),
-    'unlearning_ratio': ('UR %', 100, 1),
+    'nll_g_nats': ('NLL(D_g) nats', 1, 3),
+    'nll_f_nats': ('NLL(D_f) nats', 1, 3),
+    'ur': ('UR %', 100, 1),
 }
-TOY_CONVERGENCE_TOLERANCES = {'nll_g': 0.02, 'unlearning_ratio': 0.01}  # nats per point; one point of UR
-TOY_CONVERGENCE_ONE_SIDED = (
-    'nll_g',
-)  # a held-out NLL that rises on doubling passes (the model has passed its held-out best)
+TOY_CONVERGENCE_TOLERANCES = {'nll_g_nats': 0.02, 'ur': 0.01}  # nats per point; one point of UR
+# a held-out NLL that rises on doubling passes (the model has passed its held-out best)
+TOY_CONVERGENCE_ONE_SIDED = ('nll_g_nats',)
 
 
 def toy_exact(cfg: ToyConfig, n: int = 10_000) -> dict:
@@ -722,9 +719,9 @@ def toy_exact(cfg: ToyConfig, n: int = 10_000) -> dict:
     for name, m in (('true mixture', d['gm']), ('retained components', keep)):
         x, _ = m.sample(n, generator=seeded(100))
         out[name] = dict(
-            nll_g=float(-m.log_prob(d['test_g']).mean()),
-            nll_f=float(-m.log_prob(d['test_f']).mean()),
-            unlearning_ratio=mixture_unlearning_ratio(x, d['gm'], d['forget']),
+            nll_g_nats=float(-m.log_prob(d['test_g']).mean()),
+            nll_f_nats=float(-m.log_prob(d['test_f']).mean()),
+            ur=mixture_unlearning_ratio(x, d['gm'], d['forget']),
         )
     out['rule'] = dict(
         floor_g=mixture_unlearning_ratio(d['test_g'], d['gm'], d['forget']),

@@ -327,14 +327,14 @@ def mean_se(values: list) -> tuple[float | None, float | None, int]:
 
 
 def _get(m: dict, path: str):
-    "The value at a dotted path such as 'ur.all' in nested dicts (None where it is missing)."
+    "The value at a dotted path such as 'ur_per_class.3' in nested dicts (None where missing)."
     for k in path.split('.'):
         m = m.get(k) if isinstance(m, dict) else None
     return m
 
 
 def aggregate(records: list[dict], metrics: list[str]) -> dict:
-    "`{row: {metric: (mean, se, n), 'seeds': [...]}}` over each row's records (a metric may be a path: 'ur.all')."
+    "`{row: {metric: (mean, se, n), 'seeds': [...]}}` of each row's records (a metric may be a path: 'ur_per_class.3')."
     rows = {}
     for r in records:
         rows.setdefault(r['row'], []).append(r)

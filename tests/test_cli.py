@@ -24,10 +24,10 @@ def test_toy_tiny_writes_results(tmp_path):
     res = json.loads((tmp_path / 'results.json').read_text())
     assert set(res['methods']) >= {'standard', 'unseen', 'orthogonal', 'obtuse'}
     for m in res['methods'].values():
-        assert 0 <= m['unlearning_ratio'] <= 1 and m['nll_g'] > 0 and m['nll_f'] > 0
+        assert 0 <= m['ur'] <= 1 and m['nll_g_nats'] > 0 and m['nll_f_nats'] > 0 and m['bpd_g'] > 0 and m['bpd_f'] > 0
     assert res['config']['seed'] == 1 and 'msgm toy' in res['command']
     row = res['sweep'][0]
-    assert set(row) >= {'variant', 'alpha', 'every', 'nll_g', 'nll_f', 'unlearning_ratio'}
+    assert set(row) >= {'variant', 'alpha', 'every', 'nll_g_nats', 'nll_f_nats', 'ur'}
     for fig in ('fig1_scores', 'fig2_samples', 'fig_sweep'): assert (tmp_path / f'{fig}.png').stat().st_size > 1000
 
 def test_bad_arguments_fail_clearly(tmp_path):
@@ -41,11 +41,14 @@ def test_leaderboard_tiny_writes_results(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((tmp_path / 'out' / 'results.json').read_text())
     assert res['config']['workers'] == 2
+    keys = {'toy': {'ur', 'nll_f_nats', 'nll_g_nats', 'retention', 'unchanged', 'seconds'},      # units in the names; no toy FID
+            'digits': {'ur', 'bpd_f', 'bpd_g', 'fid_g', 'retention', 'unchanged', 'seconds'}}
     for part in ('toy', 'digits'):
         rows = [v for k, v in res[part].items() if not k.startswith(('standard/', 'unseen/'))]
-        assert rows and all(set(v) >= {'ur', 'nll_f', 'nll_g', 'fid', 'retention', 'unchanged', 'seconds'} for v in rows)
+        assert rows and all(set(v) >= keys[part] for v in rows)
         assert {k.split('/')[0] for k in res[part]} == {'standard', 'unseen', 'msgm-obtuse', 'rg'}
         assert res[part]['standard/0']['retention'] == 0 or (part == 'digits' and res[part]['standard/0']['retention'] is None)
+    assert not any('fid_g' in v for v in res['toy'].values())                   # the toy part reports no FID
     assert (tmp_path / 'digits' / 'standard' / 'train_info.json').exists()      # the digits models went to --cache
     assert '## digits' in (tmp_path / 'out' / 'leaderboard.md').read_text() and (tmp_path / 'out' / 'pareto.png').exists()
 

@@ -41,7 +41,7 @@ def test_train_then_sample_nll_eval(setup):
     res = json.loads((d / 'eval' / 'results.json').read_text())
     assert set(res['methods']) == {'standard', 'unseen', 'ft_obtuse'}
     for m in res['methods'].values():
-        assert set(m['ur']) == {'3', '7', 'all'} and 0 <= m['ur']['all'] <= 1 and m['bpd_g'] > 0 and m['bpd_f'] > 0
+        assert set(m['ur_per_class']) == {'3', '7'} and 0 <= m['ur'] <= 1 and m['bpd_g'] > 0 and m['bpd_f'] > 0
     assert 0 <= res['classifier_test_acc'] <= 1 and (d / 'eval' / 'samples.png').stat().st_size > 1000
     assert (d / 'cache' / 'unseen' / 'train_info.json').stat().st_mtime == stamp, "eval retrained a cached model"
 

@@ -29,9 +29,10 @@ def test_msgm_verdict_toy_tiny(tmp_path):
     assert r.returncode == 0 and '0 run(s) done now, 6 had records' in r.stdout
     assert before == {p.name: p.stat().st_mtime_ns for p in (out / 'toy').glob('*.json')}
     summ = json.loads((out / 'toy_summary.json').read_text())
-    assert summ['done'] == 6 and summ['missing_runs'] == 0 and set(summ['rows']) == {'standard', 'unseen', 'obtuse a=0.99 k=4'}
-    m, se, n = summ['rows']['unseen']['nll_g']
-    vals = [r['metrics']['nll_g'] for r in recs if r['row'] == 'unseen']
+    assert summ['done'] == 6 and summ['missing_runs'] == 0
+    assert set(summ['rows']) == {'standard', 'unseen', 'obtuse alpha=0.99 k=4'}
+    m, se, n = summ['rows']['unseen']['nll_g_nats']
+    vals = [r['metrics']['nll_g_nats'] for r in recs if r['row'] == 'unseen']
     assert n == 2 and math.isclose(m, sum(vals) / 2) and math.isclose(se, abs(vals[0] - vals[1]) / 2)
     assert (out / 'toy_summary.md').read_text().startswith('| row | n |') and (out / 'toy_summary.png').stat().st_size > 1000
 
@@ -41,7 +42,7 @@ def test_msgm_converge_toy_tiny(tmp_path):
     r = run('converge', 'toy', *common)
     assert r.returncode == 0, r.stderr[-3000:]
     conv = json.loads((tmp_path / 'converge-toy.json').read_text())
-    assert conv['one_sided'] == ['nll_g'] and set(conv['tolerances']) == {'nll_g', 'unlearning_ratio'}
+    assert conv['one_sided'] == ['nll_g_nats'] and set(conv['tolerances']) == {'nll_g_nats', 'ur'}
     assert [(x['steps'], x['doubled'], x['complete']) for x in conv['rows']] == [(120, 240, True)] and (tmp_path / 'converge-toy.png').exists()
     recs = {p.name: p.stat().st_mtime_ns for p in (tmp_path / 'toy').glob('*.json')}
     assert len(recs) == 4

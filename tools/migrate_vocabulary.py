@@ -88,7 +88,7 @@ def record(r: dict) -> dict:
 def smoke(path: Path, data):
     "A smoke run's stored results in the new vocabulary (which evaluator wrote it decides the names)."
     rel = path.relative_to(RESULTS).as_posix()
-    if rel == 'toy/results.json':
+    if rel in ('toy/results.json', 'toy/explorer/frames.json'):
         return walk(data, lambda d: rename(d, TOY))
     if rel == 'leaderboard/results.json':
         fix = {'toy': lb_toy, 'digits': lambda d: rename(d, LB_DIGITS)}
@@ -96,7 +96,7 @@ def smoke(path: Path, data):
     return walk(data, split_ur)   # image results: only `ur` changes shape
 
 
-SMOKE = ('toy/results.json', 'leaderboard/results.json', 'digits.json', 'digits_ddpm.json',
+SMOKE = ('toy/results.json', 'toy/explorer/frames.json', 'leaderboard/results.json', 'digits.json', 'digits_ddpm.json',
          'digits_ddpm_run/results.json',
          'fashion_gpu.json', 'fashion_gpu_nll.json', 'digits_ur_classifiers.json', 'downstream_digits.json',
          'downstream_fashion.json')
