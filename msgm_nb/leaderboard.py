@@ -26,7 +26,8 @@ from .verdict import RunSpec
 __all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'NLL_KEYS', 'LEADERBOARD_VERDICT_METRICS', 'LeaderboardConfig',
            'evaluate_toy', 'digits_context', 'digits_model', 'digits_reference', 'evaluate_digits', 'select_best',
            'run_leaderboard', 'leaderboard_table', 'pareto_front', 'plot_pareto', 'save_leaderboard',
-           'leaderboard_spec', 'verdict_leaderboard_plan', 'finetune_convergence_plan', 'leaderboard_run']
+           'leaderboard_spec', 'verdict_leaderboard_plan', 'finetune_convergence_plan', 'shared_models',
+           'leaderboard_run']
 
 # %% ../nbs/29_leaderboard.ipynb #1116cd42
 DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid of size n takes the first n)
@@ -1039,6 +1040,13 @@ def _file_lock(path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def shared_models(cfg: LeaderboardConfig, seed: int) -> list[RunSpec]:
+    "The image study runs (digits-ve) whose Standard and Unseen models of `seed` are the digits part's references."
+    from msgm_nb.imagestudy import image_spec
+
+    return [image_spec(cfg.digits_config(seed), m, seed) for m in ('standard', 'unseen')]
+
+
 def leaderboard_run(spec: dict) -> dict:
     """Runner of a leaderboard `RunSpec`: the seed's Standard model and references, then the row's model, evaluated.
 
@@ -1068,11 +1076,11 @@ def leaderboard_run(spec: dict) -> dict:
         # runs in parallel processes wait here while one of them makes the seed's Standard model and references,
         # instead of each training it
         with _file_lock(base / 'digits.lock'):
-            # the seed's Standard / Unseen trained by another verdict experiment of the same configuration
-            # (digits-ve) are these models
+            # the seed's Standard and Unseen are the digits-ve study's runs of the same seed (`shared_models`):
+            # where that study finished them in this work folder, they are copied, not trained again
             from msgm_nb.cache import adopt_trained
 
-            donors = sorted(p.parent for p in base.parent.parent.glob('*/*/image_config.json'))
+            donors = [base.parent.parent / s.experiment / s.hash for s in shared_models(cfg, seed)]
             for m in ('standard', 'unseen'):
                 adopt_trained(cfg.digits_config(seed), m, base / 'digits', donors)
             if method == 'standard' or not ref.exists():

@@ -41,6 +41,7 @@ class Experiment:
     one_sided: tuple = ()  # held-out losses among `tolerances` for which a rise on doubling passes
     exact: Callable | None = None  # preset -> exact references, written beside the table as <name>_exact.json
     samples: bool = False  # whether `msgm verdict --samples` draws image grids of its seed-0 models
+    uses: tuple = ()  # studies whose finished runs this study's runner reuses (found by their specs, never by search)
 
     def __post_init__(self):
         if not self.name or any(c in self.name for c in '/\\ '):
@@ -91,6 +92,8 @@ def register(exp: Experiment, group: str | None = None) -> Experiment:
         raise ValueError(f"{exp.name if exp.name in GROUPS else group!r} would name both a study and a set of studies")
     if exp.name in REGISTRY and REGISTRY[exp.name] != exp:
         raise ValueError(f"a study named {exp.name!r} is registered already")
+    if missing := [u for u in exp.uses if u not in REGISTRY]:
+        raise ValueError(f"{exp.name} uses {', '.join(missing)}, which is not registered (register it first)")
     REGISTRY[exp.name] = exp
     if group is not None:
         GROUPS[group] = tuple(dict.fromkeys(GROUPS.get(group, ()) + (exp.name,)))
@@ -210,6 +213,7 @@ for _part in ('toy', 'digits'):
             first=('standard', 'unseen', 'retain-finetune'),
             convergence=_conv,
             tolerances={'ur': 0.01},
+            uses=('digits-ve',) if _part == 'digits' else (),  # its Standard and Unseen are digits-ve's runs
         ),
         group='leaderboard',
     )
