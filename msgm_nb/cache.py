@@ -47,7 +47,7 @@ def _train_cfg(cfg: ImageConfig, method: str, ckpt_dir: Path, device, progress, 
         ddp=ddp,
     )
     b = p['base']
-    kw['mode'] = {'standard': 'standard', 'unseen': 'unseen', 'erasediff': 'erasediff'}.get(
+    kw['mode'] = {'standard': 'standard', 'unseen': 'unseen', 'erasediff_joint': 'erasediff_joint'}.get(
         b, 'finetune' if p['finetune'] else 'msgm'
     )
     if b in VARIANTS:

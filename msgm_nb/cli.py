@@ -144,7 +144,7 @@ def _image_args(p: argparse.ArgumentParser, default_out: str, method: bool = Fal
         p.add_argument(
             '--method',
             required=True,
-            help='e.g. standard, unseen, orthogonal, obtuse, erasediff, ft_obtuse, orthogonal_a0.9',
+            help='e.g. standard, unseen, orthogonal, obtuse, erasediff_joint, ft_obtuse, orthogonal_a0.9',
         )
     else:
         p.add_argument('--methods', nargs='+', default=None, help='override the config\'s methods')

@@ -41,11 +41,11 @@ def song_sigma_max(
     return max(torch.cdist(x[i : i + 512], x).max().item() for i in range(0, len(x), 512))
 
 # %% ../nbs/11_images.ipynb #7c088a3b
-IMAGE_METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff')
-FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff')
+IMAGE_METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff_joint')
+FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff_joint')
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'cifar10', 'stl10', 'celeba')
 METHOD_PATTERN = re.compile(
-    r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff)'
+    r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff_joint)'
     r'(?:_a([0-9.]+))?(?:_k(\d+))?$'
 )
 
@@ -156,7 +156,7 @@ class ImageConfig:
     ema: float = 0.999
     alpha: float = 0.99  # MSGM: weight of L_g (Eq. 9)
     every: int = 4  # MSGM: L_f on every `every`-th step
-    lam: float = 0.1  # EraseDiff: weight of the forget loss
+    lam: float = 0.1  # erasediff_joint: weight of EraseDiff's forget loss
     ft_steps: int = 1000  # fine-tuning steps (ft_* methods, from the standard model)
     ft_lr: float = 1e-4
     methods: tuple = IMAGE_METHODS  # what `run_experiment` trains and evaluates

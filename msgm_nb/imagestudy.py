@@ -112,7 +112,7 @@ DIGITS_VE_ROWS = (
     'obtuse_a0.9',
     'orthogonal_elementwise_a0.9',
     'obtuse_reversed_a0.9',
-    'erasediff',
+    'erasediff_joint',
 )
 DIGITS_DDPM_ROWS = ('standard', 'unseen', 'orthogonal', 'obtuse')
 IMAGE_VERDICT_METRICS = {

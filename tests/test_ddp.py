@@ -43,7 +43,7 @@ def _worker(rank, world, port, out):
         torch.optim.Adam(ref2.parameters(), lr=1e-2).step()
         res['one_step_err'] = max((a - b).abs().max().item() for a, b in zip(r1.model.parameters(), ref2.parameters()))
         # 2. replicas stay identical, in a mode with two forward passes per step too; 3. a run stopped and resumed is exact
-        for mode in ('msgm', 'erasediff'):
+        for mode in ('msgm', 'erasediff_joint'):
             full = train(_net(rank), sde, x_g, x_f, TrainConfig(mode=mode, steps=12, ckpt_every=6, ckpt_dir=f'{out}/{mode}_full', **kw))
             train(_net(rank), sde, x_g, x_f, TrainConfig(mode=mode, steps=6, ckpt_dir=f'{out}/{mode}_part', **kw))
             resumed = train(_net(rank + 7), sde, x_g, x_f, TrainConfig(mode=mode, steps=12, ckpt_dir=f'{out}/{mode}_part', resume=True, **kw))
@@ -61,7 +61,7 @@ def test_ddp_two_processes(tmp_path):
     r0, r1 = (torch.load(tmp_path / f'rank{r}.pt', weights_only=False) for r in (0, 1))
     # the first update is Adam on the averaged gradient of both ranks' batches (rank 1 started from other weights: DDP broadcast rank 0's)
     assert r0['one_step_err'] < 1e-6 and r1['one_step_err'] < 1e-6, (r0['one_step_err'], r1['one_step_err'])
-    for mode in ('msgm', 'erasediff'):
+    for mode in ('msgm', 'erasediff_joint'):
         for a, b in zip(r0[mode]['full'], r1[mode]['full']): assert torch.equal(a, b), f'{mode}: replicas differ'
         for r in (r0, r1):
             for a, b in zip(r[mode]['full'], r[mode]['resumed']): assert torch.equal(a, b), f'{mode}: resumed run differs'

@@ -32,7 +32,7 @@ def _net():
     from msgm_nb.nets import ScoreMLP
     return ScoreMLP(dim=2, hidden=16, depth=1, embed_dim=8)
 
-@pytest.mark.parametrize('mode', ['standard', 'msgm', 'erasediff'])
+@pytest.mark.parametrize('mode', ['standard', 'msgm', 'erasediff_joint'])
 def test_train(toy, mode):
     from msgm_nb.train import train, TrainConfig
     sde, x_g, x_f = toy

@@ -10,7 +10,20 @@ non-finite is `diverged`. Rewrites, in place and atomically:
 The summaries and convergence files are then rebuilt from the records by the package itself:
   msgm verdict toy --aggregate; msgm verdict digits --aggregate; msgm verdict leaderboard --aggregate
   python tools/migrate_vocabulary.py --rebuild-convergence
-Usage: python tools/migrate_vocabulary.py [--dry-run] [--rebuild-convergence]"""
+
+`--rename-erasediff` (a separate step, run once): the image pipeline's first-order joint objective L_g + lam * f with
+EraseDiff's forget loss (`msgm_nb.train` mode, image methods `erasediff` and `ft_erasediff`) is now called
+`erasediff_joint` / `ft_erasediff_joint`; `erasediff` is only EraseDiff's bi-level update of `msgm_nb.unlearn` and the
+leaderboard, whose records and results stay as they are. The step
+  - rewrites each digits-ve verdict record with fields.method 'erasediff': fields.method and row 'erasediff_joint', its
+    cost group with the new method, and its hash recomputed as `RunSpec.hash` does (`result_hash` of the experiment
+    and the fields with the seed). Each new hash must be the hash of an `erasediff_joint` spec of the registry's
+    verdict plan (`study('digits-ve').specs('verdict', 3)`), with the same row, cost and fields; the record is written
+    under its new file name first, then the old file is deleted;
+  - renames the image-method keys and values `erasediff` -> `erasediff_joint` and `ft_erasediff` ->
+    `ft_erasediff_joint` (as whole names, also inside a stored command line) in the image smoke results `IMAGE_SMOKE`.
+Afterwards rebuild the summary: msgm verdict digits --tables digits-ve --aggregate
+Usage: python tools/migrate_vocabulary.py [--dry-run] [--rebuild-convergence | --rename-erasediff]"""
 import argparse, json, re, sys
 from pathlib import Path
 
@@ -142,12 +155,86 @@ def rebuild_convergence() -> None:
         print(f'{p.relative_to(ROOT)}: rebuilt from the records (budgets {budgets}, chosen {conv["chosen"]})')
 
 
+OLD_JOINT = {'erasediff': 'erasediff_joint', 'ft_erasediff': 'ft_erasediff_joint'}
+_OLD_JOINT_NAME = re.compile(r'(?<![\w-])(ft_)?erasediff(?![\w-])')
+IMAGE_SMOKE = ('digits.json', 'digits_ddpm.json', 'digits_ddpm_run/results.json', 'fashion_gpu.json',
+               'fashion_gpu_nll.json', 'digits_ur_classifiers.json', 'downstream_digits.json',
+               'downstream_fashion.json')
+
+
+def joint_name(v):
+    "A string with the old image-method names (whole names only) spelled `erasediff_joint` / `ft_erasediff_joint`."
+    return _OLD_JOINT_NAME.sub(lambda m: OLD_JOINT[m.group(0)], v) if isinstance(v, str) else v
+
+
+def joint_names(v):
+    "`v` with every dict key and string value renamed by `joint_name` (order kept)."
+    if isinstance(v, dict):
+        return {joint_name(k): joint_names(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [joint_names(x) for x in v]
+    return joint_name(v)
+
+
+def joint_record(r: dict) -> dict:
+    "A digits-ve record of method 'erasediff' as the record of 'erasediff_joint': method, row, cost and hash."
+    from msgm_nb.verdict import result_hash
+    fields = dict(r['fields'], method='erasediff_joint')
+    assert r['cost'].endswith('-erasediff'), r['cost']
+    return dict(r, fields=fields, row='erasediff_joint', cost=r['cost'][: -len('erasediff')] + 'erasediff_joint',
+                hash=result_hash(r['experiment'], dict(fields, seed=r['seed'])))
+
+
+def rename_erasediff(dry: bool) -> int:
+    "The `--rename-erasediff` step: digits-ve's records of 'erasediff' and the image smoke results (see the docstring)."
+    from msgm_nb.core import atomic_write
+    from msgm_nb.registry import study
+    from msgm_nb.verdict import read_record, _canon
+    plan = {s.hash: s for s in study('digits-ve').specs('verdict', 3) if s.fields['method'] == 'erasediff_joint'}
+    n = 0
+    for p in sorted((RESULTS / 'verdict' / 'digits-ve').glob('*.json')):
+        r = read_record(p)
+        if r['fields'].get('method') != 'erasediff':
+            continue
+        new = joint_record(r)
+        s = plan.get(new['hash'])
+        assert s is not None, f"{p.name}: new hash {new['hash']} is not in the registry's plan ({sorted(plan)})"
+        assert (s.row, s.seed, s.cost, s.experiment) == (new['row'], new['seed'], new['cost'], new['experiment']), p
+        assert _canon(s.fields) == _canon(new['fields']), p
+        q = p.with_name(f"{new['hash']}.json")
+        print(f"{p.relative_to(ROOT)} -> {q.name}{' (dry run)' if dry else ''}")
+        if not dry:
+            atomic_write(q, json.dumps(new, indent=1, sort_keys=True) + '\n')   # the new file first, then the old goes
+            assert read_record(q) == new
+            p.unlink()
+        n += 1
+    print(f"{n} digits-ve record(s) of 'erasediff' {'would be renamed' if dry else 'renamed'}")
+    for rel in IMAGE_SMOKE:
+        p = RESULTS / rel
+        if not p.exists():
+            continue
+        text = p.read_text()
+        old = json.loads(text)
+        new = joint_names(old)
+        if new == old:
+            continue
+        if not dry:
+            atomic_write(p, json.dumps(new, indent=1) + ('\n' if text.endswith('\n') else ''))
+        print(f'{rel}: {"would change" if dry else "renamed"}')
+    return n
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--dry-run', action='store_true', help='say what would change; write nothing')
     ap.add_argument('--rebuild-convergence', action='store_true',
                     help='only rebuild the convergence files (after the code moved)')
+    ap.add_argument('--rename-erasediff', action='store_true',
+                    help="only rename the image pipeline's joint objective 'erasediff' to 'erasediff_joint'")
     a = ap.parse_args(argv)
+    if a.rename_erasediff:
+        rename_erasediff(a.dry_run)
+        return 0
     if a.rebuild_convergence:
         rebuild_convergence()
         return 0
