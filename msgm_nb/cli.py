@@ -388,12 +388,13 @@ def _studies(args) -> list:
 
 def _scratch(args) -> None:
     "`msgm run`'s default folders: records in runs/<NAME>-<preset>, checkpoints in its work/ (checked, not created)."
-    for key, path in (('out', Path('runs') / f'{args.set}-{args.preset}'), ('work', None)):
-        if getattr(args, key) is None:
-            try:
-                setattr(args, key, _out_dir(str(path or args.out / 'work')))
-            except argparse.ArgumentTypeError as e:
-                raise UsageError(f"--{key}: {e}") from None
+    try:
+        if args.out is None:
+            args.out = _out_dir(f'runs/{args.set}-{args.preset}')
+        if args.work is None:
+            args.work = _out_dir(str(args.out / 'work'))
+    except argparse.ArgumentTypeError as e:
+        raise UsageError(f"--out / --work: {e}") from None
 
 # %% ../nbs/30_cli.ipynb #7b9528bb
 def _verdict_common(

@@ -19,7 +19,7 @@ from .losses import VARIANTS
 from .mixtures import mixture_unlearning_ratio
 from .sampling import sample
 from .toy import TOY_METHODS, TOY_NAMES, ToyConfig, toy_data, toy_sde, train_toy, optimal_score
-from .toy import plot_score_fields, plot_samples
+from .toy import plot_score_fields, plot_samples, square_panel
 
 # %% auto #0
 __all__ = ['EXPLORER_ALPHAS', 'toy_explorer', 'explorer_grid', 'frame_key', 'explorer_frames', 'explorer_js', 'explorer_html']
@@ -102,11 +102,7 @@ def _explorer_figure(score: ScoreFn, opt: ScoreFn, x: Tensor, data: dict, sde, t
     for ax in axs:
         for k, mu in enumerate(data['gm'].means):
             ax.plot(*mu.tolist(), 'o', color='tab:green' if k == 1 else 'tab:red', ms=5, mec='k')
-        ax.set_xlim(-6, 6)
-        ax.set_ylim(-6, 6)
-        ax.set_aspect('equal')
-        ax.set_xticks([])
-        ax.set_yticks([])
+        square_panel(ax)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -256,6 +256,25 @@ _TINY = dict(
     sample_batch=48,
 )
 
+# the 64x64 VP setting that STL-10 and CelebA share (they differ in fine-tuning steps and classifier epochs)
+_PAPER_64 = dict(
+    sde='vp',
+    image_size=64,
+    base=128,
+    ch_mult=(1, 1, 2, 2, 2),
+    num_res=2,
+    attn_res=(16,),
+    steps=150000,
+    n_samples=10000,
+    sample_steps=1000,
+    sampler='pc',
+    n_nll=500,
+    clf_width=64,
+    warmup=5000,
+    ema=0.9999,
+    methods=('standard', 'unseen', 'orthogonal', 'obtuse'),
+)
+
 PRESETS = {
     ('digits', 'tiny'): dict(_TINY, n_train=None, clf_epochs=4),
     ('digits', 'fast'): dict(
@@ -369,45 +388,9 @@ PRESETS = {
         ema=0.9999,
     ),
     ('stl10', 'tiny'): dict(_TINY, sde='vp', image_size=16),
-    ('stl10', 'full'): dict(
-        sde='vp',
-        image_size=64,
-        base=128,
-        ch_mult=(1, 1, 2, 2, 2),
-        num_res=2,
-        attn_res=(16,),
-        steps=150000,
-        ft_steps=50000,
-        n_samples=10000,
-        sample_steps=1000,
-        sampler='pc',
-        n_nll=500,
-        clf_epochs=40,
-        clf_width=64,
-        warmup=5000,
-        ema=0.9999,
-        methods=('standard', 'unseen', 'orthogonal', 'obtuse'),
-    ),
+    ('stl10', 'full'): dict(_PAPER_64, ft_steps=50000, clf_epochs=40),
     ('celeba', 'tiny'): dict(_TINY, sde='vp', image_size=16),
-    ('celeba', 'full'): dict(
-        sde='vp',
-        image_size=64,
-        base=128,
-        ch_mult=(1, 1, 2, 2, 2),
-        num_res=2,
-        attn_res=(16,),
-        steps=150000,
-        ft_steps=80000,
-        n_samples=10000,
-        sample_steps=1000,
-        sampler='pc',
-        n_nll=500,
-        clf_epochs=5,
-        clf_width=64,
-        warmup=5000,
-        ema=0.9999,
-        methods=('standard', 'unseen', 'orthogonal', 'obtuse'),
-    ),
+    ('celeba', 'full'): dict(_PAPER_64, ft_steps=80000, clf_epochs=5),
 }
 
 # %% ../nbs/11_images.ipynb #2ebd3b12

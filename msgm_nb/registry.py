@@ -53,33 +53,26 @@ class Experiment:
         if bool(self.tolerances) != (self.convergence is not None):
             raise ValueError(f"{self.name}: a convergence plan and its tolerances come together")
 
-# %% ../nbs/29a_registry.ipynb #63d6b30f
-def _own(exp: Experiment, specs: list) -> list:
-    "`specs`, after checking that each belongs to `exp` (its records live under <root>/<exp.name>/)."
-    if wrong := sorted({s.experiment for s in specs} - {exp.name}):
-        raise ValueError(f"{exp.name}: its plan holds runs of {wrong}; a study's runs carry its own name")
-    return specs
+    def _checked(self, preset: str, make: Callable) -> list[RunSpec]:
+        "The specs `make()` returns at `preset`, after checking the preset and that each spec belongs to this study."
+        if preset not in self.presets:
+            raise ValueError(f"{self.name} has no preset {preset!r}; its presets: {', '.join(self.presets)}")
+        specs = make()
+        if wrong := sorted({s.experiment for s in specs} - {self.name}):
+            raise ValueError(f"{self.name}: its plan holds runs of {wrong}; a study's runs carry its own name")
+        return specs
 
+    def specs(self, preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
+        "The runs of the study at `preset`, `seeds` seeds per row, in plan order."
+        if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+            raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+        return self._checked(preset, lambda: self.plan(preset, seeds))
 
-def _specs(self: Experiment, preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
-    "The runs of the study at `preset`, `seeds` seeds per row, in plan order."
-    if preset not in self.presets:
-        raise ValueError(f"{self.name} has no preset {preset!r}; its presets: {', '.join(self.presets)}")
-    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
-        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
-    return _own(self, self.plan(preset, seeds))
-
-
-def _convergence_specs(self: Experiment, preset: str = 'verdict', budgets=(1, 2, 4, 8, 16)) -> list[RunSpec]:
-    "The runs of the study's convergence study: the references at each budget (multiples of the `fast` budget)."
-    if self.convergence is None:
-        raise ValueError(f"{self.name} has no convergence study")
-    if preset not in self.presets:
-        raise ValueError(f"{self.name} has no preset {preset!r}; its presets: {', '.join(self.presets)}")
-    return _own(self, self.convergence(preset, tuple(budgets)))
-
-
-Experiment.specs, Experiment.convergence_specs = _specs, _convergence_specs
+    def convergence_specs(self, preset: str = 'verdict', budgets=(1, 2, 4, 8, 16)) -> list[RunSpec]:
+        "The runs of the study's convergence study: the references at each budget (multiples of the `fast` budget)."
+        if self.convergence is None:
+            raise ValueError(f"{self.name} has no convergence study")
+        return self._checked(preset, lambda: self.convergence(preset, tuple(budgets)))
 
 # %% ../nbs/29a_registry.ipynb #3235b113
 REGISTRY: dict[str, Experiment] = {}

@@ -30,9 +30,9 @@ from .verdict import RunSpec
 # %% auto #0
 __all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_NAMES', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_SETTINGS', 'TOY_VERDICT_METRICS',
            'TOY_CONVERGENCE_TOLERANCES', 'TOY_CONVERGENCE_ONE_SIDED', 'ToyConfig', 'toy_sde', 'toy_data',
-           'optimal_score', 'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'plot_samples', 'plot_sweep',
-           'run_toy', 'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan', 'toy_convergence_plan',
-           'toy_exact']
+           'optimal_score', 'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'square_panel', 'plot_samples',
+           'plot_sweep', 'run_toy', 'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan',
+           'toy_convergence_plan', 'toy_exact']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
@@ -390,6 +390,15 @@ def plot_score_fields(
     return fig
 
 
+def square_panel(ax, lim: float = 6.0) -> None:
+    "A square panel over [-lim, lim]^2 without ticks, as every plot of toy samples uses."
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect('equal')
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def plot_samples(samples: dict, data: dict, n: int = 3000, title: str = ''):
     "Fig. 2: the training data (D_g red, D_f green) and the samples of each model, coloured by nearest mean."
     fig, axs = plt.subplots(1, len(samples) + 1, figsize=(2.9 * (len(samples) + 1), 3.0), squeeze=False)
@@ -404,11 +413,7 @@ def plot_samples(samples: dict, data: dict, n: int = 3000, title: str = ''):
         ax.scatter(*x[near].T, s=1, c='tab:green', alpha=0.6)
         ax.set_title(TOY_NAMES.get(name, name), fontsize=9)
     for ax in axs[0]:
-        ax.set_xlim(-6, 6)
-        ax.set_ylim(-6, 6)
-        ax.set_aspect('equal')
-        ax.set_xticks([])
-        ax.set_yticks([])
+        square_panel(ax)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
