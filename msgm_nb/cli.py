@@ -72,11 +72,29 @@ def _preset(args) -> str:
 
 
 def cmd_toy(args) -> dict:
-    "Run the toy experiment (paper Fig. 1, Fig. 2, Table 1 and the ablations) and write its results."
-    from msgm_nb.toy import ToyConfig, run_toy
+    """The toy study's smoke run: `msgm run toy` at `--preset` for the one seed `--seed`, figures included.
 
-    cfg = ToyConfig.preset(_preset(args), seed=args.seed)
-    return run_toy(cfg, out=args.out, progress=not args.no_progress, command=' '.join(['msgm'] + sys.argv[1:]))
+    Records and the table go to `--out`, the models to `--out`/work; `results.json` (written last) lists them."""
+    from msgm_nb.core import atomic_write
+    from msgm_nb.registry import study, summarize, draw_figures, run_spec
+    from msgm_nb.verdict import run_plan
+
+    preset, exp, t0 = _preset(args), study('toy'), time.time()
+    specs = [s for s in exp.specs(preset, args.seed + 1) if s.seed == args.seed]
+    work, progress = args.out / 'work', not args.no_progress
+    workers = args.workers or (1 if preset == 'tiny' else 2)
+    run_plan(specs, run_spec, args.out, workers=workers, work=work, progress=progress)
+    summ = summarize(exp, preset, root=args.out, specs=specs)
+    lines = draw_figures(exp, root=args.out, work=work, specs=specs, progress=progress)
+    res = dict(
+        summary=summ,
+        figures=lines,
+        config=dict(preset=preset, seed=args.seed, workers=workers),
+        command=' '.join(['msgm'] + sys.argv[1:]),
+        wall_seconds=time.time() - t0,
+    )
+    atomic_write(args.out / 'results.json', json.dumps(res, indent=1) + '\n')
+    return res
 
 # %% ../nbs/30_cli.ipynb #851f072f
 def _config_file(s: str) -> Path:
@@ -344,21 +362,51 @@ def cmd_eval(args) -> dict:
     return res
 
 # %% ../nbs/30_cli.ipynb #cc00fcaa
-def cmd_leaderboard(args) -> dict:
-    "Run the unlearning leaderboard of `29_leaderboard` (toy, digits); write its results, tables and Pareto plots."
-    from msgm_nb.leaderboard import LeaderboardConfig, run_leaderboard
+def _names(arg: str, flag: str, valid) -> tuple:
+    "The comma-separated names of `--flag`, each checked against `valid` (an empty list is an error, not 'all')."
+    names = tuple(n.strip() for n in arg.split(','))
+    if not all(names):
+        raise UsageError(f"{flag}: an empty name in {arg!r}; give a comma-separated list of {', '.join(valid)}")
+    if bad := [n for n in names if n not in valid]:
+        raise UsageError(f"{flag}: unknown {', '.join(bad)}; valid: {', '.join(valid)}")
+    return names
 
-    preset = _preset(args)
-    n_seeds = len(LeaderboardConfig.preset(preset).seeds)
-    kw = dict(methods=tuple(m.strip() for m in args.methods.split(','))) if args.methods else {}
-    if args.parts:
-        kw['parts'] = tuple(p.strip() for p in args.parts.split(','))
-    if args.workers:
-        kw['workers'] = args.workers
-    if args.cache:
-        kw['digits_cache'] = str(args.cache)
-    cfg = LeaderboardConfig.preset(preset, seeds=tuple(range(args.seed, args.seed + n_seeds)), **kw)
-    return run_leaderboard(cfg, out=args.out, progress=not args.no_progress, command=' '.join(['msgm'] + sys.argv[1:]))
+
+def cmd_leaderboard(args) -> dict:
+    """The leaderboard's smoke run: both studies (or `--parts`) at `--preset`, the preset's seeds from `--seed`.
+
+    `msgm run leaderboard` with a choice of methods: records and tables in `--out`, models in `--out`/work, then each
+    part's best settings and Pareto plot; `results.json` (written last) lists them."""
+    from msgm_nb.core import atomic_write
+    from msgm_nb.leaderboard import LeaderboardConfig, PARTS
+    from msgm_nb.registry import study, summarize, draw_figures, run_spec
+    from msgm_nb.unlearn import UNLEARN_METHODS
+    from msgm_nb.verdict import run_plan
+
+    preset, t0 = _preset(args), time.time()
+    methods = _names(args.methods, '--methods', UNLEARN_METHODS) if args.methods is not None else UNLEARN_METHODS
+    parts = _names(args.parts, '--parts', PARTS) if args.parts is not None else PARTS
+    seeds = range(args.seed, args.seed + len(LeaderboardConfig.preset(preset).seeds))
+    keep = lambda s: s.seed in seeds and s.fields['method'] in ('standard', 'unseen') + methods
+    plans = {p: [s for s in study(f'leaderboard-{p}').specs(preset, seeds[-1] + 1) if keep(s)] for p in parts}
+    work, progress = args.out / 'work', not args.no_progress
+    workers = args.workers or (1 if preset == 'tiny' else 2)
+    run_plan([s for p in parts for s in plans[p]], run_spec, args.out, workers=workers, work=work, progress=progress)
+    summaries, lines = {}, []
+    for p in parts:
+        exp = study(f'leaderboard-{p}')
+        summaries[exp.name] = summarize(exp, preset, root=args.out, specs=plans[p])
+        lines += draw_figures(exp, root=args.out, work=work, specs=plans[p], progress=progress)
+    print('\n'.join(lines))
+    res = dict(
+        summaries=summaries,
+        figures=lines,
+        config=dict(preset=preset, seeds=list(seeds), methods=list(methods), parts=list(parts), workers=workers),
+        command=' '.join(['msgm'] + sys.argv[1:]),
+        wall_seconds=time.time() - t0,
+    )
+    atomic_write(args.out / 'results.json', json.dumps(res, indent=1) + '\n')
+    return res
 
 # %% ../nbs/30_cli.ipynb #15630dd9
 def _seconds(s: str) -> float:
@@ -377,6 +425,10 @@ def _studies(args) -> list:
     from msgm_nb.registry import select
 
     tables = [t.strip() for t in args.tables.split(',')] if getattr(args, 'tables', None) else None
+    if args.set is None:
+        from msgm_nb.registry import _known
+
+        raise UsageError(f"NAME: give a study or a set of studies ({_known()})")
     try:
         exps = select(args.set, tables)
     except ValueError as e:
@@ -400,7 +452,9 @@ def _scratch(args) -> None:
 def _verdict_common(
     p: argparse.ArgumentParser, presets=('verdict', 'tiny'), out='nbs/results/verdict', work='runs/verdict'
 ):
-    p.add_argument('set', metavar='NAME', help='a registered study or a set of studies (an unknown name lists them)')
+    p.add_argument(
+        'set', metavar='NAME', nargs='?', help='a registered study or a set of studies (an unknown name lists them)'
+    )
     p.add_argument(
         '--preset',
         choices=list(presets),
@@ -435,14 +489,18 @@ def cmd_verdict(args) -> dict:
     from msgm_nb.registry import run_spec, summarize
 
     _check_device(args.device)
+    if args.check:
+        if args.out is None:  # msgm run: its folder is named after NAME
+            _studies(args)
+            _scratch(args)
+        return _check(args)
     exps = _studies(args)
-    if args.force and not args.samples:
-        raise UsageError('--force: only with --samples (it lets a sample figure lose rows)')
+    if args.force and not args.figures:
+        raise UsageError('--force: only with --figures (it lets a sample figure lose rows)')
     _scratch(args)
-    parts = [(e, e.specs(args.preset, args.seeds)) for e in exps]
-    if args.samples:
-        return _verdict_samples(args, parts)
-    specs = [s for _, ss in parts for s in ss]
+    if args.figures:
+        return _figures(args, exps)
+    specs = [s for e in exps for s in e.specs(args.preset, args.seeds)]
     first = tuple(dict.fromkeys(r for e in exps for r in e.first))
     # the order runs start in (summaries keep the plan's row order)
     todo = cheapest_first(specs, args.out, args.device, first=first) if args.order == 'cheapest' else specs
@@ -463,70 +521,51 @@ def cmd_verdict(args) -> dict:
         )
         print(f"{r['ran']} run(s) done now, {r['skipped']} had records, {r['left']} left")
     out = {e.name: summarize(e, args.preset, args.seeds, args.out) for e in exps}
-    print(format_status(plan_status(specs, args.out, args.device), args.workers))
+    st = plan_status(specs, args.out, args.device)
+    print(format_status(st, args.workers))
+    if args.command == 'run' and not st['missing'] and any(e.figures for e in exps):
+        _figures(args, [e for e in exps if e.figures])  # a finished smoke run also draws its figures
     return dict(summaries=out, _results=args.out / f'{exps[0].name}_summary.json')
 
 
-def _samples_kept(name: str, png: Path, rows: list, work, force: bool) -> str | None:
-    "Why `png` stays (None: replace it): it shows rows whose models `work` lacks, or no list says what it shows."
-    if force or not png.exists():
-        return None
-    side = png.with_suffix('.json')
-    try:
-        shown = json.loads(side.read_text())['rows']
-    except (OSError, ValueError, KeyError, TypeError):
-        return f"{name}: keeps {png}: no readable {side.name} says which rows it shows (--force replaces it)"
-    lost = [r for r in shown if r not in rows]
-    return (
-        f"{name}: keeps {png}: it shows {', '.join(lost)}, whose seed-0 models are not in {work} (--force replaces it)"
-        if lost
-        else None
-    )
+def _check(args) -> dict:
+    "`--check`: verify the records and summaries of the study, the set, or (no NAME) every study; writes nothing."
+    from msgm_nb.registry import REGISTRY, check
+
+    exps = list(REGISTRY.values()) if args.set is None else _studies(args)
+    found = [line for e in exps for line in check(e, args.preset, args.seeds, args.out)]
+    n = sum(len(list((args.out / e.name).glob('*.json'))) for e in exps)
+    for line in found:
+        print(line)
+    if found:
+        raise UsageError(f"--check: {len(found)} finding(s) in {args.out} (listed above)")
+    print(f"{len(exps)} studies, {n} records in {args.out}: every record verifies, every summary matches its records")
+    return dict(_quiet=True)
 
 
-def _verdict_samples(args, parts) -> dict:
-    "`--samples`: fresh samples of each row's seed-0 model in `--work`, one figure per table; trains nothing."
-    from msgm_nb.core import atomic_savefig, atomic_write
-    from msgm_nb.imagestudy import verdict_models, verdict_samples
-    from msgm_nb.evaluate import sample_panels
-    from msgm_nb.registry import REGISTRY
+def _figures(args, exps) -> dict:
+    "`--figures`: each study's figures from its records in `--out` and its seed-0 models in `--work`."
+    from msgm_nb.registry import REGISTRY, draw_figures
 
-    if lack := [e.name for e, _ in parts if not e.samples]:
-        have = ', '.join(n for n, e in REGISTRY.items() if e.samples)
-        raise UsageError(f"--samples: only the studies with image samples ({have}) draw them, not {', '.join(lack)}")
-    have = {e.name: verdict_models(ss, args.work) for e, ss in parts}
-    if not any(have.values()):
-        raise UsageError(f"--samples: {args.work} holds no finished seed-0 model of {args.set}")
+    if lack := [e.name for e in exps if e.figures is None]:
+        have = ', '.join(n for n, e in REGISTRY.items() if e.figures is not None)
+        raise UsageError(f"--figures: {', '.join(lack)} draws no figures; the studies that do: {have}")
     import matplotlib
 
     matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    for e, ss in parts:
-        name = e.name
-        if not have[name]:
-            print(f"{name}: no finished seed-0 model in {args.work}")
+    kw = dict(device=args.device, progress=not args.no_progress, force=args.force)
+    none = []
+    for e in exps:
+        try:
+            lines = draw_figures(e, args.preset, args.seeds, args.out, args.work, **kw)
+        except FileNotFoundError as err:  # a study whose figures train nothing, and no model to draw
+            none.append(str(err))
             continue
-        png = args.out / f'{name}_samples.png'
-        if kept := _samples_kept(name, png, list(have[name]), args.work, args.force):
-            print(kept)
-            continue  # never a poorer figure over a fuller one
-        r = verdict_samples(ss, args.work, device=args.device)
-        fig = sample_panels(
-            r['x_f'],
-            r['samples'],
-            r['clf'],
-            r['forget'],
-            title=f"{name}: 32 samples of each seed-0 model (red line: classified as a forget class)",
-        )
-        atomic_savefig(fig, png, dpi=100)
-        plt.close(fig)
-        atomic_write(png.with_suffix('.json'), json.dumps(dict(rows=list(r['samples']), seed=0, n=32), indent=1) + '\n')
-        print(
-            f"{name}: {len(r['samples'])} row(s) drawn into {png}"
-            + (f"; no model yet for {', '.join(r['missing'])}" if r['missing'] else '')
-        )
+        print('\n'.join(lines))
+    if len(none) == len(exps):
+        raise UsageError(f"--figures: {'; '.join(none)}")
+    for line in none:
+        print(line)
     return dict(_quiet=True)
 
 
@@ -581,6 +620,12 @@ def _study_options(p: argparse.ArgumentParser, seeds: int) -> None:
     )
     p.add_argument('--aggregate', action='store_true', help='only rebuild the summaries from the records')
     p.add_argument(
+        '--check',
+        action='store_true',
+        help='only verify every record (content hash, types) and that each summary is what its records rebuild; '
+        'exit 2 on any finding (no NAME: every study)',
+    )
+    p.add_argument(
         '--max-runs',
         type=_int_at_least(0),
         default=None,
@@ -594,14 +639,14 @@ def _study_options(p: argparse.ArgumentParser, seeds: int) -> None:
     )
     p.add_argument('--tables', default=None, help="comma-separated studies of a set to run and rebuild (default all)")
     p.add_argument(
-        '--samples',
+        '--figures',
         action='store_true',
-        help="only draw 32 fresh samples of each row's seed-0 model in --work into <table>_samples.png",
+        help="only draw the study's figures from its records and the seed-0 models in --work (toy: trains the missing)",
     )
     p.add_argument(
         '--force',
         action='store_true',
-        help='with --samples: replace a figure even where it shows rows whose models --work lacks',
+        help='with --figures: replace a figure even where it shows rows whose models --work lacks',
     )
     p.set_defaults(func=cmd_verdict)
 
@@ -631,9 +676,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog='msgm', description='Machine unlearning for score-based generative models (MSGM) from the shell.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     toy = sub.add_parser(
-        'toy', help='the three-Gaussian toy experiment: Fig. 1, Fig. 2, Table 1, the alpha / k / variant sweep'
+        'toy', help="the toy study's smoke run (msgm run toy, one seed) with Fig. 1, Fig. 2 and the alpha / k sweep"
     )
     _common(toy, 'runs/toy')
+    toy.add_argument(
+        '--workers', type=_int_at_least(1), default=None, help='runs at a time, one process each (default 2; tiny: 1)'
+    )
     toy.set_defaults(func=cmd_toy)
     lb = sub.add_parser(
         'leaderboard',
@@ -651,10 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
         '--workers',
         type=_int_at_least(1),
         default=None,
-        help="worker processes of one thread each (default: the preset's; fast: 2)",
-    )
-    lb.add_argument(
-        '--cache', type=_out_dir, default=None, help='digits model cache (default runs/digits, shared with 21_digits)'
+        help='runs at a time, one process each (default 2; tiny: 1)',
     )
     for name, fn, hlp in (
         ('train', cmd_train, 'train image-unlearning models (cached; torchrun spreads methods over GPUs)'),

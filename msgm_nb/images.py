@@ -46,7 +46,7 @@ FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff_joint')
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'cifar10', 'stl10', 'celeba')
 METHOD_PATTERN = re.compile(
     r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff_joint)'
-    r'(?:_a([0-9.]+))?(?:_k(\d+))?$'
+    r'(?:_a(\d+(?:\.\d+)?|\.\d+))?(?:_k(\d+))?$'
 )
 
 
@@ -59,7 +59,12 @@ def parse_method(name: str) -> dict:
             "orthogonal_elementwise or obtuse_reversed (the public code's forms), "
             "optionally with _a<alpha> / _k<every> for the MSGM variants"
         )
-    return dict(finetune=bool(m[1]), base=m[2], alpha=float(m[3]) if m[3] else None, every=int(m[4]) if m[4] else None)
+    alpha, every = (float(m[3]) if m[3] else None), (int(m[4]) if m[4] else None)
+    if alpha is not None and not 0 <= alpha <= 1:
+        raise ValueError(f"method {name!r}: alpha must lie in [0, 1], got {alpha}")
+    if every is not None and every < 1:
+        raise ValueError(f"method {name!r}: k (L_f every k-th step) must be >= 1, got {every}")
+    return dict(finetune=bool(m[1]), base=m[2], alpha=alpha, every=every)
 
 # %% ../nbs/11_images.ipynb #da1f334a
 _INT_FIELDS = (

@@ -11,12 +11,13 @@ from .datasets import ImageSet
 from .verdict import RunSpec
 from .images import ImageConfig, parse_method, load_image_data, make_sde
 from .cache import is_trained, train_method, get_classifier
-from .evaluate import generate, evaluate_models, classifier_floor
+from .core import atomic_write, atomic_savefig
+from .evaluate import generate, evaluate_models, classifier_floor, sample_panels
 
 # %% auto #0
 __all__ = ['IMAGE_RESULT_FIELDS', 'DIGITS_VE_ROWS', 'DIGITS_DDPM_ROWS', 'IMAGE_VERDICT_METRICS', 'IMAGE_CONVERGENCE_TOLERANCES',
            'IMAGE_CONVERGENCE_ONE_SIDED', 'row_name', 'image_spec', 'image_run', 'image_plan', 'image_convergence_plan',
-           'digits_verdict_config', 'verdict_models', 'verdict_samples']
+           'digits_verdict_config', 'verdict_models', 'verdict_samples', 'image_figures']
 
 # %% ../nbs/11c_imagestudy.ipynb #8055a96e
 IMAGE_RESULT_FIELDS = tuple(k for k in ImageConfig.TRAIN_KEYS if k != 'seed') + (
@@ -159,3 +160,51 @@ def verdict_samples(specs, work, seed: int = 0, n: int = 32, device=None) -> dic
         samples[row] = generate(model, sde, c, n, te.shape, seed=seed + 1, device=device)
     forget = cfg.forget if cfg.forget is not None else te.forget
     return dict(samples=samples, missing=missing, x_f=te.split(forget)[1], clf=clf, forget=list(forget))
+
+# %% ../nbs/11c_imagestudy.ipynb #ac8c9167
+def _kept_because(name: str, png: Path, rows: list, work, force: bool) -> str | None:
+    "Why `png` stays (None: replace it): it shows rows whose models `work` lacks, or no list says what it shows."
+    if force or not png.exists():
+        return None
+    side = png.with_suffix('.json')
+    try:
+        shown = json.loads(side.read_text())['rows']
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{name}: keeps {png}: no readable {side.name} says which rows it shows (force replaces it)"
+    lost = [r for r in shown if r not in rows]
+    return (
+        f"{name}: keeps {png}: it shows {', '.join(lost)}, whose seed-0 models are not in {work} (force replaces it)"
+        if lost
+        else None
+    )
+
+
+def image_figures(
+    specs: list,  # one table's plan
+    root,  # folder of its records (unused: the grid shows models, not records)
+    work,  # folder of its models (`image_run`'s cache); trains nothing
+    out,  # the figure goes to <study>_samples.png with <study>_samples.json naming its rows
+    device=None,
+    progress: bool = True,
+    force: bool = False,  # replace a figure even where it shows rows whose models `work` lacks
+) -> list[str]:
+    """An image study's figure: 32 fresh samples of each row's finished seed-0 model; returns what it did, in lines.
+
+    Raises `FileNotFoundError` when `work` holds no finished seed-0 model of the table."""
+    import matplotlib.pyplot as plt
+
+    name = specs[0].experiment
+    have = verdict_models(specs, work)
+    if not have:
+        raise FileNotFoundError(f"{work} holds no finished seed-0 model of {name}")
+    png = Path(out) / f'{name}_samples.png'
+    if kept := _kept_because(name, png, list(have), work, force):
+        return [kept]  # never a poorer figure over a fuller one
+    r = verdict_samples(specs, work, device=device)
+    title = f"{name}: 32 samples of each seed-0 model (red line: classified as a forget class)"
+    fig = sample_panels(r['x_f'], r['samples'], r['clf'], r['forget'], title=title)
+    atomic_savefig(fig, png, dpi=100)
+    plt.close(fig)
+    atomic_write(png.with_suffix('.json'), json.dumps(dict(rows=list(r['samples']), seed=0, n=32), indent=1) + '\n')
+    lack = f"; no model yet for {', '.join(r['missing'])}" if r['missing'] else ''
+    return [f"{name}: {len(r['samples'])} row(s) drawn into {png}{lack}"]

@@ -20,14 +20,14 @@ from .mixtures import mixture_unlearning_ratio
 from .train import TrainingDiverged
 from .unlearn import unlearn, UNLEARN_METHODS
 from .nets import ScoreMLP
-from .verdict import RunSpec
+from .verdict import RunSpec, plan_records
 
 # %% auto #0
 __all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'NLL_KEYS', 'LEADERBOARD_VERDICT_METRICS', 'LeaderboardConfig',
            'evaluate_toy', 'digits_context', 'digits_model', 'digits_reference', 'evaluate_digits', 'select_best',
-           'run_leaderboard', 'leaderboard_table', 'pareto_front', 'plot_pareto', 'save_leaderboard',
-           'leaderboard_spec', 'verdict_leaderboard_plan', 'finetune_convergence_plan', 'shared_models',
-           'leaderboard_run']
+           'leaderboard_table', 'pareto_front', 'plot_pareto', 'leaderboard_spec', 'verdict_leaderboard_plan',
+           'finetune_convergence_plan', 'shared_models', 'leaderboard_run', 'protocol', 'leaderboard_results',
+           'leaderboard_figures']
 
 # %% ../nbs/29_leaderboard.ipynb #1116cd42
 DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid of size n takes the first n)
@@ -59,7 +59,6 @@ LEADERBOARD_PRESETS = dict(
         n_retention=100,
         rtol=1e-3,
         atol=1e-3,
-        workers=1,
         digits='tiny',
         digits_steps=6,
         digits_batch=16,
@@ -115,7 +114,6 @@ LEADERBOARD_PRESETS = dict(
         digits_samples=1000,
         digits_nll=64,
         digits_retention=200,
-        workers=1,
     ),
 )
 
@@ -155,7 +153,6 @@ class LeaderboardConfig:
     digits_delta: float = 0.1  # retention distance 1 - SSIM below this counts as unchanged
     digits_nll_tol: float = 0.05  # selection rule on digits, in bits/dim
     digits_rtol: float = 1e-3  # ODE tolerances on digits (bits/dim and retention)
-    workers: int = 2  # processes (one thread each); 1 runs everything in this process
 
     @classmethod
     def preset(cls, name: str = 'fast', **kw) -> 'LeaderboardConfig':
@@ -171,8 +168,6 @@ class LeaderboardConfig:
         self.methods, self.seeds, self.parts = tuple(self.methods), tuple(int(s) for s in self.seeds), tuple(self.parts)
         if not self.parts or set(self.parts) - set(PARTS):
             raise ValueError(f"parts must be a non-empty subset of {PARTS}, got {self.parts}")
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
         bad = [m for m in self.methods if m not in UNLEARN_METHODS]
         if bad:
             raise ValueError(f"unknown method(s) {bad}; valid methods: {', '.join(UNLEARN_METHODS)}")
@@ -189,7 +184,7 @@ class LeaderboardConfig:
         return [{}] if name is None else [{name: v} for v in values[: self.grid_size]]
 
     def toy_config(self, seed: int) -> ToyConfig:
-        return ToyConfig.preset(self.toy, **{**self.toy_overrides, 'seed': seed, 'n_test': self.n_test, 'workers': 1})
+        return ToyConfig.preset(self.toy, **{**self.toy_overrides, 'seed': seed, 'n_test': self.n_test})
 
     def digits_config(self, seed: int):
         "The `ImageConfig` of the digits models of `seed`."
@@ -630,158 +625,6 @@ def _job(spec: dict) -> dict:
     )
     return dict(rows=[dict(part='digits', method=spec['method'], setting=spec['setting'], seed=seed, **acc, **row)])
 
-# %% ../nbs/29_leaderboard.ipynb #94f1a191
-def _jobs(cfg: LeaderboardConfig) -> dict:
-    "name -> (spec, names it needs): every job of the run."
-    jobs = {}
-    for s in cfg.seeds:
-        if 'toy' in cfg.parts:
-            jobs[f'toy-base/{s}'] = (dict(kind='toy-base', seed=s), [])
-            for m in cfg.methods:
-                for st in cfg.grid(m):
-                    jobs[f'toy/{m}/{json.dumps(st)}/{s}'] = (
-                        dict(kind='toy', seed=s, method=m, setting=st),
-                        [f'toy-base/{s}'],
-                    )
-        if 'digits' in cfg.parts:
-            for m in ('standard', 'unseen'):
-                jobs[f'digits-train/{m}/{s}'] = (dict(kind='digits-train', seed=s, method=m), [])
-            jobs[f'digits-ref/{s}'] = (dict(kind='digits-ref', seed=s), [f'digits-train/standard/{s}'])
-            jobs[f'digits-unseen/{s}'] = (
-                dict(kind='digits-unseen', seed=s),
-                [f'digits-ref/{s}', f'digits-train/unseen/{s}'],
-            )
-            for m in cfg.methods:
-                for st in cfg.grid(m):
-                    jobs[f'digits/{m}/{json.dumps(st)}/{s}'] = (
-                        dict(kind='digits', seed=s, method=m, setting=st),
-                        [f'digits-ref/{s}'],
-                    )
-    return jobs
-
-
-# slowest first (measured)
-_COST = ('rgd', 'erasediff', 'rg', 'neggrad', 'distill', 'msgm-orthogonal', 'msgm-obtuse', 'retain-finetune')
-
-
-def _priority(name: str) -> tuple:
-    "Order of the ready jobs: what others wait on, then the long digits runs, then the toy runs (short ones last)."
-    kind, *rest = name.split('/')
-    if kind in ('toy-base', 'digits-train', 'digits-ref'):
-        return (0, 0)
-    m = rest[0] if kind in ('toy', 'digits') else ''
-    return (1 if kind.startswith('digits') else 2, _COST.index(m) if m in _COST else len(_COST))
-
-# %% ../nbs/29_leaderboard.ipynb #98c8e44c
-def _run_jobs(jobs: dict, common: dict, workers: int, progress: bool) -> dict:
-    "Run `jobs` respecting their needs: in this process (workers=1) or in `workers` spawned one-thread processes."
-    done, results, bar = set(), {}, tqdm(total=len(jobs), disable=not progress, desc='leaderboard')
-    ready = lambda: sorted(
-        (n for n, (_, need) in jobs.items() if n not in done and n not in running and all(d in done for d in need)),
-        key=_priority,
-    )
-    running = {}
-    if workers == 1:
-        while len(done) < len(jobs):
-            n = ready()[0]
-            bar.set_postfix_str(n)
-            results[n] = _job({**jobs[n][0], **common})
-            done.add(n)
-            bar.update()
-        bar.close()
-        return results
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
-
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as pool:
-        while len(done) < len(jobs):
-            for n in ready()[: workers - len(running)]:
-                running[n] = pool.submit(_job, {**jobs[n][0], **common, 'threads': 1})
-            if not running:
-                raise RuntimeError(f"leaderboard jobs wait on each other: {sorted(set(jobs) - done)}")
-            fin, _ = wait(list(running.values()), return_when=FIRST_COMPLETED)
-            for n in [n for n, f in running.items() if f in fin]:
-                results[n] = running.pop(n).result()
-                done.add(n)
-                bar.set_postfix_str(n)
-                bar.update()
-    bar.close()
-    return results
-
-
-def _best_rows(part: str, part_rows: list[dict], grid_rows: list[dict], cfg: LeaderboardConfig, tol: float) -> dict:
-    "`{'<name>/<seed>': row}` of `part`: the references, then each method's best setting by the stated rule."
-    out = {
-        f"{r['method']}/{r['seed']}": {k: v for k, v in r.items() if k not in ('part', 'method', 'seed')}
-        for r in part_rows
-    }
-    g_key = NLL_KEYS[part][0]  # NLL(D_g) in the part's unit
-    std = {r['seed']: r[g_key] for r in part_rows if r['method'] == 'standard'}
-    for method in cfg.methods:
-        runs = [r for r in grid_rows if r['method'] == method]
-        if not runs:
-            continue
-        b = select_best(runs, std, tol, g_key)
-        for r in runs:
-            if r['setting'] == b['setting']:
-                out[f"{method}/{r['seed']}"] = dict(
-                    {k: r[k] for k in _KEYS[part] + ('seconds',)}, setting=r['setting'], qualified=b['qualified']
-                )
-    return out
-
-# %% ../nbs/29_leaderboard.ipynb #f7b130e1
-def run_leaderboard(
-    cfg: LeaderboardConfig | None = None,  # the protocol's settings (default: the 'fast' preset)
-    out=None,  # directory for results.json, leaderboard.md, pareto.png (None: write nothing)
-    progress: bool = True,
-    command: str | None = None,
-) -> dict:  # the shell command, recorded in the results
-    """Run the leaderboard: Standard and Unseen per seed and data set, every method over its weight grid.
-
-    Each method's best setting is chosen by the stated rule."""
-    import tempfile
-
-    cfg = cfg or LeaderboardConfig.preset('fast')
-    t_start = time.time()
-    jobs = _jobs(cfg)
-    if 'digits' in cfg.parts:  # write each cache's configuration once, before parallel jobs read it
-        from msgm_nb.cache import check_cache
-
-        for s in cfg.seeds:
-            check_cache(cfg.digits_cache_dir(s), cfg.digits_config(s))
-    with tempfile.TemporaryDirectory() as work:
-        results = _run_jobs(jobs, dict(cfg=cfg, work=work), cfg.workers, progress)
-    rows = [r for v in results.values() for r in v['rows']]
-    res = dict(
-        config=dict(
-            asdict(cfg),
-            grids={m: cfg.grid(m) for m in cfg.methods},
-            rule=f"lowest mean UR among settings with mean NLL(D_g) - NLL_standard(D_g) <= {cfg.nll_tol} nats (toy) / "
-            f"{cfg.digits_nll_tol} bits/dim (digits); else the lowest NLL(D_g) (qualified: false)",
-            retention=dict(
-                toy=f"Euclidean distance of PF-ODE outputs from the same prior draws; unchanged: d < {cfg.delta}",
-                digits=f"1 - SSIM of PF-ODE images from the same prior draws, over draws the classifier keeps; "
-                f"unchanged: d < {cfg.digits_delta}",
-            ),
-        )
-    )
-    for part, tol in (('toy', cfg.nll_tol), ('digits', cfg.digits_nll_tol)):
-        ref = [r for r in rows if r['part'] == part and 'setting' not in r]
-        grid = [{k: v for k, v in r.items() if k != 'part'} for r in rows if r['part'] == part and 'setting' in r]
-        res[part] = _best_rows(part, ref, grid, cfg, tol) if part in cfg.parts else {}
-        res[f'{part}_grid'] = grid
-    acc = sorted({r['clf_acc'] for r in rows if r['part'] == 'digits'})  # each digits row's classifier accuracy
-    if acc:
-        res['digits_classifier_test_acc'] = acc[0] if len(acc) == 1 else acc
-    res['wall_seconds'] = time.time() - t_start
-    res['command'], res['machine'] = (
-        command,
-        f"{os.cpu_count()} CPU cores, {cfg.workers} worker process(es), torch {torch.__version__}",
-    )
-    if out is not None:
-        save_leaderboard(res, out)
-    return res
-
 # %% ../nbs/29_leaderboard.ipynb #e688e675
 def _fmt(v, p: int = 3) -> str:
     return '—' if v is None else f'{v:.{p}f}'
@@ -871,32 +714,6 @@ def plot_pareto(res: dict, part: str = 'toy', ax=None):
     ax.legend(fontsize=7, loc='best')
     ax.grid(alpha=0.3)
     return ax
-
-
-def save_leaderboard(res: dict, out) -> Path:
-    """Write leaderboard.md (a table per data set and its Pareto front), pareto.png and last results.json into `out`.
-
-    Returns the path of results.json."""
-    import matplotlib.pyplot as plt
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    parts = [p for p in PARTS if res.get(p)]
-    md = [
-        f"## {p}\n\n{leaderboard_table(res, p)}\n\n"
-        f"Pareto front (UR vs retention d): {', '.join(pareto_front(res, p)) or 'none'}\n"
-        for p in parts
-    ]
-    atomic_write(out / 'leaderboard.md', '\n'.join(md))
-    fig, axs = plt.subplots(1, len(parts), figsize=(7 * len(parts), 5), squeeze=False)
-    for p, ax in zip(parts, axs[0]):
-        plot_pareto(res, p, ax)
-    fig.tight_layout()
-    atomic_savefig(fig, out / 'pareto.png', dpi=110)
-    plt.close(fig)
-    # last: a results file means every output is there
-    atomic_write(out / 'results.json', json.dumps(res, indent=1, default=str))
-    return out / 'results.json'
 
 # %% ../nbs/29_leaderboard.ipynb #0c3fb7af
 _LB_FIELDS = dict(
@@ -1024,7 +841,7 @@ def _lb_config(f: dict, seed: int) -> LeaderboardConfig:
         kw.update(toy='verdict', toy_overrides=base)
     else:
         kw.update(digits='verdict', digits_overrides={k: v for k, v in base.items() if k not in ('dataset',)})
-    return LeaderboardConfig(parts=(part,), seeds=(seed,), workers=1, max_nfe=f['max_nfe'], **kw)
+    return LeaderboardConfig(parts=(part,), seeds=(seed,), max_nfe=f['max_nfe'], **kw)
 
 
 @contextmanager
@@ -1090,3 +907,86 @@ def leaderboard_run(spec: dict) -> dict:
     if method == 'unseen':
         return _job(dict(common, kind='digits-unseen'))['rows'][0]
     return _job(dict(common, kind='digits', method=method, setting=f['setting']))['rows'][0]
+
+# %% ../nbs/29_leaderboard.ipynb #6cb563f6
+def protocol(cfg: LeaderboardConfig) -> dict:
+    "The selection rule and the retention distances of `cfg`, in words (stored with every leaderboard)."
+    return dict(
+        rule=f"lowest mean UR among settings with mean NLL(D_g) - NLL_standard(D_g) <= {cfg.nll_tol} nats (toy) / "
+        f"{cfg.digits_nll_tol} bits/dim (digits); else the lowest NLL(D_g) (qualified: false)",
+        retention=dict(
+            toy=f"Euclidean distance of PF-ODE outputs from the same prior draws; unchanged: d < {cfg.delta}",
+            digits=f"1 - SSIM of PF-ODE images from the same prior draws, over draws the classifier keeps; "
+            f"unchanged: d < {cfg.digits_delta}",
+        ),
+    )
+
+
+def _best_rows(part: str, part_rows: list[dict], grid_rows: list[dict], cfg: LeaderboardConfig, tol: float) -> dict:
+    "`{'<name>/<seed>': row}` of `part`: the references, then each method's best setting by the stated rule."
+    out = {
+        f"{r['method']}/{r['seed']}": {k: v for k, v in r.items() if k not in ('part', 'method', 'seed')}
+        for r in part_rows
+    }
+    g_key = NLL_KEYS[part][0]  # NLL(D_g) in the part's unit
+    std = {r['seed']: r[g_key] for r in part_rows if r['method'] == 'standard'}
+    for method in cfg.methods:
+        runs = [r for r in grid_rows if r['method'] == method]
+        if not runs:
+            continue
+        b = select_best(runs, std, tol, g_key)
+        for r in runs:
+            if r['setting'] == b['setting']:
+                out[f"{method}/{r['seed']}"] = dict(
+                    {k: r[k] for k in _KEYS[part] + ('seconds',)}, setting=r['setting'], qualified=b['qualified']
+                )
+    return out
+
+
+def leaderboard_results(specs: list, root) -> dict:
+    """The leaderboard of one part from the records under `root` of the plan `specs`.
+
+    `{part: {'<name>/<seed>': row}, '<part>_grid': [...], 'config': ...}`: the references, then each method's best
+    setting by the protocol's rule, and every run of the grid — what `leaderboard_table` and `plot_pareto` read."""
+    recs = plan_records(specs, root)
+    if not recs:
+        raise FileNotFoundError(f"{root} holds no record of {specs[0].experiment if specs else 'the plan'}")
+    part = recs[0]['fields']['part']
+    cfg = _lb_config(recs[0]['fields'], recs[0]['seed'])
+    rows = [dict(r['metrics'], part=part, method=r['fields']['method'], seed=r['seed']) for r in recs]
+    ref = [r for r in rows if r['method'] in ('standard', 'unseen')]
+    grid = [{k: v for k, v in r.items() if k != 'part'} for r in rows if r['method'] not in ('standard', 'unseen')]
+    cfg = replace(cfg, methods=tuple(dict.fromkeys(r['method'] for r in grid)) or cfg.methods)
+    tol = cfg.nll_tol if part == 'toy' else cfg.digits_nll_tol
+    res = {part: _best_rows(part, ref, grid, cfg, tol), f'{part}_grid': grid, 'config': protocol(cfg)}
+    if acc := sorted({r['clf_acc'] for r in rows if r.get('clf_acc') is not None}):
+        res['digits_classifier_test_acc'] = acc[0] if len(acc) == 1 else acc  # each digits row names its classifier
+    return res
+
+# %% ../nbs/29_leaderboard.ipynb #26245d38
+def leaderboard_figures(
+    specs: list,  # one part's plan
+    root,  # folder of its records
+    work=None,  # unused: the leaderboard is drawn from records alone
+    out=None,  # folder of <study>_best.md, <study>_best.json and <study>_pareto.png (default `root`)
+    device=None,
+    progress: bool = True,
+    force: bool = False,
+) -> list[str]:
+    "The best setting per method (table and JSON) and the Pareto plot of one part's records; returns what was written."
+    import matplotlib.pyplot as plt
+
+    res = leaderboard_results(specs, root)
+    name, out = specs[0].experiment, Path(out or root)
+    part = next(p for p in PARTS if p in res)
+    front = ', '.join(pareto_front(res, part)) or 'none'
+    atomic_write(
+        out / f'{name}_best.md', f"{leaderboard_table(res, part)}\n\nPareto front (UR vs retention d): {front}\n"
+    )
+    atomic_write(out / f'{name}_best.json', json.dumps(res, indent=1, default=str) + '\n')
+    fig, ax = plt.subplots(figsize=(7, 5))
+    plot_pareto(res, part, ax)
+    fig.tight_layout()
+    atomic_savefig(fig, out / f'{name}_pareto.png', dpi=110)
+    plt.close(fig)
+    return [f"{name}: best settings in {out / f'{name}_best.md'}, Pareto plot {out / f'{name}_pareto.png'}"]

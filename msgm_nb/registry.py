@@ -4,24 +4,29 @@
 
 # %% ../nbs/29a_registry.ipynb #65518b52
 from __future__ import annotations
-import json
+import json, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 from .core import atomic_write, atomic_savefig
-from .verdict import RunSpec, cheapest_first, write_summary, run_convergence, plot_convergence
-from .toy import ToyConfig, toy_verdict_plan, toy_convergence_plan, toy_run, toy_exact
+from .verdict import RunSpec, RecordError, read_record, write_summary, run_convergence, plot_convergence
+from .toy import ToyConfig, toy_verdict_plan, toy_convergence_plan, toy_run, toy_exact, toy_figures
 from .toy import TOY_VERDICT_METRICS, TOY_CONVERGENCE_TOLERANCES, TOY_CONVERGENCE_ONE_SIDED
 from .images import ImageConfig
-from .imagestudy import digits_verdict_config, image_plan, image_convergence_plan, image_run
+from .imagestudy import digits_verdict_config, image_plan, image_convergence_plan, image_run, image_figures
 from .imagestudy import DIGITS_VE_ROWS, DIGITS_DDPM_ROWS, IMAGE_VERDICT_METRICS
 from .imagestudy import IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
-from .leaderboard import verdict_leaderboard_plan, finetune_convergence_plan, leaderboard_run
+from msgm_nb.leaderboard import (
+    verdict_leaderboard_plan,
+    finetune_convergence_plan,
+    leaderboard_run,
+    leaderboard_figures,
+)
 from .leaderboard import LEADERBOARD_VERDICT_METRICS
 
 # %% auto #0
-__all__ = ['REGISTRY', 'GROUPS', 'Experiment', 'register', 'study', 'select', 'run_spec', 'registry_table', 'summarize',
-           'converge']
+__all__ = ['REGISTRY', 'GROUPS', 'TOY_SMOKE_SETTINGS', 'Experiment', 'register', 'study', 'select', 'run_spec', 'registry_table',
+           'summarize', 'check', 'draw_figures', 'converge']
 
 # %% ../nbs/29a_registry.ipynb #ac3a030f
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class Experiment:
     tolerances: dict = field(default_factory=dict)  # metric -> largest change on doubling the budget that passes
     one_sided: tuple = ()  # held-out losses among `tolerances` for which a rise on doubling passes
     exact: Callable | None = None  # preset -> exact references, written beside the table as <name>_exact.json
-    samples: bool = False  # whether `msgm verdict --samples` draws image grids of its seed-0 models
+    figures: Callable | None = None  # (specs, root, work, out, device, progress, force) -> lines: figures of its runs
     uses: tuple = ()  # studies whose finished runs this study's runner reuses (found by their specs, never by search)
 
     def __post_init__(self):
@@ -122,9 +127,19 @@ def run_spec(spec: dict) -> dict:
     return study(spec['experiment']).runner(spec)
 
 # %% ../nbs/29a_registry.ipynb #e20d82e3
+TOY_SMOKE_SETTINGS = dict(  # the smoke presets' rows: the paper's default and the strongest weights (make demo: fast)
+    tiny=dict(settings=((0.99, 4),), variants=('obtuse',)),
+    fast=dict(settings=((0.99, 4), (0.5, 4), (0.5, 1))),
+)
+
+
 def _toy_plan(preset: str, seeds: int) -> list[RunSpec]:
-    small = dict(settings=((0.99, 4),), variants=('obtuse',)) if preset == 'tiny' else {}
-    return toy_verdict_plan(ToyConfig.preset(preset), seeds, **small)
+    return toy_verdict_plan(ToyConfig.preset(preset), seeds, **TOY_SMOKE_SETTINGS.get(preset, {}))
+
+
+def _toy_figures(specs, root, work, out, device='cpu', progress=True, force=False) -> list[str]:
+    "The toy's figures (`toy_figures`); `force` is moot: each figure is drawn from the runs whole."
+    return [f"toy: drew {p}" for p in toy_figures(specs, root, work, out, device=device, progress=progress)]
 
 
 def _toy_convergence(preset: str, budgets) -> list[RunSpec]:
@@ -144,6 +159,7 @@ register(
         tolerances=TOY_CONVERGENCE_TOLERANCES,
         one_sided=TOY_CONVERGENCE_ONE_SIDED,
         exact=lambda preset: toy_exact(ToyConfig.preset(preset)),
+        figures=_toy_figures,
     )
 )
 
@@ -175,7 +191,7 @@ for _sde, _rows, _tiny in (('ve', DIGITS_VE_ROWS, ('unseen', 'obtuse')), ('ddpm'
             convergence=_conv,
             tolerances=IMAGE_CONVERGENCE_TOLERANCES,
             one_sided=IMAGE_CONVERGENCE_ONE_SIDED,
-            samples=True,
+            figures=image_figures,
         ),
         group='digits',
     )
@@ -207,6 +223,7 @@ for _part in ('toy', 'digits'):
             convergence=_conv,
             tolerances={'ur': 0.01},
             uses=('digits-ve',) if _part == 'digits' else (),  # its Standard and Unseen are digits-ve's runs
+            figures=leaderboard_figures,
         ),
         group='leaderboard',
     )
@@ -227,15 +244,57 @@ def registry_table(preset: str = 'verdict', seeds: int = 3) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/29a_registry.ipynb #ec1584f2
-def summarize(exp: Experiment, preset: str = 'verdict', seeds: int = 3, root='nbs/results/verdict', out=None) -> dict:
+def summarize(
+    exp: Experiment, preset: str = 'verdict', seeds: int = 3, root='nbs/results/verdict', out=None, specs=None
+) -> dict:
     "Rebuild the table of `exp` from the records under `root` into `out` (default `root`); returns the summary."
     out = Path(out or root)
-    summ = write_summary(
-        exp.specs(preset, seeds), root, f'{exp.name}_summary', exp.metrics, ref=exp.reference, out=out, title=exp.name
-    )
+    specs = (
+        exp.specs(preset, seeds) if specs is None else specs
+    )  # `specs`: a part of the plan (one seed of a smoke run)
+    summ = write_summary(specs, root, f'{exp.name}_summary', exp.metrics, ref=exp.reference, out=out, title=exp.name)
     if exp.exact is not None:
         atomic_write(out / f'{exp.name}_exact.json', json.dumps(exp.exact(preset), indent=1) + '\n')
     return summ
+
+
+def check(exp: Experiment, preset: str = 'verdict', seeds: int = 3, root='nbs/results/verdict') -> list[str]:
+    """What is wrong with the stored results of `exp` under `root`, one line each (empty: nothing).
+
+    Every record file of the study must verify (`read_record`: content hash, folder, types), every metric its table
+    reads must be a number, and the stored summary must be what its records rebuild."""
+    import tempfile
+
+    root, found = Path(root), []
+    for p in sorted((root / exp.name).glob('*.json')):
+        try:
+            read_record(p)
+        except RecordError as e:
+            found.append(str(e))
+    stored = root / f'{exp.name}_summary.json'
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the damaged records are listed above
+        try:
+            fresh = json.loads(json.dumps(summarize(exp, preset, seeds, root, out=tmp)))
+        except RecordError as e:
+            return found + [str(e)]
+    if not stored.exists():
+        found.append(f"{stored} is missing (msgm verdict {exp.name} --aggregate writes it)")
+    elif json.loads(stored.read_text()) != fresh:
+        found.append(f"{stored} is not what its records rebuild (msgm verdict {exp.name} --aggregate rewrites it)")
+    return found
+
+
+def draw_figures(
+    exp: Experiment, preset: str = 'verdict', seeds: int = 3, root='nbs/results/verdict', work='runs/verdict', **kw
+) -> list[str]:  # kw: out (default root), device, progress, force, specs (a part of the plan)
+    "Draw the figures of `exp` from its records under `root` and its models under `work`; returns what was done."
+    if exp.figures is None:
+        have = ', '.join(n for n, e in REGISTRY.items() if e.figures is not None)
+        raise ValueError(f"{exp.name} draws no figures; the studies that do: {have}")
+    specs = kw.pop('specs', None)
+    kw.setdefault('out', root)
+    return exp.figures(exp.specs(preset, seeds) if specs is None else specs, root, work, **kw)
 
 
 def converge(

@@ -5,10 +5,8 @@
 # %% ../nbs/20_toy.ipynb #a416b46e
 from __future__ import annotations
 import json, math, time, warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
-import multiprocessing as mp
 import numpy as np
 import torch
 from torch import Tensor
@@ -25,14 +23,14 @@ from .losses import VARIANTS, dsm_loss, forget_loss
 from .train import TrainConfig, train, TrainingDiverged
 from .sampling import sample
 from .likelihood import log_likelihood
-from .verdict import RunSpec
+from .verdict import RunSpec, aggregate, plan_records
 
 # %% auto #0
 __all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_NAMES', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_SETTINGS', 'TOY_VERDICT_METRICS',
-           'TOY_CONVERGENCE_TOLERANCES', 'TOY_CONVERGENCE_ONE_SIDED', 'ToyConfig', 'toy_sde', 'toy_data',
-           'optimal_score', 'train_toy', 'evaluate', 'run_jobs', 'plot_score_fields', 'square_panel', 'plot_samples',
-           'plot_sweep', 'run_toy', 'load_models', 'save_toy', 'toy_spec', 'toy_run', 'toy_verdict_plan',
-           'toy_convergence_plan', 'toy_exact']
+           'TOY_CONVERGENCE_TOLERANCES', 'TOY_CONVERGENCE_ONE_SIDED', 'TOY_FIGURES', 'ToyConfig', 'toy_sde', 'toy_data',
+           'optimal_score', 'train_toy', 'evaluate', 'plot_score_fields', 'square_panel', 'plot_samples', 'plot_sweep',
+           'toy_spec', 'spec_config', 'toy_model_file', 'save_toy_model', 'load_toy_model', 'toy_model', 'toy_run',
+           'toy_verdict_plan', 'toy_convergence_plan', 'toy_exact', 'toy_optimum_sweep', 'toy_figures']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
 TOY_METHODS = ('standard', 'unseen') + VARIANTS  # the trained models of the main table
@@ -46,7 +44,6 @@ class ToyConfig:
     n_train: int = 10_000  # training points drawn from the mixture (D_g and D_f by label)
     n_test: int = 500  # held-out points per set for the NLL
     steps: int = 5000  # optimiser steps of the main models
-    sweep_steps: int = 2500  # optimiser steps of each sweep model
     batch: int = 256  # batch size on D_g (and on D_f)
     lr: float = 1e-3
     ema: float = 0.995  # EMA decay, capped at 1 - 50/steps so the average never reaches back to the initial weights
@@ -56,18 +53,12 @@ class ToyConfig:
     every: int = 4  # paper default: L_f every 4th step
     n_samples: int = 10_000  # generated samples for the unlearning ratio (the paper uses 10k)
     sample_steps: int = 500  # Euler-Maruyama steps
-    sweep_samples: int = 4000  # generated samples of each sweep model
-    sweep_test: int = 250  # held-out points per set for each sweep model's NLL
     sigma_min: float = 0.01
     sigma_max: float = 50.0
-    alphas: tuple = (0.1, 0.3, 0.5, 0.7, 0.9, 0.99)
-    everys: tuple = (1, 4)
-    variants: tuple = VARIANTS
     rtol: float = 1e-5  # ODE tolerances of the NLL
     atol: float = 1e-5
     quiver_t: float = 0.08  # the time of Fig. 1
     seed: int = 0
-    workers: int = 2  # parallel processes for the runs (1 = in this process)
 
     @classmethod
     def preset(cls, name: str = 'full', **kw) -> 'ToyConfig':
@@ -80,28 +71,17 @@ class ToyConfig:
                 n_train=2000,
                 n_test=40,
                 steps=120,
-                sweep_steps=80,
                 batch=128,
                 n_samples=400,
                 sample_steps=60,
-                sweep_samples=400,
-                sweep_test=40,
-                alphas=(0.5, 0.99),
-                everys=(4,),
-                variants=('orthogonal', 'obtuse'),
                 rtol=1e-3,
                 atol=1e-3,
-                workers=1,
             ),
             fast=dict(
                 n_test=150,
                 steps=2500,
-                sweep_steps=1000,
                 n_samples=3000,
                 sample_steps=200,
-                sweep_samples=1500,
-                sweep_test=80,
-                alphas=(0.5, 0.99),
                 rtol=1e-4,
                 atol=1e-4,
             ),
@@ -113,12 +93,8 @@ class ToyConfig:
         return cls(**{**presets[name], **kw})
 
     def __post_init__(self):
-        for v in self.variants:
-            if v not in VARIANTS:
-                raise ValueError(f"unknown variant {v!r}; valid variants: {', '.join(VARIANTS)}")
-        for a in (*self.alphas, self.alpha):
-            if not 0 < a <= 1:
-                raise ValueError(f"alpha must lie in (0, 1] for the toy sweep, got {a}")
+        if not 0 < self.alpha <= 1:
+            raise ValueError(f"alpha must lie in (0, 1] for the toy, got {self.alpha}")
         if self.n_train < 10 or self.n_test < 2 or self.n_samples < 10:
             raise ValueError("n_train, n_test and n_samples are too small")
 
@@ -287,56 +263,6 @@ def evaluate(score: ScoreFn, sde, data: dict, cfg: ToyConfig, keep_samples: bool
         out['samples'] = x
     return out
 
-# %% ../nbs/20_toy.ipynb #25938fb5
-def _job(spec: dict) -> dict:
-    "One run (train + evaluate, or evaluate the closed-form optimum); top level so worker processes can pickle it."
-    torch.set_num_threads(1)
-    cfg = ToyConfig(**spec['cfg'])
-    data = toy_data(cfg)
-    sde = toy_sde(cfg)
-    t0 = time.time()
-    if spec.get('sweep'):  # sweep models are evaluated on fewer samples and test points
-        cfg = replace(cfg, n_samples=cfg.sweep_samples, n_test=cfg.sweep_test)
-        data = toy_data(cfg)
-    method, alpha, every = spec['method'], spec['alpha'], spec['every']
-    out = dict(kind=spec['kind'], method=method, alpha=alpha, every=every)
-    try:
-        if spec['kind'] == 'optimum':
-            score = optimal_score(data['gm'], data['forget'], sde, method, alpha, every)
-            state = None
-        else:
-            model = train_toy(method, data, sde, cfg, alpha, every, spec['steps'])
-            score, state = score_fn(model, sde), {k: v.clone() for k, v in model.state_dict().items()}
-        out.update(evaluate(score, sde, data, cfg, keep_samples=spec.get('keep', False)))
-        out.update(state=state if spec.get('keep') else None)
-        if spec['kind'] != 'optimum':
-            out['history'] = model.history
-    except (TrainingDiverged, NonFiniteError) as e:
-        # a run that blows up is a result, not a crash; any other error (a wrong argument, a bug) propagates
-        out.update(
-            diverged=True,
-            error=f"{type(e).__name__}: {e}",
-            ur=None,
-            nll_g_nats=None,
-            nll_f_nats=None,
-            bpd_g=None,
-            bpd_f=None,
-        )
-    out['seconds'] = time.time() - t0
-    return out
-
-
-def run_jobs(specs: list, workers: int = 1, progress: bool = True, desc: str = 'toy runs') -> list:
-    "Run job specs in `workers` processes (1 = here), with a progress bar; results in the order of `specs`."
-    if workers <= 1:
-        return [_job(s) for s in tqdm(specs, desc=desc, disable=not progress)]
-    results = [None] * len(specs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as ex:
-        futs = {ex.submit(_job, s): i for i, s in enumerate(specs)}
-        for fut in tqdm(as_completed(futs), total=len(futs), desc=desc, disable=not progress):
-            results[futs[fut]] = fut.result()
-    return results
-
 # %% ../nbs/20_toy.ipynb #9d1cc855
 TOY_NAMES = dict(  # the display name of each method
     standard='Standard',
@@ -428,7 +354,7 @@ def plot_sweep(sweep: list, reference: dict, optimum: list | None = None):
         ('nll_f_nats', 'NLL(D_f), nats/point'),
         ('nll_g_nats', 'NLL(D_g), nats/point'),
     ]
-    fig, axs = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig, axs = plt.subplots(1, 3, figsize=(14, 4.4))
     colors = dict(zip(VARIANTS, ['tab:blue', 'tab:red', 'tab:cyan', 'tab:orange']))
     for (key, label), ax in zip(keys, axs):
         for rows, ls_of, mk in ((sweep, {1: '--', 4: '-'}, 'o'), (optimum or [], {1: ':', 4: ':'}, '')):
@@ -452,165 +378,16 @@ def plot_sweep(sweep: list, reference: dict, optimum: list | None = None):
                 ax.axhline(reference[name][key], color=c, lw=1, label=TOY_NAMES[name] if key == 'ur' else None)
         ax.set_xlabel(r'$\alpha$')
         ax.set_title(label, fontsize=10)
-        if key != 'ur':
-            ax.set_yscale('symlog', linthresh=10)
-    axs[0].legend(fontsize=7)
-    fig.tight_layout()
+        seen = [v for r in sweep + list(reference.values()) if (v := r.get(key)) is not None]
+        if key != 'ur':  # NLLs span orders of magnitude: log where all are positive, else symlog
+            ax.set_yscale(
+                'log' if seen and min(seen) > 0 else 'symlog', **({} if seen and min(seen) > 0 else {'linthresh': 10})
+            )
+    fig.legend(*axs[0].get_legend_handles_labels(), loc='lower center', ncol=5, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
-# %% ../nbs/20_toy.ipynb #e4d523e8
-def _metrics(r: dict) -> dict:
-    return {
-        k: r.get(k)
-        for k in (
-            'nll_g_nats',
-            'nll_f_nats',
-            'ur',
-            'bpd_g',
-            'bpd_f',
-            'seconds',
-            'diverged',
-            'nonfinite_samples',
-        )
-    }
-
-
-def _table(results: dict) -> str:
-    rows = [
-        '| model | NLL(D_g) nats | NLL(D_f) nats | NLL(D_g) bpd | NLL(D_f) bpd | unlearning ratio |',
-        '|---|---|---|---|---|---|',
-    ]
-    fmt = lambda v, p=3: '—' if v is None else f'{v:.{p}f}'
-    for group, title in (('reference', 'exact'), ('methods', 'trained'), ('optimum', 'closed-form optimum')):
-        for name, r in results[group].items():
-            rows.append(
-                f"| {title}: {TOY_NAMES.get(name, name)} | {fmt(r['nll_g_nats'])} | {fmt(r['nll_f_nats'])} | "
-                f"{fmt(r.get('bpd_g'))} | {fmt(r.get('bpd_f'))} | {fmt(r['ur'])} |"
-            )
-    return '\n'.join(rows)
-
-# %% ../nbs/20_toy.ipynb #8df6e3df
-def run_toy(cfg: ToyConfig | None = None, out=None, progress: bool = True, command: str | None = None) -> dict:
-    """Run the toy experiment and return the results.
-
-    Writes `out/results.json`, `out/table.md` and the figures (PNG) when `out` is given."""
-    cfg = cfg or ToyConfig.preset('full')
-    t_start = time.time()
-    data, sde = toy_data(cfg), toy_sde(cfg)
-    base = asdict(cfg)
-    main = [
-        dict(kind='train', method=m, alpha=cfg.alpha, every=cfg.every, steps=cfg.steps, cfg=base, keep=True)
-        for m in TOY_METHODS
-    ]
-    opt = [dict(kind='optimum', method=m, alpha=cfg.alpha, every=cfg.every, cfg=base, keep=True) for m in TOY_METHODS]
-    grid = [(v, a, k) for v in cfg.variants for a in cfg.alphas for k in cfg.everys]
-    sweep = [
-        dict(kind='train', method=v, alpha=a, every=k, steps=cfg.sweep_steps, cfg=base, sweep=True) for v, a, k in grid
-    ]
-    sweep_opt = [dict(kind='optimum', method=v, alpha=a, every=k, cfg=base, sweep=True) for v, a, k in grid]
-    res = run_jobs(main + opt + sweep + sweep_opt, cfg.workers, progress)
-    r_main, r_opt = res[: len(main)], res[len(main) : len(main) + len(opt)]
-    r_sweep, r_sopt = (
-        res[len(main) + len(opt) : len(main) + len(opt) + len(sweep)],
-        res[len(main) + len(opt) + len(sweep) :],
-    )
-    ref = {}
-    for name, mix in (('truth_full', data['gm']), ('truth_retain', data['gm'].subset(data['keep']))):
-        x, _ = mix.sample(cfg.n_samples, generator=seeded(cfg.seed + 100))
-        nll = {
-            s: float(-data['gm'].log_prob(data[f'test_{s}']).mean())
-            if name == 'truth_full'
-            else float(-mix.log_prob(data[f'test_{s}']).mean())
-            for s in 'gf'
-        }
-        ref[name] = dict(
-            nll_g_nats=nll['g'],
-            nll_f_nats=nll['f'],
-            bpd_g=nll['g'] / (2 * math.log(2)),
-            bpd_f=nll['f'] / (2 * math.log(2)),
-            ur=mixture_unlearning_ratio(x, data['gm'], data['forget']),
-        )
-    srow = lambda r: dict(
-        variant=r['method'],
-        alpha=r['alpha'],
-        every=r['every'],
-        **{k: r.get(k) for k in ('nll_g_nats', 'nll_f_nats', 'ur', 'diverged', 'seconds')},
-    )
-    results = dict(
-        methods={r['method']: _metrics(r) for r in r_main},
-        reference=ref,
-        optimum={r['method']: _metrics(r) for r in r_opt},
-        sweep=[srow(r) for r in r_sweep],
-        optimum_sweep=[srow(r) for r in r_sopt],
-        config=base,
-        command=command or 'msgm_nb.toy.run_toy',
-        wall_seconds=None,
-    )
-    results['wall_seconds'] = time.time() - t_start
-    results['_models'] = {r['method']: r['state'] for r in r_main}
-    results['_samples'] = {r['method']: r['samples'] for r in r_main if 'samples' in r}
-    results['_opt_samples'] = {r['method']: r['samples'] for r in r_opt if 'samples' in r}
-    results['_histories'] = {r['method']: r.get('history') for r in r_main}
-    if out is not None:
-        save_toy(results, cfg, data, sde, out)
-    return results
-
-# %% ../nbs/20_toy.ipynb #9f35a871
-def load_models(results: dict, cfg: ToyConfig) -> dict:
-    "The trained main models of a `run_toy` result (same process), as score functions."
-    sde, out = toy_sde(cfg), {}
-    for name, state in results['_models'].items():
-        if state is None:
-            continue
-        m = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)
-        m.load_state_dict(state)
-        m.eval()
-        out[name] = score_fn(m, sde)
-    return out
-
-
-def save_toy(results: dict, cfg: ToyConfig, data: dict, sde, out) -> Path:
-    """Write the figures, table.md and then results.json of a `run_toy` result into `out`.
-
-    Each is written atomically, results.json last, so that it means all are there."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    public = {k: v for k, v in results.items() if not k.startswith('_')}
-    atomic_write(out / 'table.md', _table(results) + '\n')
-    scores = load_models(results, cfg)
-    sel = [
-        m
-        for m in ('standard', 'unseen', 'orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed')
-        if m in scores
-    ]
-    with matplotlib.rc_context({'figure.max_open_warning': 0}):
-        figs = dict(
-            fig1_scores=plot_score_fields(
-                {m: scores[m] for m in sel},
-                sde,
-                cfg.quiver_t,
-                data['gm'],
-                title=f'trained score directions at t = {cfg.quiver_t}',
-            ),
-            fig1_optimum=plot_score_fields(
-                {m: optimal_score(data['gm'], data['forget'], sde, m, cfg.alpha, cfg.every) for m in sel},
-                sde,
-                cfg.quiver_t,
-                data['gm'],
-                title=f'closed-form optimum at t = {cfg.quiver_t} (alpha = {cfg.alpha}, k = {cfg.every})',
-            ),
-            fig2_samples=plot_samples(
-                results['_samples'], data, title='generated samples (green: nearest to the forget mean)'
-            ),
-            fig_sweep=plot_sweep(results['sweep'], results['methods'], results['optimum_sweep']),
-        )
-        for name, fig in figs.items():
-            atomic_savefig(fig, out / f'{name}.png', dpi=110)
-            plt.close(fig)
-    atomic_write(out / 'results.json', json.dumps(public, indent=1))
-    return out
-
-# %% ../nbs/20_toy.ipynb #57193aab
+# %% ../nbs/20_toy.ipynb #8a602e59
 TOY_RESULT_FIELDS = (
     'n_train',
     'n_test',
@@ -651,22 +428,82 @@ def toy_spec(
     return RunSpec(experiment, row, seed, f, cost=f'toy-{steps}')
 
 
-def toy_run(spec: dict) -> dict:
-    """Runner of a toy `RunSpec` (as a dict): train, evaluate, and return the metrics.
+def spec_config(fields: dict, seed: int) -> ToyConfig:
+    "The `ToyConfig` of a toy run's `fields` with `seed` (the data come from `fields['data_seed']`)."
+    return ToyConfig(**{k: fields[k] for k in TOY_RESULT_FIELDS}, seed=seed)
 
-    A run that diverges in training (`TrainingDiverged`, `NonFiniteError`) or in evaluation (see `evaluate`) returns
-    `diverged=True`, None for the metrics it could not compute and `error`; every other exception propagates."""
+# %% ../nbs/20_toy.ipynb #4fd51251
+def toy_model_file(work, spec: dict) -> Path:
+    "Where the EMA weights of the toy run `spec` (a dict with `experiment` and `hash`) are kept under `work`."
+    return Path(work) / spec['experiment'] / spec['hash'] / 'model.safetensors'
+
+
+def save_toy_model(model: torch.nn.Module, path) -> Path:
+    "Write `model`'s weights (and its last logged losses as metadata) to `path` atomically, as safetensors."
+    from safetensors.torch import save
+
+    last = model.history[-1] if getattr(model, 'history', None) else {}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, save(state, metadata=dict(final=json.dumps({k: last.get(k) for k in ('L_g', 'L_f')}))))
+    return Path(path)
+
+
+def load_toy_model(path, cfg: ToyConfig, sde) -> torch.nn.Module:
+    "The toy model kept at `path` for a run of `cfg`; a file that is not such a model is named in the error."
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), 'pt') as f:
+            state, meta = {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}
+        final = json.loads(meta.get('final', '{}'))
+    except Exception as e:  # safetensors raises its own error types for damaged files
+        raise ValueError(f"{path}: not a readable toy model ({type(e).__name__}: {e})") from None
+    model = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError:
+        raise ValueError(f"{path}: its tensors do not fit ScoreMLP(hidden={cfg.hidden}, depth={cfg.depth})") from None
+    model.eval().requires_grad_(False)  # as the EMA model `train` returns
+    model.history = [final] if final else []
+    return model
+
+
+def toy_model(spec: dict, device: str = 'cpu') -> torch.nn.Module:
+    """The EMA model of the toy run `spec`: read from its `work` folder where a finished run left it, else trained.
+
+    A trained model is kept under `spec['work']` (when given). Training raises `TrainingDiverged` / `NonFiniteError`."""
     f = spec['fields']
-    cfg = ToyConfig(**{k: f[k] for k in TOY_RESULT_FIELDS}, seed=f['data_seed'], workers=1)
-    data, sde = toy_data(cfg), toy_sde(cfg)
+    cfg = spec_config(f, f['data_seed'])
+    sde = toy_sde(cfg)
+    path = toy_model_file(spec['work'], spec) if spec.get('work') else None
+    if path is not None and path.exists():
+        return load_toy_model(path, cfg, sde)
     run_cfg = replace(cfg, seed=spec['seed'])
+    model = train_toy(
+        f['method'], toy_data(cfg), sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'], device=device
+    )
+    if path is not None:
+        save_toy_model(model, path)
+    return model
+
+
+def toy_run(spec: dict) -> dict:
+    """Runner of a toy `RunSpec` (as a dict, with `work` and `device`): train, evaluate, and return the metrics.
+
+    The model is kept under `work` (if given), so figures can be drawn from it and a run interrupted after training
+    resumes at the evaluation. A run that diverges in training (`TrainingDiverged`, `NonFiniteError`) or in evaluation
+    (see `evaluate`) returns `diverged=True`, None for the metrics it could not compute and `error`; every other
+    exception propagates."""
     dev = spec.get('device') or 'cpu'
     try:
-        model = train_toy(f['method'], data, sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'], device=dev)
+        model = toy_model(spec, dev)
     except (TrainingDiverged, NonFiniteError) as e:
         none = dict.fromkeys(('ur', 'nonfinite_samples', 'nll_g_nats', 'bpd_g', 'nll_f_nats', 'bpd_f'))
         return dict(none, diverged=True, error=f"training: {type(e).__name__}: {e}")
-    out = evaluate(score_fn(model, sde), sde, data, run_cfg, device=dev)
+    f = spec['fields']
+    data, sde = toy_data(spec_config(f, f['data_seed'])), toy_sde(spec_config(f, f['data_seed']))
+    out = evaluate(score_fn(model, sde), sde, data, spec_config(f, spec['seed']), device=dev)  # samples from the seed
     last = model.history[-1] if model.history else {}
     return dict(out, final_L_g=last.get('L_g'), final_L_f=last.get('L_f'))
 
@@ -733,3 +570,86 @@ def toy_exact(cfg: ToyConfig, n: int = 10_000) -> dict:
         recall_f=mixture_unlearning_ratio(d['test_f'], d['gm'], d['forget']),
     )
     return out
+
+# %% ../nbs/20_toy.ipynb #0720c583
+def _figure_specs(specs: list, seed: int = 0, alpha: float = 0.99, every: int = 4) -> dict:
+    "row -> spec of the `seed` runs that Fig. 1 and Fig. 2 show: Standard, Unseen and each variant at (alpha, k)."
+    keep = lambda f: f['method'] in ('standard', 'unseen') or (f.get('alpha'), f.get('every')) == (alpha, every)
+    return {s.row: s for s in specs if s.seed == seed and keep(s.fields)}
+
+
+def _sweep_rows(specs: list, root) -> tuple[list, dict]:
+    "The sweep (variant, alpha, k and the mean over seeds of each metric) and the references, from the records."
+    keys = ('ur', 'nll_f_nats', 'nll_g_nats')
+    agg = aggregate(plan_records(specs, root), list(keys))
+    fields = {s.row: s.fields for s in specs}
+    mean = lambda row: {k: agg[row][k][0] for k in keys}
+    sweep = [
+        dict(variant=fields[r]['method'], alpha=fields[r]['alpha'], every=fields[r]['every'], **mean(r))
+        for r in agg
+        if 'alpha' in fields.get(r, {})
+    ]
+    return sweep, {r: mean(r) for r in ('standard', 'unseen') if r in agg}
+
+
+def toy_optimum_sweep(cfg: ToyConfig, settings) -> list:
+    "The closed-form optimum of every (variant, alpha, k) in `settings`, evaluated as a trained model is."
+    d, sde = toy_data(cfg), toy_sde(cfg)
+    out = []
+    for v, a, k in settings:
+        r = evaluate(optimal_score(d['gm'], d['forget'], sde, v, a, k), sde, d, cfg)
+        out.append(dict(variant=v, alpha=a, every=k, **{m: r[m] for m in ('ur', 'nll_f_nats', 'nll_g_nats')}))
+    return out
+
+# %% ../nbs/20_toy.ipynb #982279e4
+TOY_FIGURES = ('toy_fig1_scores', 'toy_fig1_optimum', 'toy_fig2_samples', 'toy_fig_sweep')
+
+
+def toy_figures(
+    specs: list,  # the study's plan (`toy_verdict_plan`)
+    root,  # folder of its records
+    work,  # folder of its models (`toy_model_file`); models Fig. 1 and 2 need but it lacks are trained into it
+    out,  # folder the figures go to, as <name>.png (`TOY_FIGURES`)
+    device: str = 'cpu',
+    progress: bool = True,
+) -> list[Path]:
+    """Fig. 1, Fig. 2 of the first seed's models at the paper's alpha = 0.99, k = 4; the alpha / k sweep of the records.
+
+    The sweep plots the mean over the seeds each row has, beside the closed-form optimum of the same objectives."""
+    seed = min((s.seed for s in specs), default=0)  # the first seed of the plan (0 for a verdict)
+    rows = _figure_specs(specs, seed)
+    if not rows:
+        raise ValueError("toy_figures: the plan holds no run at alpha=0.99 k=4 and no reference")
+    any_f = next(iter(rows.values())).fields
+    cfg = spec_config(any_f, any_f['data_seed'])
+    data, sde = toy_data(cfg), toy_sde(cfg)
+    models = {}
+    for row, s in tqdm(rows.items(), desc='toy models for the figures', disable=not progress):
+        models[s.fields['method']] = toy_model(dict(s.to_dict(), hash=s.hash, work=str(work)), device)
+    scores = {m: score_fn(net.to('cpu'), sde) for m, net in models.items()}
+    n = min(cfg.n_samples, 3000)
+    samples = {
+        m: sample(s, sde, (n, 2), method='em', steps=cfg.sample_steps, generator=seeded(1), progress=False)
+        for m, s in scores.items()
+    }
+    sweep, ref = _sweep_rows(specs, root)
+    optimum = toy_optimum_sweep(cfg, sorted({(r['variant'], r['alpha'], r['every']) for r in sweep}))
+    t = cfg.quiver_t
+    figs = dict(
+        toy_fig1_scores=plot_score_fields(scores, sde, t, data['gm'], title=f'trained score directions at t = {t}'),
+        toy_fig1_optimum=plot_score_fields(
+            {m: optimal_score(data['gm'], data['forget'], sde, m, 0.99, 4) for m in scores},
+            sde,
+            t,
+            data['gm'],
+            title=f'closed-form optimum at t = {t} (alpha = 0.99, k = 4)',
+        ),
+        toy_fig2_samples=plot_samples(samples, data, title='generated samples (green: nearest to the forget mean)'),
+        toy_fig_sweep=plot_sweep(sweep, ref, optimum),
+    )
+    written = []
+    for name, fig in figs.items():
+        atomic_savefig(fig, Path(out) / f'{name}.png', dpi=110)
+        plt.close(fig)
+        written.append(Path(out) / f'{name}.png')
+    return written

@@ -15,10 +15,11 @@ from tqdm.auto import tqdm
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['RECORD_KEYS', 'result_hash', 'RunSpec', 'record_path', 'RecordError', 'read_record', 'load_records', 'plan_records',
-           'device_label', 'package_commit', 'write_record', 'run_plan', 'estimate_seconds', 'plan_status',
-           'cheapest_first', 'format_status', 'mean_se', 'aggregate', 'differs', 'compare', 'verdict_table',
-           'plot_rows', 'mixed_values', 'write_summary', 'convergence', 'run_convergence', 'plot_convergence']
+__all__ = ['RECORD_KEYS', 'result_hash', 'RunSpec', 'record_path', 'RecordError', 'read_record', 'has_record', 'load_records',
+           'plan_records', 'device_label', 'package_commit', 'write_record', 'run_plan', 'estimate_seconds',
+           'plan_status', 'cheapest_first', 'format_status', 'mean_se', 'aggregate', 'differs', 'compare',
+           'verdict_table', 'plot_rows', 'mixed_values', 'write_summary', 'convergence', 'run_convergence',
+           'plot_convergence']
 
 # %% ../nbs/12_verdict.ipynb #0571625f
 def _canon(v):
@@ -76,8 +77,27 @@ class RecordError(ValueError):
     "A record file that cannot be read or lacks fields; the message names the file."
 
 
+def _check_content(r: dict, p: Path) -> None:
+    "`RecordError` unless the record `r` read from `p` is the run its name says: by its folder, its types and its hash."
+    if r['hash'] != p.stem:
+        raise RecordError(f"record {p} holds hash {r['hash']}, its file name says {p.stem}")
+    if r['experiment'] != p.parent.name:
+        raise RecordError(f"record {p} is a run of {r['experiment']!r}, filed under {p.parent.name!r}")
+    kinds = dict(fields=dict, metrics=dict, seed=int, row=str)
+    if bad := [k for k, t in kinds.items() if not isinstance(r[k], t) or isinstance(r[k], bool)]:
+        raise RecordError(f"record {p}: {', '.join(f'{k} is {r[k]!r}' for k in bad)} (wrong type)")
+    try:
+        h = result_hash(r['experiment'], dict(r['fields'], seed=r['seed']))
+    except (TypeError, ValueError) as e:
+        raise RecordError(f"record {p}: its fields cannot be hashed ({e})") from None
+    if h != p.stem:
+        raise RecordError(f"record {p}: its fields and seed hash to {h}, not {p.stem}: it holds another run's content")
+
+
 def read_record(path) -> dict:
-    "The record in `path`, checked for its keys; `RecordError` naming the file otherwise."
+    """The record in `path`, checked to be the run its name says (keys, folder, types, the hash of its content).
+
+    `RecordError` naming the file otherwise."""
     p = Path(path)
     try:
         r = json.loads(p.read_text())
@@ -85,9 +105,21 @@ def read_record(path) -> dict:
         raise RecordError(f"record {p} cannot be read ({type(e).__name__}: {e})") from None
     if not isinstance(r, dict) or (miss := [k for k in RECORD_KEYS if k not in r]):
         raise RecordError(f"record {p} is not a run record (missing {miss if isinstance(r, dict) else 'everything'})")
-    if r['hash'] != p.stem:
-        raise RecordError(f"record {p} holds hash {r['hash']}, its file name says {p.stem}")
+    _check_content(r, p)
     return r
+
+
+def has_record(root, spec: RunSpec) -> bool:
+    "Whether `spec` has a record under `root` that verifies; a damaged one is named in a warning and counts as missing."
+    p = record_path(root, spec)
+    if not p.exists():
+        return False
+    try:
+        read_record(p)
+    except RecordError as e:
+        warnings.warn(f"{e}; the run counts as missing and is run again")
+        return False
+    return True
 
 
 def load_records(root, experiment: str) -> list[dict]:
@@ -110,7 +142,7 @@ def plan_records(specs: list[RunSpec], root) -> list[dict]:
             try:
                 out.append(dict(read_record(p), row=s.row))
             except RecordError as e:
-                warnings.warn(str(e))
+                warnings.warn(f"{e}; the run counts as missing and is run again")
     return out
 
 # %% ../nbs/12_verdict.ipynb #9a914029
@@ -190,7 +222,7 @@ def run_plan(
     progress: bool = True,
 ) -> dict:
     "Run every spec without a record; returns counts `dict(skipped=, ran=, left=)` and the records written."
-    todo = [s for s in specs if not record_path(root, s).exists()]
+    todo = [s for s in specs if not has_record(root, s)]  # a damaged record is run again
     n_missing = len(todo)
     todo = todo[:max_runs] if max_runs is not None else todo
     label, t0, written = device_label(device), time.time(), []
@@ -339,11 +371,19 @@ def aggregate(records: list[dict], metrics: list[str]) -> dict:
     for r in records:
         rows.setdefault(r['row'], []).append(r)
     return {
-        row: dict(
-            {k: mean_se([_get(r['metrics'], k) for r in rs]) for k in metrics}, seeds=sorted(r['seed'] for r in rs)
-        )
+        row: dict({k: mean_se([_number(r, k) for r in rs]) for k in metrics}, seeds=sorted(r['seed'] for r in rs))
         for row, rs in rows.items()
     }
+
+
+def _number(r: dict, k: str) -> float | None:
+    "The metric `k` of the record `r`: a number or None; anything else is a `RecordError` naming the record."
+    v = _get(r['metrics'], k)
+    if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+        return v
+    raise RecordError(
+        f"record {r['experiment']}/{r['hash']}.json (row {r['row']}, seed {r['seed']}): {k} is {v!r}, not a number"
+    )
 
 
 def _gap(a: tuple, b: tuple, k: float = 2.0) -> tuple | None:

@@ -19,42 +19,50 @@ def test_python_dash_m_runs_the_cli():
     assert r.returncode == 2 and '--bogus' in r.stderr
 
 def test_toy_tiny_writes_results(tmp_path):
+    "`msgm toy` is the toy study's smoke run: records, table, models and figures of one seed, then results.json."
     r = run('toy', '--preset', 'tiny', '--seed', '1', '--out', str(tmp_path), '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((tmp_path / 'results.json').read_text())
-    assert set(res['methods']) >= {'standard', 'unseen', 'orthogonal', 'obtuse'}
-    for m in res['methods'].values():
+    recs = [json.loads(p.read_text()) for p in (tmp_path / 'toy').glob('*.json')]
+    assert sorted(r['row'] for r in recs) == ['obtuse alpha=0.99 k=4', 'standard', 'unseen'] and {r['seed'] for r in recs} == {1}
+    for m in (r['metrics'] for r in recs):
         assert 0 <= m['ur'] <= 1 and m['nll_g_nats'] > 0 and m['nll_f_nats'] > 0 and m['bpd_g'] > 0 and m['bpd_f'] > 0
-    assert res['config']['seed'] == 1 and 'msgm toy' in res['command']
-    row = res['sweep'][0]
-    assert set(row) >= {'variant', 'alpha', 'every', 'nll_g_nats', 'nll_f_nats', 'ur'}
-    for fig in ('fig1_scores', 'fig2_samples', 'fig_sweep'): assert (tmp_path / f'{fig}.png').stat().st_size > 1000
+    assert res['config']['seed'] == 1 and 'msgm toy' in res['command'] and res['summary']['missing_runs'] == 0
+    assert len(list((tmp_path / 'work' / 'toy').glob('*/model.safetensors'))) == 3     # the models the figures read
+    for fig in ('toy_fig1_scores', 'toy_fig1_optimum', 'toy_fig2_samples', 'toy_fig_sweep'):
+        assert (tmp_path / f'{fig}.png').stat().st_size > 1000
+    assert (tmp_path / 'toy_summary.md').exists()
 
 def test_bad_arguments_fail_clearly(tmp_path):
     r = run('toy', '--fast', '--preset', 'tiny', '--out', str(tmp_path))
     assert r.returncode == 2 and 'contradicts' in r.stderr
 
 def test_leaderboard_tiny_writes_results(tmp_path):
-    "Both halves through two spawned worker processes (the --fast path), on the tiny preset."
-    r = run('leaderboard', '--preset', 'tiny', '--methods', 'msgm-obtuse,rg', '--workers', '2', '--cache', str(tmp_path / 'digits'),
-            '--out', str(tmp_path / 'out'), '--no-progress')
+    "Both studies of the leaderboard through two spawned worker processes, on the tiny preset: records, tables, best settings."
+    out = tmp_path / 'out'
+    r = run('leaderboard', '--preset', 'tiny', '--methods', 'msgm-obtuse,rg', '--workers', '2', '--out', str(out), '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]
-    res = json.loads((tmp_path / 'out' / 'results.json').read_text())
-    assert res['config']['workers'] == 2
+    res = json.loads((out / 'results.json').read_text())
+    assert res['config']['workers'] == 2 and res['config']['methods'] == ['msgm-obtuse', 'rg']
     keys = {'toy': {'ur', 'nll_f_nats', 'nll_g_nats', 'retention', 'unchanged', 'seconds'},      # units in the names; no toy FID
             'digits': {'ur', 'bpd_f', 'bpd_g', 'fid_g', 'retention', 'unchanged', 'seconds'}}
     for part in ('toy', 'digits'):
-        rows = [v for k, v in res[part].items() if not k.startswith(('standard/', 'unseen/'))]
+        assert res['summaries'][f'leaderboard-{part}']['missing_runs'] == 0
+        best = json.loads((out / f'leaderboard-{part}_best.json').read_text())[part]
+        rows = [v for k, v in best.items() if not k.startswith(('standard/', 'unseen/'))]
         assert rows and all(set(v) >= keys[part] for v in rows)
-        assert {k.split('/')[0] for k in res[part]} == {'standard', 'unseen', 'msgm-obtuse', 'rg'}
-        assert res[part]['standard/0']['retention'] == 0 or (part == 'digits' and res[part]['standard/0']['retention'] is None)
-    assert not any('fid_g' in v for v in res['toy'].values())                   # the toy part reports no FID
-    assert (tmp_path / 'digits' / 'standard' / 'train_info.json').exists()      # the digits models went to --cache
-    assert '## digits' in (tmp_path / 'out' / 'leaderboard.md').read_text() and (tmp_path / 'out' / 'pareto.png').exists()
+        assert {k.split('/')[0] for k in best} == {'standard', 'unseen', 'msgm-obtuse', 'rg'}
+        assert best['standard/0']['retention'] == 0 or (part == 'digits' and best['standard/0']['retention'] is None)
+        assert (out / f'leaderboard-{part}_pareto.png').exists() and (out / f'leaderboard-{part}_summary.md').exists()
+        if part == 'toy':
+            assert not any('fid_g' in v for v in best.values())                     # the toy part reports no FID
+    assert len(list((out / 'work').rglob('standard/train_info.json'))) == 1      # the digits Standard, in --out/work
 
 def test_leaderboard_bad_part(tmp_path):
-    r = run('leaderboard', '--preset', 'tiny', '--parts', 'cifar', '--out', str(tmp_path))
-    assert r.returncode == 2 and 'parts must be' in r.stderr
+    r = run('leaderboard', '--preset', 'tiny', '--parts', 'cifar', '--out', str(tmp_path / 'o'))
+    assert r.returncode == 2 and '--parts: unknown cifar; valid: toy, digits' in r.stderr and not (tmp_path / 'o').exists()
+    r = run('leaderboard', '--preset', 'tiny', '--methods', '', '--out', str(tmp_path / 'o'))
+    assert r.returncode == 2 and '--methods: an empty name' in r.stderr and not (tmp_path / 'o').exists()
 
 def test_train_under_torchrun_spreads_methods(tmp_path):
     "torchrun with two CPU processes (gloo): each rank trains its share of the methods into one cache, rank 0 writes the summary."

@@ -53,9 +53,16 @@ CASES = [
     ('--preset bogus', ['toy', '--preset', 'huge', '--out', 'o'], ['--preset', "invalid choice: 'huge'", "'tiny', 'fast', 'full'"]),
     ('--fast and --preset', ['toy', '--fast', '--preset', 'tiny', '--out', 'o'], ['--fast contradicts --preset tiny']),
     ('unreadable cache config', ['nll', '--method', 'unseen', '--cache', 'badcache', '--out', 'o', *TINY], ['badcache/image_config.json is unreadable']),
-    ('leaderboard --parts', ['leaderboard', '--preset', 'tiny', '--parts', 'cifar', '--out', 'o'], ['parts must be']),
+    ('leaderboard --parts', ['leaderboard', '--preset', 'tiny', '--parts', 'cifar', '--out', 'o'], ['--parts: unknown cifar']),
     ('leaderboard --workers 0', ['leaderboard', '--preset', 'tiny', '--workers', '0', '--out', 'o'], ['--workers', '>= 1']),
     ('unknown command', ['fly'], ["invalid choice: 'fly'", 'toy']),
+    ('malformed method alpha', ['eval', '--methods', 'orthogonal_a1.2.3', '--out', 'o', *TINY], ["unknown method 'orthogonal_a1.2.3'"]),
+    ('method alpha > 1', ['eval', '--methods', 'obtuse_a1.5', '--out', 'o', *TINY], ["method 'obtuse_a1.5': alpha must lie in [0, 1]"]),
+    ('method k0', ['eval', '--methods', 'orthogonal_k0', '--out', 'o', *TINY], ["method 'orthogonal_k0'", 'must be >= 1, got 0']),
+    ('leaderboard --methods empty', ['leaderboard', '--preset', 'tiny', '--methods', '', '--out', 'o'], ['--methods: an empty name']),
+    ('leaderboard --methods unknown', ['leaderboard', '--preset', 'tiny', '--methods', 'rg,salun', '--out', 'o'], ['--methods: unknown salun']),
+    ('verdict no NAME', ['verdict', '--list', '--out', 'o'], ['NAME: give a study or a set of studies', 'toy']),
+    ('run --check with no NAME', ['run', '--check'], ['NAME: give a study or a set of studies']),
 ]
 
 @pytest.fixture(scope='module')

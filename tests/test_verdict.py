@@ -83,7 +83,7 @@ def test_verdict_bad_arguments(tmp_path):
     r = run('verdict', 'toy', '--order', 'fastest', '--out', str(tmp_path / 'z'))
     assert r.returncode == 2 and '--order' in r.stderr and 'fastest' in r.stderr and not (tmp_path / 'z').exists()
     r = run('verdict', 'toy', '--force', '--out', str(tmp_path / 'f'))
-    assert r.returncode == 2 and '--force: only with --samples' in r.stderr and not (tmp_path / 'f').exists()
+    assert r.returncode == 2 and '--force: only with --figures' in r.stderr and not (tmp_path / 'f').exists()
 
 def test_verdict_tables_select_a_part(tmp_path):
     common = ['--preset', 'tiny', '--seeds', '1', '--list', '--out', str(tmp_path / 'r')]
@@ -145,19 +145,19 @@ def test_leaderboard_digits_adopts_the_verdict_sets_model(tmp_path):
     recs = [json.loads(p.read_text()) for p in (tmp_path / 'out' / 'leaderboard-digits').glob('*.json')]
     assert sorted(r['row'] for r in recs) == ['standard', 'unseen']
 
-def test_verdict_samples_draws_finished_models_only(tmp_path):
-    "`msgm verdict digits --samples` draws the seed-0 models a run finished, names the rest, trains nothing; without models it exits 2 first."
+def test_verdict_figures_draws_finished_models_only(tmp_path):
+    "`msgm verdict digits --figures` draws the seed-0 models a run finished, names the rest, trains nothing; without models it exits 2 first."
     common = ['--preset', 'tiny', '--out', str(tmp_path / 'r'), '--work', str(tmp_path / 'w'), '--no-progress']
-    r = run('verdict', 'digits', '--samples', *common)
-    assert r.returncode == 2 and '--samples' in r.stderr and 'no finished seed-0 model' in r.stderr and not (tmp_path / 'r').exists()
-    r = run('verdict', 'toy', '--samples', *common)
-    assert r.returncode == 2 and '--samples: only the studies with image samples (digits-ve, digits-ddpm) draw them, not toy' in r.stderr
+    r = run('verdict', 'digits', '--figures', *common)
+    assert r.returncode == 2 and '--figures' in r.stderr and 'no finished seed-0 model' in r.stderr and not (tmp_path / 'r').exists()
+    r = run('verdict', 'leaderboard-toy', '--figures', *common)
+    assert r.returncode == 2 and '--figures: leaderboard-toy draws no figures; the studies that do: toy, digits-ve, digits-ddpm' in r.stderr
     r = run('verdict', 'digits', '--tables', 'digits-ve', '--max-runs', '1', *common)
     assert r.returncode == 0, r.stderr[-3000:]
     trained = sorted(p.parent.name for p in (tmp_path / 'w').rglob('train_info.json'))
-    r = run('verdict', 'digits', '--samples', *common)
+    r = run('verdict', 'digits', '--figures', *common)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert 'digits-ve: 1 row(s) drawn' in r.stdout and 'no model yet for obtuse' in r.stdout and 'digits-ddpm: no finished seed-0 model' in r.stdout
+    assert 'digits-ve: 1 row(s) drawn' in r.stdout and 'no model yet for obtuse' in r.stdout and 'no finished seed-0 model of digits-ddpm' in r.stdout
     assert (tmp_path / 'r' / 'digits-ve_samples.png').stat().st_size > 1000 and not (tmp_path / 'r' / 'digits-ddpm_samples.png').exists()
     assert sorted(p.parent.name for p in (tmp_path / 'w').rglob('train_info.json')) == trained == ['unseen']
     png = tmp_path / 'r' / 'digits-ve_samples.png'
@@ -165,12 +165,33 @@ def test_verdict_samples_draws_finished_models_only(tmp_path):
     # a figure that shows a row whose model the work folder lacks is kept (never a poorer figure over a fuller one) unless --force
     png.with_suffix('.json').write_text(json.dumps(dict(rows=['unseen', 'obtuse'], seed=0, n=32)))
     before = png.stat().st_mtime_ns
-    r = run('verdict', 'digits', '--samples', *common)
+    r = run('verdict', 'digits', '--figures', *common)
     assert r.returncode == 0 and 'digits-ve: keeps' in r.stdout and 'it shows obtuse, whose seed-0 models are not in' in r.stdout, r.stdout
     assert png.stat().st_mtime_ns == before
     png.with_suffix('.json').unlink()                                              # nor a figure no row list describes
-    r = run('verdict', 'digits', '--samples', *common)
+    r = run('verdict', 'digits', '--figures', *common)
     assert r.returncode == 0 and 'no readable digits-ve_samples.json says which rows it shows' in r.stdout and png.stat().st_mtime_ns == before
-    r = run('verdict', 'digits', '--samples', '--force', *common)
+    r = run('verdict', 'digits', '--figures', '--force', *common)
     assert r.returncode == 0 and 'digits-ve: 1 row(s) drawn' in r.stdout and png.stat().st_mtime_ns != before
     assert json.loads(png.with_suffix('.json').read_text())['rows'] == ['unseen']
+
+def test_verdict_check_names_damaged_records(tmp_path):
+    "`msgm verdict NAME --check` names each damaged record and a stale summary (exit 2); the runner re-runs the damaged runs."
+    common = ['--preset', 'tiny', '--seeds', '1', '--out', str(tmp_path), '--no-progress']
+    assert run('verdict', 'toy', *common).returncode == 0
+    r = run('verdict', 'toy', '--check', *common)
+    assert r.returncode == 0 and 'every record verifies' in r.stdout, r.stderr[-2000:]
+    recs = sorted((tmp_path / 'toy').glob('*.json'))
+    recs[0].write_text(recs[0].read_text()[:50])                                     # truncated
+    recs[1].write_text(json.dumps(dict(json.loads(recs[2].read_text()), hash=recs[1].stem)))   # another run's content
+    r = run('verdict', 'toy', '--check', *common)
+    assert r.returncode == 2 and '--check: 3 finding(s)' in r.stderr, (r.stdout, r.stderr)
+    assert f'record {recs[0]} cannot be read' in r.stdout and f"record {recs[1]}: its fields and seed hash to" in r.stdout
+    assert 'toy_summary.json is not what its records rebuild' in r.stdout
+    r = run('verdict', 'toy', '--list', *common)
+    assert r.returncode == 0 and '1 done, 2 missing' in r.stdout
+    r = run('verdict', 'toy', *common)                                               # the runner agrees, and re-runs them
+    assert r.returncode == 0 and '2 run(s) done now, 1 had records, 0 left' in r.stdout, r.stdout
+    assert run('verdict', 'toy', '--check', *common).returncode == 0
+    r = run('verdict', '--check', '--out', str(tmp_path / 'none'))                     # no NAME: every study (none has records here)
+    assert r.returncode == 2 and 'summary.json is missing' in r.stdout
