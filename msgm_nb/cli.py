@@ -8,8 +8,8 @@ import argparse, json, math, os, re, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['UsageError', 'cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval', 'cmd_leaderboard', 'cmd_verdict',
-           'cmd_converge', 'build_parser', 'main']
+__all__ = ['UsageError', 'shown', 'cmd_toy', 'cmd_train', 'cmd_sample', 'cmd_nll', 'cmd_eval', 'cmd_leaderboard', 'cmd_verdict',
+           'cmd_converge', 'build_parser', 'Terminated', 'main']
 
 # %% ../nbs/30_cli.ipynb #f133b5de
 class UsageError(ValueError):
@@ -38,17 +38,34 @@ def _int_at_least(lo: int):
     return parse
 
 
+def shown(s) -> str:
+    "A path as a message shows it: bytes that are not UTF-8 escaped, a very long name cut in the middle."
+    t = str(s).encode('utf-8', 'backslashreplace').decode('utf-8')
+    return t if len(t) <= 100 else f"{t[:60]}...{t[-30:]} ({len(t)} characters)"
+
+
+def _writable(q: Path) -> None:
+    "Create and remove a probe file in `q` (as root `os.access` says yes to everything); OSError if that fails."
+    import tempfile
+
+    fd, probe = tempfile.mkstemp(prefix='.msgm-probe-', dir=q)
+    os.close(fd)
+    os.unlink(probe)
+
+
 def _out_dir(s: str) -> Path:
-    "An argparse type: a directory that exists and is writable, or that can be created (nothing is created here)."
+    "An argparse type: a directory that exists and is writable, or that can be created (nothing is left behind here)."
     p = q = Path(s)
-    if p.exists() and not p.is_dir():
-        raise argparse.ArgumentTypeError(f"{s} exists and is not a directory")
-    while not q.exists():
-        q = q.parent
-    if not q.is_dir():
-        raise argparse.ArgumentTypeError(f"{s} cannot be created: {q} is a file")
-    if not os.access(q, os.W_OK | os.X_OK):
-        raise argparse.ArgumentTypeError(f"{s} is not writable: no write permission on {q}")
+    try:
+        if p.exists() and not p.is_dir():
+            raise argparse.ArgumentTypeError(f"{shown(s)} exists and is not a directory")
+        while not q.exists():
+            q = q.parent
+        if not q.is_dir():
+            raise argparse.ArgumentTypeError(f"{shown(s)} cannot be created: {shown(q)} is a file")
+        _writable(q)
+    except OSError as e:  # a name too long, a read-only file system, no permission
+        raise argparse.ArgumentTypeError(f"{shown(s)} is not usable: {e.strerror or e}") from None
     return p
 
 # %% ../nbs/30_cli.ipynb #b43fece1
@@ -100,9 +117,13 @@ def cmd_toy(args) -> dict:
 def _config_file(s: str) -> Path:
     "An argparse type: a readable file holding one JSON object."
     p = Path(s)
-    if not p.exists():
+    try:
+        there, folder = p.exists(), p.is_dir()
+    except OSError as e:  # e.g. a name too long for the file system
+        raise argparse.ArgumentTypeError(f"{shown(s)} cannot be checked: {e.strerror or e}") from None
+    if not there:
         raise argparse.ArgumentTypeError(f"{s}: no such file")
-    if p.is_dir():
+    if folder:
         raise argparse.ArgumentTypeError(f"{s} is a directory, not a JSON file")
     try:
         d = json.loads(p.read_text())
@@ -757,26 +778,44 @@ def _prune(dirs: list) -> None:
 
 
 def _one_line(e: BaseException) -> str:
-    msg = ' '.join(str(e).split())
+    "The error in one printable line (bytes that are not UTF-8 escaped)."
+    msg = ' '.join(str(e).split()).encode('utf-8', 'backslashreplace').decode('utf-8')
     return msg if isinstance(e, _BAD_INPUT) and msg else f"{type(e).__name__}: {msg}"
 
 # %% ../nbs/30_cli.ipynb #dd12cd75
+class Terminated(KeyboardInterrupt):
+    "SIGTERM, raised where the command is, so that it ends as Ctrl-C does."
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
-    "The `msgm` console script: exit status 0 done, 2 bad input, 1 failure during the run, 130 interrupted (Ctrl-C)."
+    """The `msgm` console script.
+
+    Exit status 0 done, 2 bad input, 1 failure during the run, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
+    import signal
+
     parser = build_parser()
     args = parser.parse_args(argv)
     debug, made, t0 = os.environ.get('MSGM_DEBUG', '') not in ('', '0'), _new_dirs(args), time.time()
     try:
+        before = signal.signal(signal.SIGTERM, _on_sigterm)  # restored below: the caller's handler stays theirs
+    except ValueError:  # not the main thread of the interpreter: SIGTERM keeps its handler
+        before = None
+    try:
         res = args.func(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         _prune(made)
         if debug:
             raise
+        how = 'terminated' if isinstance(e, Terminated) else 'interrupted'
         print(
-            f'msgm {args.command}: interrupted; outputs written so far are complete files, the results file comes last',
+            f'msgm {args.command}: {how}; outputs written so far are complete files, the results file comes last',
             file=sys.stderr,
         )
-        return 130
+        return 143 if isinstance(e, Terminated) else 130
     except Exception as e:
         _prune(made)
         if debug:
@@ -788,10 +827,13 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2 if bad else 1
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
     if isinstance(res, dict) and res.get('_quiet'):
         return 0
     where = res.get('_results') if isinstance(res, dict) and res.get('_results') else f'{args.out}/results.json'
-    print(f"msgm {args.command}: done in {time.time() - t0:.1f} s; results in {where}")
+    print(f"msgm {args.command}: done in {time.time() - t0:.1f} s; results in {shown(where)}")
     return 0
 
 # %% ../nbs/30_cli.ipynb #55d0289f

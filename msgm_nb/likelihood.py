@@ -9,7 +9,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 from torchdiffeq import odeint
-from .core import check_finite, ScoreFn
+from .core import check_finite, ScoreFn, NonFiniteError
 from .sde import VESDE, VPSDE, subVPSDE
 from .sampling import error_norm_option
 
@@ -273,6 +273,10 @@ def log_likelihood(
         s, div = score_divergence(
             score_fn, xs.to(x.dtype).reshape(shape), t.to(x.dtype).expand(B), probe=v, cache=cache
         )
+        if not (torch.isfinite(s).all() and torch.isfinite(div).all()):  # else the solver's step size collapses
+            raise NonFiniteError(
+                f"log_likelihood: the score or its divergence is not finite at t = {float(t.min()):.4g}"
+            )
         dx, dlogp = pf_velocity(sde, t, xs, s.flatten(1).to(sd), div.to(sd), k)
         return torch.cat([dx, dlogp[:, None]], 1) * dt_du
 

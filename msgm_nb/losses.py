@@ -11,9 +11,9 @@ from torch import Tensor
 from .core import check_finite, batch_times, bcast, ScoreFn
 
 # %% auto #0
-__all__ = ['VARIANTS', 'check_batch', 'sample_times', 'perturb', 'reduce_batch', 'dsm_loss', 'forget_loss', 'orthogonal_loss',
-           'obtuse_loss', 'MSGMLoss', 'check_alpha', 'check_pair', 'msgm_loss', 'erasediff_forget_loss',
-           'negated_score_loss']
+__all__ = ['VARIANTS', 'check_batch', 'sample_times', 'perturb', 'score_at', 'reduce_batch', 'dsm_loss', 'forget_loss',
+           'orthogonal_loss', 'obtuse_loss', 'MSGMLoss', 'check_alpha', 'check_pair', 'msgm_loss',
+           'erasediff_forget_loss', 'negated_score_loss']
 
 # %% ../nbs/04_losses.ipynb #961b9fc4
 VARIANTS = ('orthogonal', 'obtuse', 'orthogonal_elementwise', 'obtuse_reversed')
@@ -38,6 +38,8 @@ def check_batch(x: Tensor, name: str) -> Tensor:
 
 def sample_times(sde, x0: Tensor, t=None, eps: float = 1e-5, name: str = 't') -> Tensor:
     "`t ~ U[eps, T]` of shape `[B]` for the batch `x0`, or the given `t` checked."
+    if not (isinstance(eps, (int, float)) and 0 < eps < sde.T):
+        raise ValueError(f"eps must lie in (0, T = {sde.T}): the smallest time of the loss, got {eps!r}")
     if t is None:
         return torch.rand(x0.shape[0], device=x0.device, dtype=x0.dtype) * (sde.T - eps) + eps
     return batch_times(t, x0, T=sde.T, eps=eps, name=name)
@@ -57,6 +59,15 @@ def perturb(sde, x0: Tensor, t=None, z=None, eps: float = 1e-5, name: str = 'x0'
     return m * x0 + sig * z, t, z, sig
 
 
+def score_at(score_fn: ScoreFn, x_t: Tensor, t: Tensor, loss: str) -> Tensor:
+    "The score at (`x_t`, `t`), checked to have `x_t`'s shape (a score that only broadcasts against it is an error)."
+    s = score_fn(x_t, t)
+    if not torch.is_tensor(s) or s.shape != x_t.shape:
+        got = tuple(s.shape) if torch.is_tensor(s) else type(s).__name__
+        raise ValueError(f"{loss}: the score must have the shape of x_t {tuple(x_t.shape)}, got {got}")
+    return s
+
+
 def reduce_batch(per_sample: Tensor, reduce: bool) -> Tensor:
     "The mean over the batch of per-sample losses `[B]` when `reduce`, else the per-sample values."
     return per_sample.mean() if reduce else per_sample
@@ -74,7 +85,7 @@ def dsm_loss(
 ) -> Tensor:
     "Denoising score matching, Eq. 5 with lambda = sigma^2: mean over the batch of sum ||sigma s(x_t, t) + z||^2."
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
-    return reduce_batch((sig * score_fn(x_t, t) + z).flatten(1).pow(2).sum(1), reduce)
+    return reduce_batch((sig * score_at(score_fn, x_t, t, 'dsm_loss') + z).flatten(1).pow(2).sum(1), reduce)
 
 # %% ../nbs/04_losses.ipynb #5dbd919a
 def _forget_per_sample(s: Tensor, z: Tensor, sig: Tensor, variant: str) -> Tensor:
@@ -105,7 +116,7 @@ def forget_loss(
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; valid variants: {', '.join(VARIANTS)}")
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
-    return reduce_batch(_forget_per_sample(score_fn(x_t, t), z, sig, variant), reduce)
+    return reduce_batch(_forget_per_sample(score_at(score_fn, x_t, t, 'forget_loss'), z, sig, variant), reduce)
 
 
 def _form(form: str, paper: str, code: str) -> str:
@@ -205,7 +216,9 @@ def msgm_loss(
         check_pair(x_g, x_f)
         xt_g, tg, zg, sg = perturb(sde, x_g, t_g, z_g, eps, 'x_g')
         xt_f, tf, zf, sf = perturb(sde, x_f, t_f, z_f, eps, 'x_f')
-        s_g, s_f = score_fn(torch.cat([xt_g, xt_f]), torch.cat([tg, tf])).split([len(x_g), len(x_f)])
+        s_g, s_f = score_at(score_fn, torch.cat([xt_g, xt_f]), torch.cat([tg, tf]), 'msgm_loss').split(
+            [len(x_g), len(x_f)]
+        )
         L_g = (sg * s_g + zg).flatten(1).pow(2).sum(1).mean()
         L_f = _forget_per_sample(s_f, zf, sf, variant).mean()
     total = alpha * L_g + (1 - alpha) * L_f
@@ -227,7 +240,9 @@ def erasediff_forget_loss(
     if u is None:
         u = torch.rand_like(x0)
     x_t, t, u, sig = perturb(sde, x0, t, u, eps)
-    return reduce_batch((sig * score_fn(x_t, t) + u).flatten(1).pow(2).sum(1), reduce)
+    return reduce_batch(
+        (sig * score_at(score_fn, x_t, t, 'erasediff_forget_loss') + u).flatten(1).pow(2).sum(1), reduce
+    )
 
 
 def negated_score_loss(
@@ -245,4 +260,6 @@ def negated_score_loss(
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
     with torch.no_grad():
         target = frozen_score_fn(x_t, t)
-    return reduce_batch((sig * (score_fn(x_t, t) + target)).flatten(1).pow(2).sum(1), reduce)
+    return reduce_batch(
+        (sig * (score_at(score_fn, x_t, t, 'negated_score_loss') + target)).flatten(1).pow(2).sum(1), reduce
+    )

@@ -22,6 +22,7 @@ from msgm_nb.losses import (
     check_alpha,
     check_batch,
     reduce_batch,
+    score_at,
 )
 from .train import load_checkpoint, TrainingDiverged, ema_update
 
@@ -99,7 +100,7 @@ def truncated_forget_loss(
     if not tau > 0:
         raise ValueError(f"tau must be > 0, got {tau}")
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
-    r2 = (sig * score_fn(x_t, t) + z).pow(2)
+    r2 = (sig * score_at(score_fn, x_t, t, 'truncated_forget_loss') + z).pow(2)
     cap = tau * (sde.mean_coef(t) / sde.std(t)).pow(2)
     return reduce_batch(
         torch.minimum(r2, cap.reshape(-1, *([1] * (x0.ndim - 1))).expand_as(r2)).flatten(1).sum(1), reduce
@@ -123,7 +124,7 @@ def distill_loss(
     x_t, t, z, sig = perturb(sde, x0, t, z, eps)
     with torch.no_grad():
         target = frozen_score_fn(x_t, t)
-    return reduce_batch((sig * (score_fn(x_t, t) - target)).flatten(1).pow(2).sum(1), reduce)
+    return reduce_batch((sig * (score_at(score_fn, x_t, t, 'distill_loss') - target)).flatten(1).pow(2).sum(1), reduce)
 
 # %% ../nbs/06a_unlearn.ipynb #10f69452
 def _params(model: nn.Module) -> list[nn.Parameter]:

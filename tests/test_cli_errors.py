@@ -56,6 +56,8 @@ CASES = [
     ('leaderboard --parts', ['leaderboard', '--preset', 'tiny', '--parts', 'cifar', '--out', 'o'], ['--parts: unknown cifar']),
     ('leaderboard --workers 0', ['leaderboard', '--preset', 'tiny', '--workers', '0', '--out', 'o'], ['--workers', '>= 1']),
     ('unknown command', ['fly'], ["invalid choice: 'fly'", 'toy']),
+    ('--out name too long', ['toy', '--preset', 'tiny', '--out', 'a' * 300], ['--out', '(300 characters) is not usable: File name too long']),
+    ('--config name too long', ['train', '--config', 'c' * 300 + '.json', '--out', 'o'], ['--config', 'cannot be checked: File name too long']),
     ('malformed method alpha', ['eval', '--methods', 'orthogonal_a1.2.3', '--out', 'o', *TINY], ["unknown method 'orthogonal_a1.2.3'"]),
     ('method alpha > 1', ['eval', '--methods', 'obtuse_a1.5', '--out', 'o', *TINY], ["method 'obtuse_a1.5': alpha must lie in [0, 1]"]),
     ('method k0', ['eval', '--methods', 'orthogonal_k0', '--out', 'o', *TINY], ["method 'orthogonal_k0'", 'must be >= 1, got 0']),
@@ -109,6 +111,17 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path):
     assert p.returncode == 130, (p.returncode, err[-2000:])
     assert err.strip().splitlines() == ['msgm toy: interrupted; outputs written so far are complete files, the results file comes last']
     assert not (tmp_path / 'o' / 'results.json').exists()
+
+def test_sigterm_ends_like_ctrl_c_with_exit_143(tmp_path):
+    "SIGTERM (a scheduler's or `timeout`'s stop): one line, complete files only, exit 143."
+    p = subprocess.Popen(MSGM + ['toy', '--preset', 'tiny', '--out', 'o', '--no-progress'], cwd=tmp_path, env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6); p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 143, (p.returncode, err[-2000:])
+    assert err.strip().splitlines() == ['msgm toy: terminated; outputs written so far are complete files, the results file comes last']
+    assert not (tmp_path / 'o' / 'results.json').exists()
+    assert not list((tmp_path / 'o').rglob('*.tmp')) if (tmp_path / 'o').exists() else True
 
 def test_cifar_pickle_payload_never_runs(tmp_path):
     "Batch files whose unpickling would create a marker file: refused by the md5 check, and (verify off) by the restricted unpickler."
