@@ -169,6 +169,10 @@ def _check_device(dev: str | None) -> None:
 # %% ../nbs/30_cli.ipynb #b08ab184
 def _image_args(p: argparse.ArgumentParser, default_out: str, method: bool = False, train_missing: bool = False):
     _common(p, default_out)
+    p.set_defaults(seed=None)  # not given: the config's seed (else 0); given: it overrides the config's
+    for a in p._actions:
+        if a.dest == 'seed':
+            a.help = "random seed (default: the config's, else 0)"
     p.add_argument(
         '--config', type=_config_file, default=None, help='JSON file of ImageConfig fields (may include "preset")'
     )
@@ -205,7 +209,8 @@ def _image_cfg(args):
         d['dataset'] = args.dataset
     if args.fast or args.preset:
         d['preset'] = _preset(args)
-    d['seed'] = args.seed
+    if args.seed is not None:
+        d['seed'] = args.seed
     if getattr(args, 'methods', None):
         d['methods'] = args.methods
     src = f'--config {args.config}' if args.config else 'the command line'
@@ -317,9 +322,7 @@ def cmd_sample(args) -> dict:
     data = load_image_data(cfg, 'train')
     sde = make_sde(cfg, data.x)
     model = train_method(cfg, args.method, data, cache, sde, args.device, not args.no_progress)
-    xs = generate(
-        model, sde, cfg, args.n, data.shape, seed=args.seed, device=args.device, progress=not args.no_progress
-    )
+    xs = generate(model, sde, cfg, args.n, data.shape, seed=cfg.seed, device=args.device, progress=not args.no_progress)
     import matplotlib
 
     matplotlib.use('Agg')

@@ -24,8 +24,8 @@ from .nets import UNet
 from .losses import VARIANTS
 
 # %% auto #0
-__all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'METHOD_PATTERN', 'DIGITS_VERDICT_STEPS', 'PRESETS', 'song_sigma_max',
-           'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model']
+__all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'RESIZABLE', 'METHOD_PATTERN', 'DIGITS_VERDICT_STEPS', 'PRESETS',
+           'song_sigma_max', 'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -44,6 +44,7 @@ def song_sigma_max(
 IMAGE_METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff_joint')
 FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff_joint')
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'cifar10', 'stl10', 'celeba')
+RESIZABLE = ('stl10', 'celeba')  # the data sets whose loader resizes to `image_size`
 METHOD_PATTERN = re.compile(
     r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff_joint)'
     r'(?:_a(\d+(?:\.\d+)?|\.\d+))?(?:_k(\d+))?$'
@@ -93,6 +94,7 @@ _POSITIVE = (
     'image_size',
     'base',
     'num_res',
+    'steps',
     'batch',
     'every',
     'n_samples',
@@ -215,6 +217,14 @@ class ImageConfig:
             raise ValueError("methods must name at least one method")
         if self.sampler not in ('em', 'rd', 'pc', 'ddpm'):
             raise ValueError(f"sampler must be 'em', 'rd', 'pc' or 'ddpm', got {self.sampler!r}")
+        if not self.ch_mult or min(self.ch_mult) < 1:
+            raise ValueError(f"config field 'ch_mult' must list channel multipliers >= 1, got {list(self.ch_mult)}")
+        if not self.seed < 2**63:
+            raise ValueError(f"config field 'seed' must be below 2**63 (a torch generator's seed), got {self.seed}")
+        if self.image_size is not None and self.dataset not in RESIZABLE:
+            raise ValueError(
+                f"config field 'image_size' applies to {', '.join(RESIZABLE)} only; {self.dataset} has one size"
+            )
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -417,6 +427,8 @@ def load_image_data(cfg: ImageConfig, split: str = 'train') -> ImageSet:
         ds = load_celeba(cfg.root, 'train' if split == 'train' else 'test', verify=cfg.verify, **size)
     if split == 'train' and cfg.n_train is not None and cfg.n_train < len(ds):
         ds = ds.subset(torch.arange(cfg.n_train))
+    if split == 'train':
+        ds.split()  # forget labels present, retain set non-empty: checked here, before any command writes a file
     return ds
 
 

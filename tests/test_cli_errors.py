@@ -24,6 +24,10 @@ def setup_files(d: Path):
     (d / 'stepz.json').write_text(json.dumps(dict(dataset='digits', stepz=3)))
     (d / 'lr_nan.json').write_text('{"dataset": "digits", "preset": "tiny", "lr": NaN}')
     (d / 'badcache').mkdir(); (d / 'badcache' / 'image_config.json').write_text('{"dataset": "dig')
+    bad = dict(ch_mult_empty=dict(ch_mult=[]), ch_mult_0=dict(ch_mult=[0]), ch_mult_neg=dict(ch_mult=[-1]), forget_12=dict(forget=[12]),
+               forget_all=dict(forget=list(range(10))), steps_0=dict(steps=0), seed_huge=dict(seed=10**23), size_16=dict(image_size=16))
+    for name, f in bad.items():
+        (d / f'{name}.json').write_text(json.dumps(dict(dataset='digits', preset='tiny', **f)))
 
 # (name, argv, what stderr must contain)
 CASES = [
@@ -56,6 +60,14 @@ CASES = [
     ('leaderboard --parts', ['leaderboard', '--preset', 'tiny', '--parts', 'cifar', '--out', 'o'], ['--parts: unknown cifar']),
     ('leaderboard --workers 0', ['leaderboard', '--preset', 'tiny', '--workers', '0', '--out', 'o'], ['--workers', '>= 1']),
     ('unknown command', ['fly'], ["invalid choice: 'fly'", 'toy']),
+    ('config ch_mult []', ['train', '--config', 'ch_mult_empty.json', '--cache', 'c', '--out', 'o'], ["'ch_mult' must list channel multipliers >= 1, got []"]),
+    ('config ch_mult [0]', ['train', '--config', 'ch_mult_0.json', '--cache', 'c', '--out', 'o'], ["'ch_mult' must list channel multipliers >= 1, got [0]"]),
+    ('config ch_mult [-1]', ['train', '--config', 'ch_mult_neg.json', '--cache', 'c', '--out', 'o'], ["got [-1]"]),
+    ('config forget label absent', ['train', '--config', 'forget_12.json', '--cache', 'c', '--out', 'o'], ['forget label(s) [12] not present']),
+    ('config forgets every class', ['train', '--config', 'forget_all.json', '--cache', 'c', '--out', 'o'], ['the retain set is empty']),
+    ('config steps 0', ['train', '--config', 'steps_0.json', '--cache', 'c', '--out', 'o'], ["'steps' must be > 0, got 0"]),
+    ('config seed beyond 64 bits', ['train', '--config', 'seed_huge.json', '--cache', 'c', '--out', 'o'], ["'seed' must be below 2**63"]),
+    ('config image_size on digits', ['train', '--config', 'size_16.json', '--cache', 'c', '--out', 'o'], ["'image_size' applies to stl10, celeba only"]),
     ('--out name too long', ['toy', '--preset', 'tiny', '--out', 'a' * 300], ['--out', '(300 characters) is not usable: File name too long']),
     ('--config name too long', ['train', '--config', 'c' * 300 + '.json', '--out', 'o'], ['--config', 'cannot be checked: File name too long']),
     ('malformed method alpha', ['eval', '--methods', 'orthogonal_a1.2.3', '--out', 'o', *TINY], ["unknown method 'orthogonal_a1.2.3'"]),
