@@ -16,8 +16,8 @@ from .classifier import SmallCNN, train_classifier, accuracy
 from .images import ImageConfig, METHOD_PATTERN, parse_method, load_image_data, make_sde, make_model
 
 # %% auto #0
-__all__ = ['default_cache_dir', 'train_configs', 'check_cache', 'is_trained', 'trained_methods', 'adopt_trained', 'train_method',
-           'get_models', 'get_digits_models', 'get_classifier', 'weights_run']
+__all__ = ['default_cache_dir', 'train_configs', 'check_cache', 'read_json', 'damage', 'is_trained', 'trained_methods',
+           'adopt_trained', 'train_method', 'get_models', 'get_digits_models', 'get_classifier', 'weights_run']
 
 # %% ../nbs/11a_cache.ipynb #65e36a80
 def default_cache_dir(cfg: ImageConfig, preset: str | None = None) -> Path:
@@ -118,6 +118,35 @@ def check_cache(d: Path, cfg: ImageConfig, create: bool = True):
         atomic_write(f, json.dumps(want, indent=1))
 
 # %% ../nbs/11a_cache.ipynb #77abe9d9
+def read_json(path, what: str) -> dict:
+    "The JSON object in `path` (`what` it is, for the message); a damaged file is a `ValueError` naming it."
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        msg = ' '.join(str(e).split())[:120]
+        raise ValueError(f"{what} {p} is unreadable ({type(e).__name__}: {msg}); delete it to rebuild it") from None
+    if not isinstance(d, dict):
+        raise ValueError(f"{what} {p} does not hold a JSON object")
+    return d
+
+
+def damage(cfg: ImageConfig, method: str, cache_dir) -> str | None:
+    "Why the model of `method` that `cache_dir` seems to hold cannot be used (the damaged file, named), or None."
+    d = Path(cache_dir) / method
+    if not (d / 'train_info.json').exists():
+        return None
+    try:
+        read_json(d / 'train_info.json', 'training record')
+        j = latest_checkpoint(d)
+        if j is None:
+            return f"{d} holds train_info.json but no complete checkpoint"
+        read_checkpoint(j)
+    except ValueError as e:  # CheckpointError is one
+        return str(e)
+    return None
+
+
 def _finished(cfg: ImageConfig, method: str, d: Path) -> Path | None:
     """The final checkpoint of `method` in its cache folder `d`, if its training finished.
 
@@ -285,10 +314,17 @@ def get_classifier(
             seed=cfg.seed,
             threads=1,
         )
-        if (d / 'info.json').exists() and json.loads((d / 'info.json').read_text())['key'] == key:
-            clf.load_state_dict(load_file(str(d / 'weights.safetensors')))
+        info = read_json(d / 'info.json', 'classifier record') if (d / 'info.json').exists() else {}
+        if info.get('key') == key:
+            try:
+                clf.load_state_dict(load_file(str(d / 'weights.safetensors')))
+            except Exception as e:  # safetensors' own errors, or tensors that do not fit
+                raise ValueError(
+                    f"classifier weights {d / 'weights.safetensors'} unreadable or unfit ({type(e).__name__}); "
+                    f"delete {d} to train the classifier again"
+                ) from None
             clf.eval()
-            return clf.to(get_device(device)), json.loads((d / 'info.json').read_text())['test_acc']
+            return clf.to(get_device(device)), info['test_acc']
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # one thread: float sums depend on the thread count, the classifier must not
         try:

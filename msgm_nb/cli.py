@@ -234,10 +234,12 @@ def _image_cfg(args):
 # %% ../nbs/30_cli.ipynb #a431289b
 def _need_models(cfg, cache: Path, methods, train_missing: bool) -> None:
     "Raise `UsageError` if a model of `methods` is not in `cache`, unless `train_missing` (nothing trains implicitly)."
-    from msgm_nb.cache import is_trained, trained_methods
+    from msgm_nb.cache import is_trained, trained_methods, damage
 
     missing = [m for m in methods if not is_trained(cfg, m, cache)]
     if missing and not train_missing:
+        if hurt := [f'{m}: {why}' for m in missing if (why := damage(cfg, m, cache))]:
+            raise UsageError(f"damaged model file(s) in cache {cache}: {'; '.join(hurt)}")
         have = trained_methods(cfg, cache)
         raise UsageError(
             f"no trained {', '.join(missing)} for this configuration in cache {cache} "
@@ -274,7 +276,7 @@ def _dist():
 # %% ../nbs/30_cli.ipynb #3b8c1788
 def cmd_train(args) -> dict:
     "Train (or find cached) every configured method; under torchrun one method per process, or all on each (`--ddp`)."
-    from msgm_nb.cache import train_method
+    from msgm_nb.cache import train_method, read_json
     from msgm_nb.images import load_image_data, make_sde, parse_method
 
     cfg, preset, cache = _image_cfg(args)
@@ -295,7 +297,7 @@ def cmd_train(args) -> dict:
             dist.barrier()
     if rank:
         return {}
-    info = {m: json.loads((Path(cache) / m / 'train_info.json').read_text()) for m in scratch + ft}
+    info = {m: read_json(Path(cache) / m / 'train_info.json', 'training record') for m in scratch + ft}
     return _write(
         args,
         dict(

@@ -10,7 +10,7 @@ from pathlib import Path
 from .datasets import ImageSet
 from .verdict import RunSpec
 from .images import ImageConfig, parse_method, load_image_data, make_sde
-from .cache import is_trained, train_method, get_classifier
+from .cache import is_trained, train_method, get_classifier, read_json
 from .core import atomic_write, atomic_savefig
 from .evaluate import generate, evaluate_models, classifier_floor, sample_panels
 
@@ -86,7 +86,7 @@ def image_run(spec: dict) -> dict:
     model = train_method(cfg, f['method'], tr, cache, sde, dev, progress=False)
     ev = evaluate_models({f['method']: model}, cfg, sde, clf, te, dev, progress=False)[f['method']]
     forget = cfg.forget if cfg.forget is not None else te.forget
-    info = json.loads((cache / f['method'] / 'train_info.json').read_text())
+    info = read_json(cache / f['method'] / 'train_info.json', 'training record')
     return dict(ev, clf_acc=acc, **classifier_floor(clf, te, forget), train_s=info['seconds'], final=info.get('final'))
 
 

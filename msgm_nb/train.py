@@ -209,15 +209,26 @@ def _resolve(path) -> tuple[Path, Path | None]:
     return p, (p.with_suffix('.json') if p.with_suffix('.json').exists() else None)
 
 
-def _load_into(module: nn.Module, tensors: dict, prefix: str) -> None:
-    sd = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + '.')}
-    if not sd:
-        raise ValueError(f"the checkpoint holds no '{prefix}' weights")
-    module.load_state_dict(sd)
-
-
 class CheckpointError(ValueError):
     "A checkpoint whose files cannot be read (truncated, corrupted, not a checkpoint); the message names the file."
+
+
+def _load_into(module: nn.Module, tensors: dict, prefix: str, path=None) -> None:
+    "Load the `prefix` weights of a checkpoint into `module`; one line naming what does not fit, never torch's wall."
+    where = f"checkpoint {path}" if path is not None else 'the checkpoint'
+    sd = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + '.')}
+    if not sd:
+        raise ValueError(f"{where} holds no '{prefix}' weights")
+    own = module.state_dict()
+    missing, extra = [k for k in own if k not in sd], [k for k in sd if k not in own]
+    shape = [k for k in own if k in sd and own[k].shape != sd[k].shape]
+    if missing or extra or shape:
+        eg = f"; e.g. {shape[0]}: {tuple(sd[shape[0]].shape)} vs {tuple(own[shape[0]].shape)}" if shape else ''
+        raise CheckpointError(
+            f"{where}: its '{prefix}' weights do not fit the model ({len(missing)} missing, {len(extra)} unexpected, "
+            f"{len(shape)} of another shape{eg}): written for another configuration?"
+        )
+    module.load_state_dict(sd)
 
 
 def _read_file(f: Path, read: Callable):
@@ -254,11 +265,11 @@ def load_checkpoint(
     if not any(k.startswith(('model.', 'ema.')) for k in tensors):  # a plain weight file
         tensors = {f'model.{k}': v for k, v in tensors.items()}
     if model is not None:
-        _load_into(model, tensors, 'ema' if use_ema else 'model')
+        _load_into(model, tensors, 'ema' if use_ema else 'model', path)
     if ema_model is not None:
-        _load_into(ema_model, tensors, 'ema')
+        _load_into(ema_model, tensors, 'ema', path)
     if frozen is not None:
-        _load_into(frozen, tensors, 'frozen')
+        _load_into(frozen, tensors, 'frozen', path)
     if optimizer is not None:
         o = meta['optimizer']
         state = {}

@@ -73,3 +73,17 @@ def test_msgm_train_recovers_from_a_truncated_checkpoint(tmp_path):
     r = subprocess.run(msgm + ['--cache', 'cut', '--out', 'o_cut'], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and f'checkpoint file cut/unseen/step_00000008.json cannot be read' in r.stderr, r.stderr[-2000:]
     assert same(weights(tmp_path / 'cut' / 'unseen', 8), weights(tmp_path / 'ref' / 'unseen', 8))
+
+def test_a_command_that_needs_a_model_names_the_damaged_file(tmp_path):
+    "`msgm nll` on a cache whose final checkpoint was overwritten with random bytes: exit 2, one line naming the file (not 'it holds: nothing')."
+    cfg = tmp_path / 'cfg.json'; cfg.write_text(json.dumps(dict(dataset='digits', preset='tiny', steps=8, methods=['unseen'])))
+    msgm = [sys.executable, '-c', 'import sys; from msgm_nb.cli import main; sys.exit(main())']
+    r = subprocess.run(msgm + ['train', '--config', str(cfg), '--cache', 'c', '--out', 'o', '--no-progress'], cwd=tmp_path, env=ENV,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    f = tmp_path / 'c' / 'unseen' / 'step_00000008.safetensors'; f.write_bytes(os.urandom(2000))
+    r = subprocess.run(msgm + ['nll', '--config', str(cfg), '--method', 'unseen', '--cache', 'c', '--out', 'o2', '--no-progress'],
+                       cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr[-2000:]
+    assert 'damaged model file(s) in cache c: unseen: checkpoint file c/unseen/step_00000008.safetensors cannot be read' in r.stderr
+    assert not (tmp_path / 'o2').exists()
