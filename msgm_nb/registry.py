@@ -308,6 +308,7 @@ def converge(
     conv = run_convergence(
         lambda b: exp.convergence_specs(preset, b), run_spec, root, exp.tolerances, tuple(budgets), exp.one_sided, **kw
     )
+    Path(root).mkdir(parents=True, exist_ok=True)  # a deadline may have left it unmade: no run started
     fig = plot_convergence(conv, title=f'{exp.name}: held-out metrics against the training budget (seed 0)')
     atomic_savefig(fig, Path(root) / f'converge-{exp.name}.png', dpi=100)
     plt.close(fig)

@@ -195,3 +195,9 @@ def test_verdict_check_names_damaged_records(tmp_path):
     assert run('verdict', 'toy', '--check', *common).returncode == 0
     r = run('verdict', '--check', '--out', str(tmp_path / 'none'))                     # no NAME: every study (none has records here)
     assert r.returncode == 2 and 'summary.json is missing' in r.stdout
+
+def test_converge_with_no_time_left_still_writes_its_files(tmp_path):
+    "`--deadline 0` starts no run; the convergence file and its figure still go to an --out that did not exist."
+    r = run('converge', 'toy', '--preset', 'tiny', '--deadline', '0', '--out', str(tmp_path / 'cd'), '--no-progress')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / 'cd' / 'converge-toy.json').exists() and (tmp_path / 'cd' / 'converge-toy.png').exists()
