@@ -5,6 +5,7 @@
 # %% ../nbs/11a_cache.ipynb #9ae28d17
 from __future__ import annotations
 import json, re, time
+from contextlib import contextmanager
 from pathlib import Path
 import torch
 from torch import nn
@@ -17,7 +18,8 @@ from .images import ImageConfig, METHOD_PATTERN, parse_method, load_image_data, 
 
 # %% auto #0
 __all__ = ['default_cache_dir', 'train_configs', 'check_cache', 'read_json', 'damage', 'is_trained', 'trained_methods',
-           'adopt_trained', 'train_method', 'get_models', 'get_digits_models', 'get_classifier', 'weights_run']
+           'adopt_trained', 'CacheBusy', 'training_lock', 'train_method', 'get_models', 'get_digits_models',
+           'get_classifier', 'weights_run']
 
 # %% ../nbs/11a_cache.ipynb #65e36a80
 def default_cache_dir(cfg: ImageConfig, preset: str | None = None) -> Path:
@@ -213,6 +215,36 @@ def adopt_trained(
     return None
 
 # %% ../nbs/11a_cache.ipynb #6553a8c1
+class CacheBusy(ValueError):
+    "Another process is training the same model in the same cache; the message names the lock."
+
+
+@contextmanager
+def training_lock(d: Path, shared: bool = False):
+    """Hold `d`/.training.lock while a model trains there; a second process asking for it gets `CacheBusy` at once.
+
+    `shared`: the processes of one data-parallel group train the model together and take no lock."""
+    if shared:
+        yield
+        return
+    import fcntl
+
+    Path(d).mkdir(parents=True, exist_ok=True)
+    with open(Path(d) / '.training.lock', 'a') as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock = Path(d) / '.training.lock'
+            raise CacheBusy(
+                f"another process is training {Path(d).name} in {Path(d).parent} (lock {lock}); "
+                "wait for it to finish, or use another cache"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def train_method(
     cfg: ImageConfig,
     method: str,
@@ -241,7 +273,8 @@ def train_method(
     with rng_scope(cfg.seed):
         model = make_model(cfg, data.shape, sde)  # initial weights; the caller's RNG untouched
     t0 = time.time()
-    res = train(model, sde, x_g, x_f, tc)
+    with training_lock(d, shared=ddp):
+        res = train(model, sde, x_g, x_f, tc)
     import torch.distributed as dist
 
     world = dist.get_world_size() if ddp else 1

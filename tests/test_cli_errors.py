@@ -135,6 +135,23 @@ def test_sigterm_ends_like_ctrl_c_with_exit_143(tmp_path):
     assert not (tmp_path / 'o' / 'results.json').exists()
     assert not list((tmp_path / 'o').rglob('*.tmp')) if (tmp_path / 'o').exists() else True
 
+def test_two_trainings_of_one_cache_do_not_both_train(tmp_path):
+    "A second `msgm train` on a cache whose model is being trained exits 2 at once, naming the lock; the first goes on."
+    (tmp_path / 'c.json').write_text(json.dumps(dict(dataset='digits', preset='tiny', steps=3000, methods=['unseen'])))
+    argv = MSGM + ['train', '--config', 'c.json', '--cache', 'c', '--no-progress', '--out']
+    first = subprocess.Popen(argv + ['o1'], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(120):                       # until the first holds the lock and trains
+            if (tmp_path / 'c' / 'unseen' / '.training.lock').exists():
+                break
+            time.sleep(0.5)
+        time.sleep(1)
+        r = run(['train', '--config', 'c.json', '--cache', 'c', '--no-progress', '--out', 'o2'], tmp_path)
+        assert r.returncode == 2 and 'another process is training unseen in c (lock c/unseen/.training.lock)' in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and first.poll() is None and not (tmp_path / 'o2').exists()
+    finally:
+        first.kill(); first.communicate()
+
 def test_cifar_pickle_payload_never_runs(tmp_path):
     "Batch files whose unpickling would create a marker file: refused by the md5 check, and (verify off) by the restricted unpickler."
     import pickle
