@@ -452,9 +452,9 @@ def _studies(args) -> list:
 
     tables = [t.strip() for t in args.tables.split(',')] if getattr(args, 'tables', None) else None
     if args.set is None:
-        from msgm_nb.registry import _known
+        from msgm_nb.registry import known_studies
 
-        raise UsageError(f"NAME: give a study or a set of studies ({_known()})")
+        raise UsageError(f"NAME: give a study or a set of studies ({known_studies()})")
     try:
         exps = select(args.set, tables)
     except ValueError as e:

@@ -25,8 +25,8 @@ from msgm_nb.leaderboard import (
 from .leaderboard import LEADERBOARD_VERDICT_METRICS
 
 # %% auto #0
-__all__ = ['REGISTRY', 'GROUPS', 'TOY_SMOKE_SETTINGS', 'Experiment', 'register', 'study', 'select', 'run_spec', 'registry_table',
-           'summarize', 'check', 'draw_figures', 'converge']
+__all__ = ['REGISTRY', 'GROUPS', 'TOY_SMOKE_SETTINGS', 'Experiment', 'register', 'known_studies', 'study', 'select', 'run_spec',
+           'registry_table', 'summarize', 'check', 'draw_figures', 'converge']
 
 # %% ../nbs/29a_registry.ipynb #ac3a030f
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ def register(exp: Experiment, group: str | None = None) -> Experiment:
     return exp
 
 
-def _known() -> str:
+def known_studies() -> str:
+    "The registered studies and sets of studies, in words (what an error about a study's name lists)."
     sets = '; '.join(f"{g} ({', '.join(ns)})" for g, ns in GROUPS.items())
     return f"studies: {', '.join(REGISTRY)}" + (f"; sets: {sets}" if sets else '')
 
@@ -106,7 +107,7 @@ def _known() -> str:
 def study(name: str) -> Experiment:
     "The registered study called `name`."
     if name not in REGISTRY:
-        raise ValueError(f"unknown study {name!r}; {_known()}")
+        raise ValueError(f"unknown study {name!r}; {known_studies()}")
     return REGISTRY[name]
 
 # %% ../nbs/29a_registry.ipynb #6a612a7f
@@ -114,7 +115,7 @@ def select(name: str, tables=None) -> list[Experiment]:
     "The studies a command names: one study, or every study of the set `name` (only `tables` of them, if given)."
     names = GROUPS.get(name) or ((name,) if name in REGISTRY else None)
     if names is None:
-        raise ValueError(f"{name!r} is neither a study nor a set of studies; {_known()}")
+        raise ValueError(f"{name!r} is neither a study nor a set of studies; {known_studies()}")
     if tables is not None:
         if bad := [t for t in tables if t not in names]:
             raise ValueError(f"--tables: {', '.join(bad)} is not a table of {name} (its tables: {', '.join(names)})")

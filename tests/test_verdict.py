@@ -150,8 +150,8 @@ def test_verdict_figures_draws_finished_models_only(tmp_path):
     common = ['--preset', 'tiny', '--out', str(tmp_path / 'r'), '--work', str(tmp_path / 'w'), '--no-progress']
     r = run('verdict', 'digits', '--figures', *common)
     assert r.returncode == 2 and '--figures' in r.stderr and 'no finished seed-0 model' in r.stderr and not (tmp_path / 'r').exists()
-    r = run('verdict', 'leaderboard-toy', '--figures', *common)
-    assert r.returncode == 2 and '--figures: leaderboard-toy draws no figures; the studies that do: toy, digits-ve, digits-ddpm' in r.stderr
+    r = run('verdict', 'leaderboard-toy', '--figures', *common)               # a leaderboard is drawn from records: none here
+    assert r.returncode == 2 and f"--figures: {tmp_path / 'r'} holds no record of leaderboard-toy" in r.stderr
     r = run('verdict', 'digits', '--tables', 'digits-ve', '--max-runs', '1', *common)
     assert r.returncode == 0, r.stderr[-3000:]
     trained = sorted(p.parent.name for p in (tmp_path / 'w').rglob('train_info.json'))
