@@ -31,7 +31,8 @@ def generate(
     dev = get_device(device)
     model = model.to(dev).eval()
     sf = make_score_fn(model, sde)
-    method = 'ddpm' if cfg.sde == 'ddpm' else cfg.sampler
+    # DDPM's schedule: its ancestral sampler unless a sampler for any kernel (ddim, dpm2m, heun) is asked for
+    method = 'ddpm' if cfg.sde == 'ddpm' and cfg.sampler in ('em', 'rd', 'pc') else cfg.sampler
     g, out = seeded(seed, dev), []
     for i in tqdm(range(0, n, cfg.sample_batch), disable=not progress, desc='sampling'):
         b = min(cfg.sample_batch, n - i)

@@ -24,8 +24,8 @@ from .nets import UNet
 from .losses import VARIANTS
 
 # %% auto #0
-__all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'RESIZABLE', 'METHOD_PATTERN', 'DIGITS_VERDICT_STEPS', 'PRESETS',
-           'song_sigma_max', 'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model']
+__all__ = ['IMAGE_METHODS', 'FT_METHODS', 'DATASETS', 'RESIZABLE', 'SAMPLERS', 'METHOD_PATTERN', 'DIGITS_VERDICT_STEPS',
+           'PRESETS', 'song_sigma_max', 'parse_method', 'ImageConfig', 'load_image_data', 'make_sde', 'make_model']
 
 # %% ../nbs/11_images.ipynb #6ed68ce6
 @torch.no_grad()
@@ -45,6 +45,15 @@ IMAGE_METHODS = ('standard', 'unseen', 'orthogonal', 'obtuse', 'erasediff_joint'
 FT_METHODS = ('ft_orthogonal', 'ft_obtuse', 'ft_erasediff_joint')
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'cifar10', 'stl10', 'celeba')
 RESIZABLE = ('stl10', 'celeba')  # the data sets whose loader resizes to `image_size`
+SAMPLERS = (
+    'em',
+    'rd',
+    'pc',
+    'ddpm',
+    'ddim',
+    'dpm2m',
+    'heun',
+)  # the step samplers of msgm_nb.sampling an image run may use
 METHOD_PATTERN = re.compile(
     r'^(ft_)?(standard|unseen|orthogonal_elementwise|obtuse_reversed|orthogonal|obtuse|erasediff_joint)'
     r'(?:_a(\d+(?:\.\d+)?|\.\d+))?(?:_k(\d+))?$'
@@ -168,7 +177,7 @@ class ImageConfig:
     ft_lr: float = 1e-4
     methods: tuple = IMAGE_METHODS  # what `run_experiment` trains and evaluates
     n_samples: int = 1000  # samples per method for UR and FID (paper: 10,000)
-    sampler: str = 'rd'  # msgm_nb.sampling method: 'em', 'rd', 'pc', 'ddpm' ('ddpm' forced for sde='ddpm')
+    sampler: str = 'rd'  # a step sampler of msgm_nb.sampling (`SAMPLERS`; 'ddpm' forced for sde='ddpm')
     sample_steps: int = 200  # sampler steps
     sample_batch: int = 500
     n_nll: int = 100  # test images of D_g and of D_f for the NLL
@@ -215,8 +224,8 @@ class ImageConfig:
             parse_method(m)
         if not self.methods:
             raise ValueError("methods must name at least one method")
-        if self.sampler not in ('em', 'rd', 'pc', 'ddpm'):
-            raise ValueError(f"sampler must be 'em', 'rd', 'pc' or 'ddpm', got {self.sampler!r}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}")
         if not self.ch_mult or min(self.ch_mult) < 1:
             raise ValueError(f"config field 'ch_mult' must list channel multipliers >= 1, got {list(self.ch_mult)}")
         if not self.seed < 2**63:
