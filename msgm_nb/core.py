@@ -222,14 +222,39 @@ def atomic_savefig(fig, path, **kw) -> None:
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
 
 
+def _check_label(model, label, guidance: float) -> None:
+    "A label and a guidance weight the model can take: a class in [0, num_classes), finite w (needing a label)."
+    k = getattr(model, 'num_classes', None)
+    if label is not None and k is None:
+        raise ValueError("label given, but the model is unconditional (built without num_classes)")
+    if label is not None and not (isinstance(label, int) and not isinstance(label, bool) and 0 <= label < k):
+        raise ValueError(f"label must be a class in [0, {k}), got {label!r}")
+    if not math.isfinite(guidance):
+        raise ValueError(f"guidance must be finite, got {guidance}")
+    if guidance != 0 and label is None:
+        raise ValueError("guidance needs a label: it mixes the conditional score with the unconditional one")
+
+
 def score_fn(
-    model: Callable,  # a network called as `model(x, t)`
+    model: Callable,  # a network called as `model(x, t)` (conditional ones as `model(x, t, y)`)
     sde,  # anything with `marginal_prob(x, t) -> (mean, std)`
     param: str = 'noise',  # 'noise': the model predicts the noise z; 'score': it outputs the score
+    label: int | None = None,  # a class of a conditional model (None: its null label, i.e. unconditional)
+    guidance: float = 0.0,  # w: classifier-free guidance (1 + w) s(x, label) - w s(x, null)
 ) -> ScoreFn:
     "Wrap `model` into a score function `(x, t) -> score` following the package convention."
     if param not in ('noise', 'score'):
         raise ValueError(f"param must be 'noise' or 'score', got {param!r}")
+    _check_label(model, label, guidance)
+
+    def _one(x: Tensor, t: Tensor, y) -> Tensor:
+        out = model(x, t) if y is None else model(x, t, torch.full((x.shape[0],), y, device=x.device))
+        if out.shape != x.shape:
+            raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
+        if param == 'score':
+            return out
+        _, std = sde.marginal_prob(x, t)
+        return -out / bcast(std, x)
 
     def _score(x: Tensor, t: Tensor) -> Tensor:
         p = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
@@ -238,13 +263,8 @@ def score_fn(
                 f"x is {x.dtype} but the network's weights are {p.dtype}: "
                 f"convert one of them (x.to({p.dtype}) or model.to({x.dtype}))"
             )
-        out = model(x, t)
-        if out.shape != x.shape:
-            raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
-        if param == 'score':
-            return out
-        _, std = sde.marginal_prob(x, t)
-        return -out / bcast(std, x)
+        s = _one(x, t, label)
+        return s if guidance == 0 else (1 + guidance) * s - guidance * _one(x, t, None)
 
-    _score.model, _score.param = model, param
+    _score.model, _score.param, _score.label, _score.guidance = model, param, label, guidance
     return _score

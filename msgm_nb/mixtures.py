@@ -133,13 +133,28 @@ def _score_t(self, x: Tensor, t, sde) -> Tensor:
     return (r[:, :, None] * diff / v[:, :, None]).sum(1)
 
 
-def _score_fn(self, sde) -> ScoreFn:
-    "The exact score of `p_t` under `sde` as a `ScoreFn` `(x [B, D], t [B]) -> [B, D]`."
+def _score_fn(
+    self,
+    sde,
+    label: int | None = None,  # a component index = a class label: the conditional score of p_t(x | label)
+    guidance: float = 0.0,  # w of classifier-free guidance: (1 + w) grad log p_t(x | label) - w grad log p_t(x)
+) -> ScoreFn:
+    "The exact score of `p_t` (or of `p_t(. | label)`, guided by `guidance`) under `sde` as a `ScoreFn`."
+    if label is None and guidance != 0:
+        raise ValueError("guidance needs a label: it mixes the conditional score with the unconditional one")
+    if label is not None and not (isinstance(label, int) and 0 <= label < self.K):
+        raise ValueError(f"label must be a component index in [0, {self.K}), got {label!r}")
+    if not math.isfinite(guidance):
+        raise ValueError(f"guidance must be finite, got {guidance}")
+    cond = None if label is None else self.subset([label])
 
     def exact_score(x: Tensor, t: Tensor) -> Tensor:
-        return _score_t(self, x, t, sde)
+        if cond is None:
+            return _score_t(self, x, t, sde)
+        s_c = _score_t(cond, x, t, sde)
+        return s_c if guidance == 0 else (1 + guidance) * s_c - guidance * _score_t(self, x, t, sde)
 
-    exact_score.mixture, exact_score.sde = self, sde
+    exact_score.mixture, exact_score.sde, exact_score.label, exact_score.guidance = self, sde, label, guidance
     return exact_score
 
 

@@ -55,8 +55,32 @@ def _check_input(x: Tensor, t, shape: tuple, name: str) -> Tensor:
     return batch_times(t, x, T=1.0, eps=0.0)
 
 # %% ../nbs/03_nets.ipynb #56877f25
+def _check_classes(num_classes) -> int | None:
+    "`num_classes` as given, checked: None (unconditional) or an integer >= 1."
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1
+    ):
+        raise ValueError(f"num_classes must be None (unconditional) or an integer >= 1, got {num_classes!r}")
+    return num_classes
+
+
+def _label_embedding(net: nn.Module, y, x: Tensor):
+    "The label embedding of `y` ([B] integers in [0, K]; K or None: the null label), or 0 for an unconditional net."
+    if net.num_classes is None:
+        if y is not None:
+            raise ValueError(f"{type(net).__name__} is unconditional (num_classes=None) but was given labels")
+        return 0.0
+    k = net.num_classes
+    if y is None:
+        y = torch.full((x.shape[0],), k, device=x.device, dtype=torch.long)
+    y = torch.as_tensor(y, device=x.device)
+    if y.shape != (x.shape[0],) or y.is_floating_point() or ((y < 0) | (y > k)).any():
+        raise ValueError(f"labels must be integers in [0, {k}] ({k}: the null label) of shape [{x.shape[0]}], got {y}")
+    return net.yemb(y.long())
+
+
 class ScoreMLP(nn.Module):
-    "Residual MLP predicting the noise for `[B, dim]` data; called as `model(x, t)`."
+    "Residual MLP predicting the noise for `[B, dim]` data; called as `model(x, t)` (`model(x, t, y)` if conditional)."
 
     def __init__(
         self,
@@ -65,11 +89,12 @@ class ScoreMLP(nn.Module):
         depth: int = 3,  # number of residual blocks
         embed_dim: int = 64,  # time-embedding size
         sde=None,  # if given, embed log sigma(t) instead of t
+        num_classes: int | None = None,  # K: a class-conditional model, called model(x, t, y); None: unconditional
     ):
         super().__init__()
         if dim < 1 or hidden < 1 or depth < 1:
             raise ValueError(f"dim, hidden, depth must be >= 1, got {dim}, {hidden}, {depth}")
-        self.dim = dim
+        self.dim, self.num_classes = dim, _check_classes(num_classes)
         self.temb = TimeEmbedding(embed_dim, sde)
         self.inp = nn.Linear(dim, hidden)
         self.blocks = nn.ModuleList(
@@ -81,10 +106,14 @@ class ScoreMLP(nn.Module):
             ]
         )
         self.out = nn.Linear(hidden, dim)
+        if (
+            num_classes is not None
+        ):  # made last: an unconditional model's weights and their random draws stay as they were
+            self.yemb = nn.Embedding(num_classes + 1, embed_dim)  # row K: the null label
 
-    def forward(self, x: Tensor, t) -> Tensor:
+    def forward(self, x: Tensor, t, y: Tensor | None = None) -> Tensor:
         t = _check_input(x, t, (self.dim,), 'ScoreMLP')
-        e, h = self.temb(t), self.inp(x)
+        e, h = self.temb(t) + _label_embedding(self, y, x), self.inp(x)
         for b in self.blocks:
             h = h + b['l2'](F.silu(b['l1'](F.silu(h)) + b['te'](e)))
         return self.out(F.silu(h))
