@@ -162,7 +162,9 @@ class SelfAttention(nn.Module):
 
 # %% ../nbs/03_nets.ipynb #488c3084
 class UNet(nn.Module):
-    "Compact U-Net predicting the noise for `[B, in_ch, image_size, image_size]` images; called as `model(x, t)`."
+    """Compact U-Net predicting the noise for `[B, in_ch, image_size, image_size]` images; called as `model(x, t)`.
+
+    With `num_classes=K` it is class-conditional, called as `model(x, t, y)` (y None: the null label)."""
 
     def __init__(
         self,
@@ -175,11 +177,14 @@ class UNet(nn.Module):
         embed_dim: int | None = None,  # time-embedding size (default 4*base)
         dropout: float = 0.0,
         sde=None,  # if given, embed log sigma(t) instead of t
+        num_classes: int
+        | None = None,  # K: class-conditional (a label embedding with a null label); None: unconditional
     ):
         super().__init__()
         if in_ch < 1 or base < 1 or num_res < 1 or not ch_mult:
             raise ValueError("in_ch, base, num_res must be >= 1 and ch_mult non-empty")
         self.in_ch, self.image_size, self.levels = in_ch, int(image_size), len(ch_mult)
+        self.num_classes = _check_classes(num_classes)
         f = 2 ** (self.levels - 1)
         self.padded = math.ceil(self.image_size / f) * f
         E = embed_dim or 4 * base
@@ -211,11 +216,15 @@ class UNet(nn.Module):
                 )
                 res *= 2
         self.out = nn.Sequential(nn.GroupNorm(_groups(ch), ch), nn.SiLU(), nn.Conv2d(ch, in_ch, 3, padding=1))
+        if (
+            num_classes is not None
+        ):  # made last: an unconditional model's weights and their random draws stay as they were
+            self.yemb = nn.Embedding(num_classes + 1, E)  # row K: the null label
 
-    def forward(self, x: Tensor, t) -> Tensor:
+    def forward(self, x: Tensor, t, y: Tensor | None = None) -> Tensor:
         S = self.image_size
         t = _check_input(x, t, (self.in_ch, S, S), 'UNet')
-        e, p = self.temb(t), self.padded - S
+        e, p = self.temb(t) + _label_embedding(self, y, x), self.padded - S
         h = F.pad(x, (0, p, 0, p), mode='replicate') if p else x
         h = self.inp(h)
         hs = [h]
