@@ -154,7 +154,7 @@ def time_at(fn: Callable, sde, target: Tensor, lo: float, hi: float, iters: int 
 
 # %% ../nbs/06_sampling.ipynb #d9a3ed5b
 def _posterior(score_fn: ScoreFn, sde, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
-    "Tweedie's x0 and the noise it implies, `(x0, eps)`, at `(x, t)`."
+    "Tweedie's x0 and the noise it implies, `(x0, eps)`, at `(x, t)` (one score call)."
     s, sig = score_fn(x, t), bcast(sde.std(t), x)
     return (x + sig**2 * s) / bcast(sde.mean_coef(t), x), -sig * s
 
@@ -300,8 +300,7 @@ def _kernel_grid(sde, method: str, steps: int, eps: float, t_start: float, rho: 
 
 def tweedie(score_fn: ScoreFn, sde, x: Tensor, t) -> Tensor:
     "Tweedie's posterior mean of x_0: `(x + sigma(t)^2 s(x, t)) / m(t)`."
-    t = batch_times(t, x, T=sde.T)
-    return (x + bcast(sde.std(t) ** 2, x) * score_fn(x, t)) / bcast(sde.mean_coef(t), x)
+    return _posterior(score_fn, sde, x, batch_times(t, x, T=sde.T))[0]
 
 # %% ../nbs/06_sampling.ipynb #3b28a10f
 def max_rms_norm(e: Tensor) -> Tensor:

@@ -20,7 +20,7 @@ from .mixtures import GaussianMixture, three_gaussians, mixture_unlearning_ratio
 from .datasets import split_by_label
 from .nets import ScoreMLP
 from .losses import VARIANTS, dsm_loss, forget_loss
-from .train import TrainConfig, train, TrainingDiverged
+from .train import TrainConfig, train, TrainingDiverged, save_checkpoint, load_checkpoint, latest_checkpoint
 from .sampling import sample
 from .likelihood import log_likelihood
 from .verdict import RunSpec, aggregate, plan_records
@@ -29,7 +29,7 @@ from .verdict import RunSpec, aggregate, plan_records
 __all__ = ['TOY_METHODS', 'VERDICT_STEPS', 'TOY_NAMES', 'TOY_RESULT_FIELDS', 'TOY_VERDICT_SETTINGS', 'TOY_VERDICT_METRICS',
            'TOY_CONVERGENCE_TOLERANCES', 'TOY_CONVERGENCE_ONE_SIDED', 'TOY_FIGURES', 'ToyConfig', 'toy_sde', 'toy_data',
            'optimal_score', 'train_toy', 'evaluate', 'plot_score_fields', 'square_panel', 'plot_samples', 'plot_sweep',
-           'toy_spec', 'spec_config', 'toy_model_file', 'save_toy_model', 'load_toy_model', 'toy_model', 'toy_run',
+           'toy_spec', 'spec_config', 'toy_model_dir', 'save_toy_model', 'load_toy_model', 'toy_model', 'toy_run',
            'toy_verdict_plan', 'toy_convergence_plan', 'toy_exact', 'toy_optimum_sweep', 'toy_figures']
 
 # %% ../nbs/20_toy.ipynb #4a7382c1
@@ -433,39 +433,23 @@ def spec_config(fields: dict, seed: int) -> ToyConfig:
     return ToyConfig(**{k: fields[k] for k in TOY_RESULT_FIELDS}, seed=seed)
 
 # %% ../nbs/20_toy.ipynb #4fd51251
-def toy_model_file(work, spec: dict) -> Path:
-    "Where the EMA weights of the toy run `spec` (a dict with `experiment` and `hash`) are kept under `work`."
-    return Path(work) / spec['experiment'] / spec['hash'] / 'model.safetensors'
+def toy_model_dir(work, spec: dict) -> Path:
+    "The folder under `work` where the EMA model of the toy run `spec` (a dict with `experiment`, `hash`) is kept."
+    return Path(work) / spec['experiment'] / spec['hash']
 
 
-def save_toy_model(model: torch.nn.Module, path) -> Path:
-    "Write `model`'s weights (and its last logged losses as metadata) to `path` atomically, as safetensors."
-    from safetensors.torch import save
-
+def save_toy_model(model: torch.nn.Module, d, steps: int) -> Path:
+    "Keep `model` (and its last logged losses) in the folder `d` as a checkpoint of `steps` steps (`save_checkpoint`)."
     last = model.history[-1] if getattr(model, 'history', None) else {}
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, save(state, metadata=dict(final=json.dumps({k: last.get(k) for k in ('L_g', 'L_f')}))))
-    return Path(path)
+    return save_checkpoint(d, steps, model, meta=dict(final={k: last.get(k) for k in ('L_g', 'L_f')}), keep=1)
 
 
-def load_toy_model(path, cfg: ToyConfig, sde) -> torch.nn.Module:
-    "The toy model kept at `path` for a run of `cfg`; a file that is not such a model is named in the error."
-    from safetensors.torch import load
-
-    try:
-        data = Path(path).read_bytes()  # bytes, so any path the OS takes will do
-        state, n = load(data), int.from_bytes(data[:8], 'little')
-        final = json.loads(json.loads(data[8 : 8 + n]).get('__metadata__', {}).get('final', '{}'))
-    except Exception as e:  # safetensors raises its own error types for damaged files
-        raise ValueError(f"{path}: not a readable toy model ({type(e).__name__}: {e})") from None
+def load_toy_model(d, cfg: ToyConfig, sde) -> torch.nn.Module:
+    "The toy model kept in the folder `d` for a run of `cfg`; a damaged or unfitting file is a `CheckpointError`."
     model = ScoreMLP(2, hidden=cfg.hidden, depth=cfg.depth, sde=sde)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError:
-        raise ValueError(f"{path}: its tensors do not fit ScoreMLP(hidden={cfg.hidden}, depth={cfg.depth})") from None
+    meta, _ = load_checkpoint(d, model=model)
     model.eval().requires_grad_(False)  # as the EMA model `train` returns
-    model.history = [final] if final else []
+    model.history = [meta['final']] if meta.get('final') else []
     return model
 
 
@@ -476,15 +460,15 @@ def toy_model(spec: dict, device: str = 'cpu') -> torch.nn.Module:
     f = spec['fields']
     cfg = spec_config(f, f['data_seed'])
     sde = toy_sde(cfg)
-    path = toy_model_file(spec['work'], spec) if spec.get('work') else None
-    if path is not None and path.exists():
-        return load_toy_model(path, cfg, sde)
+    d = toy_model_dir(spec['work'], spec) if spec.get('work') else None
+    if d is not None and latest_checkpoint(d) is not None:
+        return load_toy_model(d, cfg, sde)
     run_cfg = replace(cfg, seed=spec['seed'])
     model = train_toy(
         f['method'], toy_data(cfg), sde, run_cfg, f.get('alpha'), f.get('every'), f['steps'], device=device
     )
-    if path is not None:
-        save_toy_model(model, path)
+    if d is not None:
+        save_toy_model(model, d, f['steps'])
     return model
 
 
@@ -502,8 +486,9 @@ def toy_run(spec: dict) -> dict:
         none = dict.fromkeys(('ur', 'nonfinite_samples', 'nll_g_nats', 'bpd_g', 'nll_f_nats', 'bpd_f'))
         return dict(none, diverged=True, error=f"training: {type(e).__name__}: {e}")
     f = spec['fields']
-    data, sde = toy_data(spec_config(f, f['data_seed'])), toy_sde(spec_config(f, f['data_seed']))
-    out = evaluate(score_fn(model, sde), sde, data, spec_config(f, spec['seed']), device=dev)  # samples from the seed
+    data_cfg = spec_config(f, f['data_seed'])
+    sde = toy_sde(data_cfg)
+    out = evaluate(score_fn(model, sde), sde, toy_data(data_cfg), spec_config(f, spec['seed']), device=dev)
     last = model.history[-1] if model.history else {}
     return dict(out, final_L_g=last.get('L_g'), final_L_f=last.get('L_f'))
 
@@ -608,7 +593,7 @@ TOY_FIGURES = ('toy_fig1_scores', 'toy_fig1_optimum', 'toy_fig2_samples', 'toy_f
 def toy_figures(
     specs: list,  # the study's plan (`toy_verdict_plan`)
     root,  # folder of its records
-    work,  # folder of its models (`toy_model_file`); models Fig. 1 and 2 need but it lacks are trained into it
+    work,  # folder of its models (`toy_model_dir`); models Fig. 1 and 2 need but it lacks are trained into it
     out,  # folder the figures go to, as <name>.png (`TOY_FIGURES`)
     device: str = 'cpu',
     progress: bool = True,

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn, Tensor
-from safetensors.torch import save as st_save, load_file as st_load
+from safetensors.torch import save as st_save, load as st_load
 from tqdm.auto import tqdm
 from msgm_nb.core import (
     set_seed,
@@ -245,7 +245,7 @@ def read_checkpoint(path) -> tuple[dict, dict]:
 
     Raises `CheckpointError` naming the file if one is unreadable."""
     st, js = _resolve(path)
-    tensors = _read_file(st, lambda: st_load(str(st)))
+    tensors = _read_file(st, lambda: st_load(st.read_bytes()))  # bytes: any path the OS takes will do
     meta = _read_file(js, lambda: json.loads(js.read_text())) if js is not None else {}
     if not isinstance(meta, dict):
         raise CheckpointError(f"checkpoint file {js} does not hold a JSON object")

@@ -28,7 +28,7 @@ def test_toy_tiny_writes_results(tmp_path):
     for m in (r['metrics'] for r in recs):
         assert 0 <= m['ur'] <= 1 and m['nll_g_nats'] > 0 and m['nll_f_nats'] > 0 and m['bpd_g'] > 0 and m['bpd_f'] > 0
     assert res['config']['seed'] == 1 and 'msgm toy' in res['command'] and res['summary']['missing_runs'] == 0
-    assert len(list((tmp_path / 'work' / 'toy').glob('*/model.safetensors'))) == 3     # the models the figures read
+    assert len(list((tmp_path / 'work' / 'toy').glob('*/step_*.safetensors'))) == 3     # the models the figures read
     for fig in ('toy_fig1_scores', 'toy_fig1_optimum', 'toy_fig2_samples', 'toy_fig_sweep'):
         assert (tmp_path / f'{fig}.png').stat().st_size > 1000
     assert (tmp_path / 'toy_summary.md').exists()
