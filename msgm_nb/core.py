@@ -13,7 +13,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['ScoreFn', 'set_seed', 'seeded', 'rng_scope', 'get_device', 'NonFiniteError', 'check_finite', 'batch_times', 'bcast',
-           'as_data_tensor', 'check_field_types', 'check_images', 'atomic_write', 'atomic_savefig', 'score_fn']
+           'as_data_tensor', 'check_field_types', 'check_images', 'atomic_write', 'atomic_savefig', 'num_classes',
+           'score_fn', 'check_labels']
 
 # %% ../nbs/00_core.ipynb #e80db42f
 def set_seed(
@@ -222,24 +223,48 @@ def atomic_savefig(fig, path, **kw) -> None:
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
 
 
+def num_classes(model) -> int | None:
+    "The number of classes of a conditional network (also inside a DDP / DataParallel wrapper); None: unconditional."
+    return getattr(getattr(model, 'module', model), 'num_classes', None)
+
+
 def _check_label(model, label, guidance: float) -> None:
-    "A label and a guidance weight the model can take: a class in [0, num_classes), finite w (needing a label)."
-    k = getattr(model, 'num_classes', None)
+    """A label and a guidance weight the model can take: finite w >= 0 (needing a label), and a class in
+    [0, num_classes), or a tensor of per-sample labels in [0, num_classes] (num_classes: the null label)."""
+    k = num_classes(model)
     if label is not None and k is None:
         raise ValueError("label given, but the model is unconditional (built without num_classes)")
-    if label is not None and not (isinstance(label, int) and not isinstance(label, bool) and 0 <= label < k):
+    if torch.is_tensor(label):
+        if label.ndim != 1 or label.dtype.is_floating_point or label.dtype == torch.bool or label.is_complex():
+            raise ValueError(
+                f"labels must be a 1-D integer tensor [B], got {label.dtype} of shape {tuple(label.shape)}"
+            )
+        if len(label) and not (0 <= int(label.min()) and int(label.max()) <= k):
+            raise ValueError(
+                f"labels must lie in [0, {k}] ({k}: the null label), got {int(label.min())}..{int(label.max())}"
+            )
+    elif label is not None and not (isinstance(label, int) and not isinstance(label, bool) and 0 <= label < k):
         raise ValueError(f"label must be a class in [0, {k}), got {label!r}")
-    if not math.isfinite(guidance):
-        raise ValueError(f"guidance must be finite, got {guidance}")
+    if not (isinstance(guidance, (int, float)) and math.isfinite(guidance) and guidance >= 0):
+        raise ValueError(f"guidance must be a finite number >= 0, got {guidance!r}")
     if guidance != 0 and label is None:
         raise ValueError("guidance needs a label: it mixes the conditional score with the unconditional one")
+
+
+def _labels(label, x: Tensor) -> Tensor:
+    "The per-sample labels [B] of `x` for a class or a label tensor (whose length must be x's batch size)."
+    if not torch.is_tensor(label):
+        return torch.full((x.shape[0],), label, device=x.device)
+    if len(label) != x.shape[0]:
+        raise ValueError(f"{len(label)} labels for a batch of {x.shape[0]}: one label per sample")
+    return label.to(x.device)
 
 
 def score_fn(
     model: Callable,  # a network called as `model(x, t)` (conditional ones as `model(x, t, y)`)
     sde,  # anything with `marginal_prob(x, t) -> (mean, std)`
     param: str = 'noise',  # 'noise': the model predicts the noise z; 'score': it outputs the score
-    label: int | None = None,  # a class of a conditional model (None: its null label, i.e. unconditional)
+    label: int | Tensor | None = None,  # a class, or labels [B], of a conditional model (None: its null label)
     guidance: float = 0.0,  # w: classifier-free guidance (1 + w) s(x, label) - w s(x, null)
 ) -> ScoreFn:
     "Wrap `model` into a score function `(x, t) -> score` following the package convention."
@@ -248,7 +273,7 @@ def score_fn(
     _check_label(model, label, guidance)
 
     def _one(x: Tensor, t: Tensor, y) -> Tensor:
-        out = model(x, t) if y is None else model(x, t, torch.full((x.shape[0],), y, device=x.device))
+        out = model(x, t) if y is None else model(x, t, _labels(y, x))
         if out.shape != x.shape:
             raise ValueError(f"model output shape {tuple(out.shape)} differs from input shape {tuple(x.shape)}")
         if param == 'score':
@@ -268,3 +293,27 @@ def score_fn(
 
     _score.model, _score.param, _score.label, _score.guidance = model, param, label, guidance
     return _score
+
+# %% ../nbs/00_core.ipynb #15b8f407
+def check_labels(
+    model,  # the network the labels condition
+    y,  # labels [N] of the data `x` (None for an unconditional network)
+    x: Tensor | None,  # the data the labels belong to
+    name: str = 'y',  # how the labels are named in errors
+) -> Tensor | None:
+    "The labels `y` of the data `x` as a long tensor, checked against the network's classes; None if unconditional."
+    k = num_classes(model)
+    if y is None:
+        if k is not None and x is not None:
+            raise ValueError(f"the model is conditional ({k} classes): pass {name}, one label per sample")
+        return None
+    if k is None:
+        raise ValueError(f"{name} given, but the model is unconditional (built without num_classes)")
+    y = torch.as_tensor(y)
+    if y.ndim != 1 or y.dtype.is_floating_point or y.dtype == torch.bool or y.is_complex():
+        raise ValueError(f"{name} must be a 1-D integer tensor, got {y.dtype} of shape {tuple(y.shape)}")
+    if x is None or len(y) != len(x):
+        raise ValueError(f"{name} holds {len(y)} labels for {0 if x is None else len(x)} samples: one label each")
+    if len(y) and not (0 <= int(y.min()) and int(y.max()) < k):
+        raise ValueError(f"{name} must hold classes in [0, {k}), got {int(y.min())}..{int(y.max())}")
+    return y.long()

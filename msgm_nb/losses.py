@@ -60,12 +60,14 @@ def perturb(sde, x0: Tensor, t=None, z=None, eps: float = 1e-5, name: str = 'x0'
 
 
 def score_at(score_fn: ScoreFn, x_t: Tensor, t: Tensor, loss: str) -> Tensor:
-    "The score at (`x_t`, `t`), checked to have `x_t`'s shape (a score that only broadcasts against it is an error)."
+    """The score at (`x_t`, `t`), checked to have `x_t`'s shape and to be finite.
+
+    A score that only broadcasts against `x_t` is a `ValueError`; NaN or Inf in it a `NonFiniteError` naming `loss`."""
     s = score_fn(x_t, t)
     if not torch.is_tensor(s) or s.shape != x_t.shape:
         got = tuple(s.shape) if torch.is_tensor(s) else type(s).__name__
         raise ValueError(f"{loss}: the score must have the shape of x_t {tuple(x_t.shape)}, got {got}")
-    return s
+    return check_finite(s, f"{loss}: the score")
 
 
 def reduce_batch(per_sample: Tensor, reduce: bool) -> Tensor:

@@ -144,8 +144,8 @@ def _score_fn(
         raise ValueError("guidance needs a label: it mixes the conditional score with the unconditional one")
     if label is not None and not (isinstance(label, int) and 0 <= label < self.K):
         raise ValueError(f"label must be a component index in [0, {self.K}), got {label!r}")
-    if not math.isfinite(guidance):
-        raise ValueError(f"guidance must be finite, got {guidance}")
+    if not (isinstance(guidance, (int, float)) and math.isfinite(guidance) and guidance >= 0):
+        raise ValueError(f"guidance must be a finite number >= 0, got {guidance!r}")
     cond = None if label is None else self.subset([label])
 
     def exact_score(x: Tensor, t: Tensor) -> Tensor:

@@ -19,6 +19,8 @@ from msgm_nb.core import (
     rng_scope,
     get_device,
     check_finite,
+    check_labels,
+    NonFiniteError,
     check_field_types,
     as_data_tensor,
     atomic_write,
@@ -36,14 +38,16 @@ from msgm_nb.losses import (
 )
 
 # %% auto #0
-__all__ = ['MODES', 'NEEDS_F', 'TrainingDiverged', 'TrainConfig', 'complete_checkpoints', 'latest_checkpoint', 'save_checkpoint',
-           'CheckpointError', 'read_checkpoint', 'load_checkpoint', 'restore_rng', 'TrainResult', 'lr_at', 'ema_update',
-           'train', 'plot_losses']
+__all__ = ['MODES', 'NEEDS_F', 'FORGET_LABELS', 'TrainingDiverged', 'TrainConfig', 'complete_checkpoints', 'latest_checkpoint',
+           'save_checkpoint', 'CheckpointError', 'read_checkpoint', 'load_checkpoint', 'restore_rng', 'TrainResult',
+           'lr_at', 'ema_update', 'train', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #96e489c7
 MODES = ('standard', 'unseen', 'msgm', 'finetune', 'erasediff_joint', 'negate')
 
 NEEDS_F = ('msgm', 'finetune', 'erasediff_joint', 'negate')
+
+FORGET_LABELS = ('forget', 'null', 'both')  # the label MSGM's L_f is taken under in a conditional model
 
 
 class TrainingDiverged(RuntimeError):
@@ -56,9 +60,9 @@ def _check_field_types(c) -> None:
         c,
         'TrainConfig.{}',
         ints=('every', 'batch_g', 'batch_f', 'log_every', 'keep', 'steps', 'warmup', 'ckpt_every', 'seed'),
-        numbers=('alpha', 'lr', 'ema', 'grad_clip', 'lam', 'eps'),
+        numbers=('alpha', 'lr', 'ema', 'grad_clip', 'lam', 'eps', 'label_dropout'),
         bools=('amp', 'init_ema', 'resume', 'progress', 'ddp'),
-        strings=('mode', 'variant', 'param'),
+        strings=('mode', 'variant', 'param', 'forget_label'),
     )
     for k in ('init', 'ckpt_dir', 'device'):
         v = getattr(c, k)
@@ -96,6 +100,8 @@ class TrainConfig:
     device: str | None = None  # default: msgm_nb.core.get_device()
     progress: bool = True  # tqdm progress bar
     ddp: bool = False  # data parallel over the torch.distributed group (torchrun): batches split, gradients averaged
+    label_dropout: float = 0.1  # conditional models: share of D_g's labels replaced by the null label in each batch
+    forget_label: str = 'forget'  # conditional MSGM: L_f under D_f's own labels, the 'null' label, or 'both'
 
     def __post_init__(self):
         _check_field_types(self)
@@ -119,6 +125,10 @@ class TrainConfig:
                 raise ValueError(f"{k} must be a number >= 0, got {getattr(self, k)}")
         if self.param not in ('noise', 'score'):
             raise ValueError(f"param must be 'noise' or 'score', got {self.param!r}")
+        if not 0 <= self.label_dropout <= 1:
+            raise ValueError(f"label_dropout must lie in [0, 1], got {self.label_dropout}")
+        if self.forget_label not in FORGET_LABELS:
+            raise ValueError(f"forget_label must be one of {', '.join(FORGET_LABELS)}, got {self.forget_label!r}")
         if (self.ckpt_every or self.resume) and not self.ckpt_dir:
             raise ValueError("ckpt_every / resume need a ckpt_dir")
 
@@ -325,36 +335,50 @@ def _check_data(cfg: TrainConfig, x_g, x_f):
     return x_g.float(), (x_f.float() if x_f is not None else None)
 
 # %% ../nbs/05_train.ipynb #8b6c044d
-def _step_loss(cfg, step, sf, frozen_sf, sde, data, gen, dev):
-    "Loss of one step and its logged parts (L_f None when not computed)."
+def _dropped(y: Tensor | None, p: float, gen: torch.Generator, null: int | None) -> Tensor | None:
+    "Labels `y` with a share `p` replaced by the null label `null` (label dropout), drawn from `gen`."
+    if y is None or p == 0:
+        return y
+    drop = (torch.rand(len(y), generator=gen) < p).to(y.device)
+    return torch.where(drop, torch.full_like(y, null), y)
 
-    def batch(x, n):
-        return x[torch.randint(len(x), (n,), generator=gen).to(dev)]
 
-    x_g, x_f, x_all = data
+def _forget_batch(x_f: Tensor, y_f: Tensor | None, how: str, null: int | None) -> tuple:
+    "The forget batch and its labels for L_f under `how` (one of FORGET_LABELS); unconditional: `(x_f, None)`."
+    if y_f is None or how == 'forget':
+        return x_f, y_f
+    nul = torch.full_like(y_f, null)
+    return (x_f, nul) if how == 'null' else (torch.cat([x_f, x_f]), torch.cat([y_f, nul]))
+
+
+def _step_loss(cfg, step, score, sde, data, labels, gen, dev, null):
+    """Loss of one step and its logged parts (L_f None when not computed).
+
+    `score(y, frozen=False)`: the network's (or its frozen copy's) score function under labels `y` (None: none)."""
+
+    def batch(x, y, n, p=0.0):
+        i = torch.randint(len(x), (n,), generator=gen).to(dev)
+        return x[i], _dropped(None if y is None else y[i], p, gen, null)
+
+    (x_g, x_f, x_all), (y_g, y_f, y_all), p = data, labels, cfg.label_dropout
     if cfg.mode in ('standard', 'unseen'):
-        L = dsm_loss(sf, sde, batch(x_all if cfg.mode == 'standard' else x_g, cfg.batch_g), eps=cfg.eps)
+        xb, yb = batch(*((x_all, y_all) if cfg.mode == 'standard' else (x_g, y_g)), cfg.batch_g, p)
+        L = dsm_loss(score(yb), sde, xb, eps=cfg.eps)
         return L, L, None
-    xb_g = batch(x_g, cfg.batch_g)
+    xb_g, yb_g = batch(x_g, y_g, cfg.batch_g, p)
     if cfg.mode in ('msgm', 'finetune'):
         use_f = step % cfg.every == 0
-        parts = msgm_loss(
-            sf,
-            sde,
-            xb_g,
-            batch(x_f, cfg.batch_f) if use_f else None,
-            cfg.alpha,
-            cfg.variant,
-            use_f=use_f,
-            eps=cfg.eps,
-            return_parts=True,
-        )
+        xb_f, yb_f = _forget_batch(*batch(x_f, y_f, cfg.batch_f), cfg.forget_label, null) if use_f else (None, None)
+        y = yb_g if yb_f is None else torch.cat([yb_g, yb_f])
+        kw = dict(use_f=use_f, eps=cfg.eps, return_parts=True)
+        parts = msgm_loss(score(y), sde, xb_g, xb_f, cfg.alpha, cfg.variant, **kw)
         return parts.total, parts.L_g, parts.L_f if use_f else None
-    L_g = dsm_loss(sf, sde, xb_g, eps=cfg.eps)
+    L_g = dsm_loss(score(yb_g), sde, xb_g, eps=cfg.eps)
+    xb_f, yb_f = batch(x_f, y_f, cfg.batch_f)
     if cfg.mode == 'erasediff_joint':
-        L_f = erasediff_forget_loss(sf, sde, batch(x_f, cfg.batch_f), eps=cfg.eps)
+        L_f = erasediff_forget_loss(score(yb_f), sde, xb_f, eps=cfg.eps)
     else:
-        L_f = negated_score_loss(sf, frozen_sf, sde, batch(x_f, cfg.batch_f), eps=cfg.eps)
+        L_f = negated_score_loss(score(yb_f), score(yb_f, frozen=True), sde, xb_f, eps=cfg.eps)
     return L_g + cfg.lam * L_f, L_g, L_f
 
 # %% ../nbs/05_train.ipynb #60197da0
@@ -449,6 +473,8 @@ class _Run:
     world: int
     net: nn.Module | None = None
     data: tuple = ()
+    labels: tuple = (None, None, None)  # of D_g, D_f and (standard) both, for a conditional model
+    null: int | None = None  # a conditional model's null label (its num_classes)
     start: int = 0
     ckpt: Path | None = None
     history: list = field(default_factory=list)
@@ -518,11 +544,14 @@ def _resume(r: _Run) -> None:
     r.start, r.history, r.acc, r.ckpt = meta['step'], meta['history'], meta['acc'], j
 
 # %% ../nbs/05_train.ipynb #19465ee0
-def _attach_data(r: _Run, x_g: Tensor, x_f: Tensor | None) -> None:
-    "The network to differentiate (DDP-wrapped in a group), and the data on the run's device."
+def _attach_data(r: _Run, x_g: Tensor, x_f: Tensor | None, y_g=None, y_f=None) -> None:
+    "The network to differentiate (DDP-wrapped in a group), and the data (and labels) on the run's device."
     r.net = _wrap_ddp(r.model, r.dev) if r.world > 1 else r.model
-    x_all = torch.cat([x_g, x_f]) if r.cfg.mode == 'standard' and x_f is not None else x_g
-    r.data = (x_g.to(r.dev), None if x_f is None else x_f.to(r.dev), x_all.to(r.dev))
+    both = r.cfg.mode == 'standard' and x_f is not None
+    on = lambda v: None if v is None else v.to(r.dev)
+    r.data = (on(x_g), on(x_f), on(torch.cat([x_g, x_f]) if both else x_g))
+    r.labels = (on(y_g), on(y_f), on(torch.cat([y_g, y_f]) if both and y_g is not None else y_g))
+    r.null = getattr(r.model, 'num_classes', None)
 
 # %% ../nbs/05_train.ipynb #573197d6
 def _optim_step(r: _Run, step: int) -> dict:
@@ -532,14 +561,20 @@ def _optim_step(r: _Run, step: int) -> dict:
     cfg, lr = r.cfg, lr_at(r.cfg, step)
     for g in r.opt.param_groups:
         g['lr'] = lr
-    sf = make_score_fn(r.net, r.sde, cfg.param)
-    frozen_sf = make_score_fn(r.frozen, r.sde, cfg.param) if r.frozen is not None else None
-    with torch.autocast('cuda', dtype=torch.bfloat16, enabled=cfg.amp and r.dev.type == 'cuda'):
-        loss, L_g, L_f = _step_loss(r.lcfg, step, sf, frozen_sf, r.sde, r.data, r.gen, r.dev)
+
+    def score(y, frozen=False):
+        return make_score_fn(r.frozen if frozen else r.net, r.sde, cfg.param, label=y)
+
+    why = ''
+    try:
+        with torch.autocast('cuda', dtype=torch.bfloat16, enabled=cfg.amp and r.dev.type == 'cuda'):
+            loss, L_g, L_f = _step_loss(r.lcfg, step, score, r.sde, r.data, r.labels, r.gen, r.dev, r.null)
+    except NonFiniteError as e:  # a non-finite score: this process's loss is NaN, so every process stops below
+        why, loss, L_g, L_f = f" ({e})", torch.tensor(math.nan, device=r.dev), torch.tensor(math.nan), None
     v_loss, v_g, v_f = _mean_over_ranks([loss.item(), L_g.item(), 0.0 if L_f is None else L_f.item()], r.dev, r.world)
     last = f"last good checkpoint: {r.ckpt if r.ckpt else 'none written'}"
     if not math.isfinite(v_loss):  # the mean over ranks: every process stops together
-        raise TrainingDiverged(f"loss became {v_loss} at step {step} (mode {cfg.mode!r}); {last}")
+        raise TrainingDiverged(f"loss became {v_loss}{why} at step {step} (mode {cfg.mode!r}); {last}")
     r.opt.zero_grad(set_to_none=True)
     loss.backward()
     params = [p for p in r.model.parameters() if p.requires_grad]
@@ -625,16 +660,20 @@ def train(
     x_f=None,  # data to forget, D_f (needed by msgm, finetune, erasediff_joint, negate; joined to D_g by standard)
     cfg: TrainConfig | None = None,  # the run's configuration
     callback: Callable | None = None,  # called as callback(step, info) after every step
+    *,
+    y_g=None,  # labels [N_g] of D_g for a conditional model (model(x, t, y)); None for an unconditional one
+    y_f=None,  # labels of D_f for a conditional model
 ) -> TrainResult:
     """Train `model` in `cfg.mode`; returns `TrainResult(model, ema_model, history, step, ckpt)`.
 
     The caller's random state is left as it was."""
     cfg = cfg or TrainConfig()
     x_g, x_f = _check_data(cfg, x_g, x_f)
+    y_g, y_f = check_labels(model, y_g, x_g, 'y_g'), check_labels(model, y_f, x_f, 'y_f')
     with rng_scope():
         r = _setup(model, sde, cfg)
         _resume(r)
-        _attach_data(r, x_g, x_f)
+        _attach_data(r, x_g, x_f, y_g, y_f)
         bar = tqdm(
             range(r.start, cfg.steps),
             initial=r.start,

@@ -12,7 +12,8 @@ from typing import Callable, Sequence
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
-from .core import seeded, rng_scope, get_device, check_finite, as_data_tensor, score_fn as make_score_fn
+from .core import seeded, rng_scope, get_device, check_finite, as_data_tensor, NonFiniteError
+from .core import score_fn as make_score_fn
 from msgm_nb.losses import (
     VARIANTS,
     dsm_loss,
@@ -631,7 +632,10 @@ def _unlearn_loop(
     for step in tqdm(range(steps), disable=not o['progress'], desc=method):
         if method == 'erasediff' and step % o['round_steps'] == 0 and o['inner'] > 0:
             r.f_star = _erasediff_inner(r)
-        g_f, g_r, logs = _STEPS[method](r, step)
+        try:
+            g_f, g_r, logs = _STEPS[method](r, step)
+        except NonFiniteError as e:  # the score went non-finite inside a loss: the run diverged
+            raise TrainingDiverged(f"step {step} of method {method!r}: {e}") from e
         d, conflict = _combine(g_f, g_r, o['surgery'])
         logs['grad_norm'] = _apply(r, r.opt, d)
         if conflict is not None:
