@@ -406,11 +406,13 @@ def cmd_leaderboard(args) -> dict:
     from msgm_nb.core import atomic_write
     from msgm_nb.leaderboard import LeaderboardConfig, PARTS
     from msgm_nb.registry import study, summarize, draw_figures, run_spec
-    from msgm_nb.unlearn import UNLEARN_METHODS
+    from msgm_nb.leaderboard import LEADERBOARD_METHODS
     from msgm_nb.verdict import run_plan
 
     preset, t0 = _preset(args), time.time()
-    methods = _names(args.methods, '--methods', UNLEARN_METHODS) if args.methods is not None else UNLEARN_METHODS
+    methods = (
+        _names(args.methods, '--methods', LEADERBOARD_METHODS) if args.methods is not None else LEADERBOARD_METHODS
+    )
     parts = _names(args.parts, '--parts', PARTS) if args.parts is not None else PARTS
     seeds = range(args.seed, args.seed + len(LeaderboardConfig.preset(preset).seeds))
     keep = lambda s: s.seed in seeds and s.fields['method'] in ('standard', 'unseen') + methods
@@ -718,7 +720,7 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument(
         '--methods',
         default=None,
-        help='comma-separated subset of the methods (default: all of msgm_nb.unlearn.UNLEARN_METHODS)',
+        help='comma-separated subset of the methods (default: all of msgm_nb.leaderboard.LEADERBOARD_METHODS)',
     )
     lb.add_argument('--parts', default=None, help='comma-separated data sets: toy, digits (default: both)')
     lb.add_argument(

@@ -18,16 +18,16 @@ from .metrics import retention
 from .toy import ToyConfig, toy_sde, toy_data, train_toy
 from .mixtures import mixture_unlearning_ratio
 from .train import TrainingDiverged
-from .unlearn import unlearn, UNLEARN_METHODS
+from .unlearn import unlearn, UNLEARN_METHODS, CONDITIONAL_ONLY
 from .nets import ScoreMLP
 from .verdict import RunSpec, plan_records
 
 # %% auto #0
-__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_PRESETS', 'NLL_KEYS', 'LEADERBOARD_VERDICT_METRICS', 'LeaderboardConfig',
-           'evaluate_toy', 'digits_context', 'digits_model', 'digits_reference', 'evaluate_digits', 'select_best',
-           'leaderboard_table', 'pareto_front', 'plot_pareto', 'leaderboard_spec', 'verdict_leaderboard_plan',
-           'finetune_convergence_plan', 'shared_models', 'leaderboard_run', 'protocol', 'leaderboard_results',
-           'leaderboard_figures']
+__all__ = ['DEFAULT_GRIDS', 'PARTS', 'LEADERBOARD_METHODS', 'LEADERBOARD_PRESETS', 'NLL_KEYS', 'LEADERBOARD_VERDICT_METRICS',
+           'LeaderboardConfig', 'evaluate_toy', 'digits_context', 'digits_model', 'digits_reference', 'evaluate_digits',
+           'select_best', 'leaderboard_table', 'pareto_front', 'plot_pareto', 'leaderboard_spec',
+           'verdict_leaderboard_plan', 'finetune_convergence_plan', 'shared_models', 'leaderboard_run', 'protocol',
+           'leaderboard_results', 'leaderboard_figures']
 
 # %% ../nbs/29_leaderboard.ipynb #1116cd42
 DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid of size n takes the first n)
@@ -42,6 +42,9 @@ DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid
 }
 
 PARTS = ('toy', 'digits')
+LEADERBOARD_METHODS = tuple(
+    m for m in UNLEARN_METHODS if m not in CONDITIONAL_ONLY
+)  # the parts' models are unconditional
 
 # %% ../nbs/29_leaderboard.ipynb #5b4b62b4
 # name -> LeaderboardConfig fields: `tiny` (seconds per run; the checks), `fast` (the smoke test, under 15 min on 2 CPU
@@ -129,7 +132,7 @@ class LeaderboardConfig:
     lr: float = 1e-3  # Adam learning rate, every method
     batch: int = 256  # batch sizes on D_g and D_f
     grid_size: int = 3  # values of each method's main weight (the first grid_size of DEFAULT_GRIDS)
-    methods: tuple = UNLEARN_METHODS
+    methods: tuple = LEADERBOARD_METHODS
     seeds: tuple = (0,)
     n_samples: int = 4000  # EM samples for UR
     sample_steps: int = 250
@@ -168,9 +171,9 @@ class LeaderboardConfig:
         self.methods, self.seeds, self.parts = tuple(self.methods), tuple(int(s) for s in self.seeds), tuple(self.parts)
         if not self.parts or set(self.parts) - set(PARTS):
             raise ValueError(f"parts must be a non-empty subset of {PARTS}, got {self.parts}")
-        bad = [m for m in self.methods if m not in UNLEARN_METHODS]
+        bad = [m for m in self.methods if m not in LEADERBOARD_METHODS]
         if bad:
-            raise ValueError(f"unknown method(s) {bad}; valid methods: {', '.join(UNLEARN_METHODS)}")
+            raise ValueError(f"unknown method(s) {bad}; valid methods: {', '.join(LEADERBOARD_METHODS)}")
         if not self.seeds:
             raise ValueError("seeds must name at least one seed")
         if not 1 <= self.grid_size <= 3:
@@ -794,7 +797,7 @@ def leaderboard_spec(
     )
 
 
-def verdict_leaderboard_plan(preset: str = 'verdict', seeds: int = 3, methods=UNLEARN_METHODS) -> dict:
+def verdict_leaderboard_plan(preset: str = 'verdict', seeds: int = 3, methods=LEADERBOARD_METHODS) -> dict:
     """`{part: specs}`: per part Standard and Unseen of every seed, then every method over its whole grid.
 
     Methods run seed by seed (`seeds` seeds each), retain-only fine-tuning first in each seed."""

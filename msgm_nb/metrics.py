@@ -17,10 +17,11 @@ from .core import check_finite, check_images, get_device
 from .classifier import predict_proba
 
 # %% auto #0
-__all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'INCEPTION_WEIGHTS', 'unlearning_ratio', 'unlearning_ratio_per_class', 'clip_preprocess',
-           'resolve_clip_weights', 'ClipZeroShot', 'clip_distance', 'frechet_distance', 'ClassifierFeatures',
-           'feature_stats', 'fid', 'inception_fid', 'psnr', 'ssim', 'retained_mask', 'retention', 'ssim_distance',
-           'feature_distance', 'lpips_distance']
+__all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'INCEPTION_WEIGHTS', 'unlearning_ratio', 'unlearning_ratio_per_class',
+           'unlearning_accuracy', 'retained_accuracy', 'clip_preprocess', 'resolve_clip_weights', 'ClipZeroShot',
+           'clip_distance', 'frechet_distance', 'ClassifierFeatures', 'feature_stats', 'fid', 'fid_per_class',
+           'inception_fid', 'psnr', 'ssim', 'retained_mask', 'retention', 'ssim_distance', 'feature_distance',
+           'lpips_distance']
 
 # %% ../nbs/08_metrics.ipynb #e53bd2e7
 def _forget_set(forget_classes, n_classes: int | None = None) -> list[int]:
@@ -84,6 +85,34 @@ def unlearning_ratio_per_class(
     out = {name(c): (pred == c).sum().item() / len(pred) for c in fc}
     out['all'] = torch.isin(pred, torch.tensor(fc)).sum().item() / len(pred)
     return out
+
+# %% ../nbs/08_metrics.ipynb #d08b6ba6
+def unlearning_accuracy(
+    samples: Tensor,  # images [B, C, H, W] generated under a forgotten label
+    classifier: Callable,  # images -> logits [B, n_classes]
+    forget_classes,  # an int or a collection of class indices
+    threshold: float | None = None,  # a prediction counts only if its softmax probability >= threshold
+    batch_size: int = 256,
+    device=None,
+) -> float:
+    "UA: share in [0, 1] of forget-label `samples` the classifier does not put in a forgotten class."
+    return 1.0 - unlearning_ratio(samples, classifier, forget_classes, threshold, batch_size, device)
+
+
+def retained_accuracy(
+    samples: Tensor,  # images [B, C, H, W] generated under `labels`
+    labels,  # the label each sample was generated under [B]
+    classifier: Callable,  # images -> logits [B, n_classes]
+    batch_size: int = 256,
+    device=None,
+) -> float:
+    "RA: share in [0, 1] of `samples` the classifier puts in the class they were generated under."
+    check_images(samples, 'samples')
+    y = torch.as_tensor(labels).flatten()
+    if len(y) != len(samples):
+        raise ValueError(f"labels holds {len(y)} labels for {len(samples)} samples: one label each")
+    pred = predict_proba(classifier, samples, batch_size, device).argmax(-1)
+    return (pred.cpu() == y.cpu()).float().mean().item()
 
 # %% ../nbs/08_metrics.ipynb #034c6228
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -335,6 +364,21 @@ def fid(
         for i in range(0, len(x), batch_size):
             metric.update(x[i : i + batch_size].to(dev), real=is_real)
     return float(metric.compute())
+
+# %% ../nbs/08_metrics.ipynb #eaa3a313
+def fid_per_class(
+    real: Tensor,  # held-out images [N, C, H, W]
+    real_labels,  # their classes [N]
+    fake: Tensor,  # generated images [M, C, H, W]
+    fake_labels,  # the labels they were generated under [M]
+    feature_model: nn.Module,  # a classifier with `.features` and `num_features`
+    classes,  # the classes to score (e.g. the retained ones)
+) -> dict:
+    "FID of each class's samples against that class's held-out images, and of all of them pooled (key `'all'`)."
+    yr, yf = torch.as_tensor(real_labels), torch.as_tensor(fake_labels)
+    out = {int(c): fid(real[yr == c], fake[yf == c], feature_model) for c in classes}
+    keep_r, keep_f = torch.isin(yr, torch.as_tensor(list(classes))), torch.isin(yf, torch.as_tensor(list(classes)))
+    return dict(out, all=fid(real[keep_r], fake[keep_f], feature_model))
 
 # %% ../nbs/08_metrics.ipynb #3bf37c2b
 INCEPTION_WEIGHTS = 'weights-inception-2015-12-05-6726825d.pth'

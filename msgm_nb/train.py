@@ -40,7 +40,7 @@ from msgm_nb.losses import (
 # %% auto #0
 __all__ = ['MODES', 'NEEDS_F', 'FORGET_LABELS', 'TrainingDiverged', 'TrainConfig', 'complete_checkpoints', 'latest_checkpoint',
            'save_checkpoint', 'CheckpointError', 'read_checkpoint', 'load_checkpoint', 'restore_rng', 'TrainResult',
-           'lr_at', 'ema_update', 'train', 'plot_losses']
+           'drop_labels', 'forget_label_batch', 'lr_at', 'ema_update', 'train', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #96e489c7
 MODES = ('standard', 'unseen', 'msgm', 'finetune', 'erasediff_joint', 'negate')
@@ -335,7 +335,7 @@ def _check_data(cfg: TrainConfig, x_g, x_f):
     return x_g.float(), (x_f.float() if x_f is not None else None)
 
 # %% ../nbs/05_train.ipynb #8b6c044d
-def _dropped(y: Tensor | None, p: float, gen: torch.Generator, null: int | None) -> Tensor | None:
+def drop_labels(y: Tensor | None, p: float, gen: torch.Generator, null: int | None) -> Tensor | None:
     "Labels `y` with a share `p` replaced by the null label `null` (label dropout), drawn from `gen`."
     if y is None or p == 0:
         return y
@@ -343,7 +343,7 @@ def _dropped(y: Tensor | None, p: float, gen: torch.Generator, null: int | None)
     return torch.where(drop, torch.full_like(y, null), y)
 
 
-def _forget_batch(x_f: Tensor, y_f: Tensor | None, how: str, null: int | None) -> tuple:
+def forget_label_batch(x_f: Tensor, y_f: Tensor | None, how: str, null: int | None) -> tuple:
     "The forget batch and its labels for L_f under `how` (one of FORGET_LABELS); unconditional: `(x_f, None)`."
     if y_f is None or how == 'forget':
         return x_f, y_f
@@ -358,7 +358,7 @@ def _step_loss(cfg, step, score, sde, data, labels, gen, dev, null):
 
     def batch(x, y, n, p=0.0):
         i = torch.randint(len(x), (n,), generator=gen).to(dev)
-        return x[i], _dropped(None if y is None else y[i], p, gen, null)
+        return x[i], drop_labels(None if y is None else y[i], p, gen, null)
 
     (x_g, x_f, x_all), (y_g, y_f, y_all), p = data, labels, cfg.label_dropout
     if cfg.mode in ('standard', 'unseen'):
@@ -368,7 +368,9 @@ def _step_loss(cfg, step, score, sde, data, labels, gen, dev, null):
     xb_g, yb_g = batch(x_g, y_g, cfg.batch_g, p)
     if cfg.mode in ('msgm', 'finetune'):
         use_f = step % cfg.every == 0
-        xb_f, yb_f = _forget_batch(*batch(x_f, y_f, cfg.batch_f), cfg.forget_label, null) if use_f else (None, None)
+        xb_f, yb_f = (
+            forget_label_batch(*batch(x_f, y_f, cfg.batch_f), cfg.forget_label, null) if use_f else (None, None)
+        )
         y = yb_g if yb_f is None else torch.cat([yb_g, yb_f])
         kw = dict(use_f=use_f, eps=cfg.eps, return_parts=True)
         parts = msgm_loss(score(y), sde, xb_g, xb_f, cfg.alpha, cfg.variant, **kw)

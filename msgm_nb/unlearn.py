@@ -12,8 +12,8 @@ from typing import Callable, Sequence
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
-from .core import seeded, rng_scope, get_device, check_finite, as_data_tensor, NonFiniteError
-from .core import score_fn as make_score_fn
+from .core import seeded, rng_scope, get_device, check_finite, as_data_tensor, NonFiniteError, check_labels
+from .core import score_fn as make_score_fn, num_classes
 from msgm_nb.losses import (
     VARIANTS,
     dsm_loss,
@@ -25,12 +25,13 @@ from msgm_nb.losses import (
     reduce_batch,
     score_at,
 )
-from .train import load_checkpoint, TrainingDiverged, ema_update
+from .train import load_checkpoint, TrainingDiverged, ema_update, drop_labels, forget_label_batch, FORGET_LABELS
+from .sampling import sample
 
 # %% auto #0
-__all__ = ['UNLEARN_METHODS', 'COMMON_OPTIONS', 'METHOD_OPTIONS', 'restricted_gradient', 'adaptive_lambda',
-           'truncated_forget_loss', 'distill_loss', 'saliency_mask', 'diverse_subset', 'restored', 'UnlearnResult',
-           'unlearn']
+__all__ = ['UNLEARN_METHODS', 'CONDITIONAL_ONLY', 'COMMON_OPTIONS', 'METHOD_OPTIONS', 'restricted_gradient', 'adaptive_lambda',
+           'truncated_forget_loss', 'distill_loss', 'saliency_mask', 'diverse_subset', 'restored', 'relabel',
+           'esd_target', 'fisher_diagonal', 'UnlearnResult', 'unlearn']
 
 # %% ../nbs/06a_unlearn.ipynb #e9bc6ec6
 def _dot(a: Sequence[Tensor], b: Sequence[Tensor]) -> Tensor:
@@ -159,6 +160,7 @@ def saliency_mask(
     eps: float = 1e-5,
     param: str = 'noise',
     device=None,
+    labels: Tensor | None = None,  # D_f's labels for a conditional model (the DSM gradient under them)
 ) -> list[Tensor]:
     """SalUn's mask, one bool tensor per trainable parameter.
 
@@ -169,12 +171,12 @@ def saliency_mask(
     check_batch(x_f, 'forget (D_f)')
     dev = get_device(device)
     work = copy.deepcopy(model).to(dev)
-    params, sf, gen = _params(work), make_score_fn(work, sde, param), seeded(seed)
+    params, gen, y = _params(work), seeded(seed), check_labels(work, labels, x_f, 'labels')
     acc = [torch.zeros_like(p) for p in params]
     for i in range(0, len(x_f), batch_size):
-        xb = x_f[i : i + batch_size].float().to(dev)
+        xb, yb = x_f[i : i + batch_size].float().to(dev), None if y is None else y[i : i + batch_size].to(dev)
         t, z = _draw(gen, xb, sde, eps)
-        g = _grads(dsm_loss(sf, sde, xb, t=t, z=z, eps=eps), params)
+        g = _grads(dsm_loss(make_score_fn(work, sde, param, label=yb), sde, xb, t=t, z=z, eps=eps), params)
         s = min(1.0, clip / (_dot(g, g).sqrt().item() + 1e-6)) if clip > 0 else 1.0
         for a, b in zip(acc, g):
             a.add_(b, alpha=s)
@@ -251,8 +253,73 @@ def restored(model: nn.Module):
             for k, v in model.state_dict().items():
                 v.copy_(saved[k])
 
+# %% ../nbs/06a_unlearn.ipynb #d9f6197d
+def relabel(
+    y: Tensor,  # forget labels [B]
+    k: int,  # the number of classes
+    how: str = 'random',  # 'random': uniform over the other k - 1 classes (SalUn's paper); 'shift': (y + 1) mod k
+    gen: torch.Generator | None = None,  # draws the random labels
+) -> Tensor:
+    "SalUn's other label c' != c for each forget label c: a random other class, or the next class."
+    if how not in ('random', 'shift'):
+        raise ValueError(f"relabel must be 'random' or 'shift', got {how!r}")
+    if not (isinstance(k, int) and k >= 2):
+        raise ValueError(f"relabelling needs at least 2 classes, got {k!r}")
+    if how == 'shift':
+        return (y + 1) % k
+    return (y + torch.randint(1, k, (len(y),), generator=gen).to(y.device)) % k
+
+
+def esd_target(
+    cond,  # the frozen original's score function under the forget label
+    uncond,  # its unconditional score function (the null label)
+    eta: float = 1.0,  # strength of the negative guidance
+):
+    "ESD's target score s(x, null) - eta [s(x, c_f) - s(x, null)] as a score function (guidance away from c_f)."
+
+    def target(x: Tensor, t: Tensor) -> Tensor:
+        s0 = uncond(x, t)
+        return s0 - eta * (cond(x, t) - s0)
+
+    return target
+
+
+def fisher_diagonal(
+    model: nn.Module,  # the network whose weights are anchored
+    sde,
+    x: Tensor,  # samples [N, ...] (Selective Amnesia: the original's own samples)
+    y: Tensor | None = None,  # their labels (conditional model)
+    *,
+    seed: int = 0,  # draws one time and one noise per sample
+    eps: float = 1e-5,
+    param: str = 'noise',
+) -> list[Tensor]:
+    "The diagonal Fisher information: the mean over `x` of the squared per-sample gradient of the DSM loss."
+    params, gen = _params(model), seeded(seed)
+    acc = [torch.zeros_like(p) for p in params]
+    for i in range(len(x)):
+        xi, yi = x[i : i + 1], None if y is None else y[i : i + 1]
+        t, z = _draw(gen, xi, sde, eps)
+        g = _grads(dsm_loss(make_score_fn(model, sde, param, label=yi), sde, xi, t=t, z=z, eps=eps), params)
+        for a, b in zip(acc, g):
+            a.add_(b.pow(2), alpha=1 / len(x))
+    return acc
+
 # %% ../nbs/06a_unlearn.ipynb #e3454f96
-UNLEARN_METHODS = ('msgm-orthogonal', 'msgm-obtuse', 'erasediff', 'rg', 'rgd', 'neggrad', 'distill', 'retain-finetune')
+UNLEARN_METHODS = (
+    'msgm-orthogonal',
+    'msgm-obtuse',
+    'erasediff',
+    'rg',
+    'rgd',
+    'neggrad',
+    'distill',
+    'retain-finetune',
+    'salun',
+    'esd',
+    'sa',
+)
+CONDITIONAL_ONLY = ('salun', 'esd', 'sa')  # methods defined through labels: they need a conditional model
 
 COMMON_OPTIONS = dict(
     lr=None,
@@ -274,17 +341,21 @@ COMMON_OPTIONS = dict(
     log_every=10,
     return_history=False,
     callback=None,
+    label_dropout=0.1,  # conditional models: share of D_g's labels replaced by the null label in each batch
 )
 
 METHOD_OPTIONS = {
-    'msgm-orthogonal': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal'),  # MSGM CIFAR-10 config: Adam 2e-4
-    'msgm-obtuse': dict(lr=2e-4, alpha=0.99, every=4, variant='obtuse'),
+    'msgm-orthogonal': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal', forget_label='forget'),  # Adam 2e-4
+    'msgm-obtuse': dict(lr=2e-4, alpha=0.99, every=4, variant='obtuse', forget_label='forget'),
     'erasediff': dict(lr=1e-4, lam=0.1, adaptive=False, eta=0.1, inner=2, round_steps=36, share_moments=True),
     'rg': dict(lr=1e-5, lam=5.0, tau=0.1, surgery=True),
-    'rgd': dict(lr=1e-5, lam=5.0, tau=0.1, surgery=True, subset=450, retain_labels=None, n_clusters=0),
+    'rgd': dict(lr=1e-5, lam=5.0, tau=0.1, surgery=True, subset=450, n_clusters=0),
     'neggrad': dict(lr=1e-5, lam=0.0),
-    'distill': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal'),
+    'distill': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal', forget_label='forget'),
     'retain-finetune': dict(lr=2e-4),
+    'salun': dict(lr=1e-4, mask_ratio=0.5, relabel='random', retain_weight=None),  # None: 1e-3 * dim (SalUn's alpha)
+    'esd': dict(lr=1e-5, eta=1.0),
+    'sa': dict(lr=1e-4, gamma=1.0, lam=10.0, n_replay=512, n_fisher=128, sampler='em', sample_steps=200),
 }
 
 _FAMILY = {
@@ -339,6 +410,26 @@ def _options(method: str, options: dict) -> dict:
         need(num('tau') and o['tau'] > 0, f"tau must be a finite number > 0, got {o['tau']!r}")
     if 'eta' in o:
         need(num('eta'), f"eta must be a finite number, got {o['eta']!r}")
+    need(
+        num('label_dropout') and 0 <= o['label_dropout'] <= 1,
+        f"label_dropout must lie in [0, 1], got {o['label_dropout']!r}",
+    )
+    if 'forget_label' in o:
+        need(
+            o['forget_label'] in FORGET_LABELS,
+            f"forget_label must be one of {', '.join(FORGET_LABELS)}, got {o['forget_label']!r}",
+        )
+    if 'relabel' in o:
+        need(o['relabel'] in ('random', 'shift'), f"relabel must be 'random' or 'shift', got {o['relabel']!r}")
+    if o.get('retain_weight') is not None:
+        need(
+            num('retain_weight') and o['retain_weight'] >= 0,
+            f"retain_weight must be None or >= 0, got {o['retain_weight']!r}",
+        )
+    for k in ('gamma',) if 'gamma' in o else ():
+        need(num(k) and o[k] >= 0, f"{k} must be a finite number >= 0, got {o[k]!r}")
+    for k in ('n_replay', 'n_fisher', 'sample_steps') if 'n_replay' in o else ():
+        need(isinstance(o[k], int) and o[k] >= 1, f"{k} must be an int >= 1, got {o[k]!r}")
     return o
 
 # %% ../nbs/06a_unlearn.ipynb #bdde876e
@@ -349,14 +440,24 @@ class _Run:
         self.__dict__.update(kw)
 
 
+def _sf(r: _Run, y: Tensor | None, frozen: bool = False):
+    "The network's (or the frozen original's) score function under the labels `y` (None: unconditional)."
+    return make_score_fn(r.frozen if frozen else r.model, r.sde, r.o['param'], label=y)
+
+
 def _retain_batch(r: _Run):
-    x = r.X_g[torch.randint(len(r.X_g), (r.o['batch_g'],), generator=r.gen_g).to(r.X_g.device)]
-    return (x, *_draw(r.gen_g, x, r.sde, r.o['eps']))
+    "A D_g batch `(x, t, z, y)`: data, times, noise and (conditional) labels with label dropout, all from gen_g."
+    i = torch.randint(len(r.X_g), (r.o['batch_g'],), generator=r.gen_g).to(r.X_g.device)
+    x = r.X_g[i]
+    t, z = _draw(r.gen_g, x, r.sde, r.o['eps'])
+    return x, t, z, drop_labels(None if r.Y_g is None else r.Y_g[i], r.o['label_dropout'], r.gen_g, r.null)
 
 
 def _forget_batch(r: _Run, uniform: bool = False):
-    x = r.X_f[torch.randint(len(r.X_f), (r.o['batch_f'],), generator=r.gen_f).to(r.X_f.device)]
-    return (x, *_draw(r.gen_f, x, r.sde, r.o['eps'], uniform))
+    "A D_f batch `(x, t, z, y)` (z uniform with `uniform`) with D_f's own labels (None: unconditional), from gen_f."
+    i = torch.randint(len(r.X_f), (r.o['batch_f'],), generator=r.gen_f).to(r.X_f.device)
+    x = r.X_f[i]
+    return (x, *_draw(r.gen_f, x, r.sde, r.o['eps'], uniform), None if r.Y_f is None else r.Y_f[i])
 
 
 def _scaled(g: list[Tensor], w: float) -> list[Tensor]:
@@ -366,28 +467,31 @@ def _scaled(g: list[Tensor], w: float) -> list[Tensor]:
 def _step_msgm(r: _Run, step: int):
     "MSGM (and distill): alpha grad L_g (or L_distill) every step, (1 - alpha) grad L_f on every `every`-th step."
     o = r.o
-    x, t, z = _retain_batch(r)
+    x, t, z, y = _retain_batch(r)
     L_g = (
-        distill_loss(r.sf, r.frozen_sf, r.sde, x, t=t, z=z, eps=o['eps'])
+        distill_loss(_sf(r, y), _sf(r, y, frozen=True), r.sde, x, t=t, z=z, eps=o['eps'])
         if r.method == 'distill'
-        else dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+        else dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=o['eps'])
     )
     g_r = _grads(o['alpha'] * L_g, r.params)
     if step % o['every']:
         return None, g_r, dict(L_g=L_g.item())
-    x, t, z = _forget_batch(r)
-    L_f = forget_loss(r.sf, r.sde, x, o['variant'], t=t, z=z, eps=o['eps'])
+    x, t, z, y = _forget_batch(r)
+    if y is not None and o['forget_label'] == 'both':  # each forget image under its label and under the null label
+        t, z = t.repeat(2), z.repeat(2, *([1] * (z.ndim - 1)))
+    x, y = forget_label_batch(x, y, o['forget_label'], r.null)
+    L_f = forget_loss(_sf(r, y), r.sde, x, o['variant'], t=t, z=z, eps=o['eps'])
     return _grads((1 - o['alpha']) * L_f, r.params), g_r, dict(L_g=L_g.item(), L_f=L_f.item())
 
 
 def _step_erasediff(r: _Run, step: int):
     "EraseDiff's outer step at theta_i: grad L_r + lambda grad f (f* is a constant); lambda fixed or adaptive."
     o = r.o
-    x, t, z = _retain_batch(r)
-    L_r = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+    x, t, z, y = _retain_batch(r)
+    L_r = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=o['eps'])
     g_r = _grads(L_r, r.params)
-    x, t, u = _forget_batch(r, uniform=True)
-    f = erasediff_forget_loss(r.sf, r.sde, x, t=t, u=u, eps=o['eps'])
+    x, t, u, y = _forget_batch(r, uniform=True)
+    f = erasediff_forget_loss(_sf(r, y), r.sde, x, t=t, u=u, eps=o['eps'])
     g = _grads(f, r.params)
     lam = adaptive_lambda(g_r, g, o['eta']) if o['adaptive'] else o['lam']
     return _scaled(g, lam), g_r, dict(L_g=L_r.item(), L_f=f.item(), f_star=r.f_star, lam=lam)
@@ -399,7 +503,8 @@ def _subset_grad(r: _Run):
     for i in range(0, len(S), bs):
         x = S[i : i + bs]
         t, z = _draw(r.gen_g, x, r.sde, r.o['eps'])
-        L = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=r.o['eps']) * (len(x) / len(S))
+        y = None if r.Y_sub is None else drop_labels(r.Y_sub[i : i + bs], r.o['label_dropout'], r.gen_g, r.null)
+        L = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=r.o['eps']) * (len(x) / len(S))
         gi = _grads(L, r.params)
         g = gi if g is None else [a + b for a, b in zip(g, gi)]
         tot += L.item()
@@ -412,31 +517,90 @@ def _step_rg(r: _Run, step: int):
     if r.method == 'rgd':
         L_r, g_r = _subset_grad(r)
     else:
-        x, t, z = _retain_batch(r)
-        L = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+        x, t, z, y = _retain_batch(r)
+        L = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=o['eps'])
         L_r, g_r = L.item(), _grads(L, r.params)
-    x, t, z = _forget_batch(r)
-    l_f = truncated_forget_loss(r.sf, r.sde, x, o['tau'], t=t, z=z, eps=o['eps'])
+    x, t, z, y = _forget_batch(r)
+    l_f = truncated_forget_loss(_sf(r, y), r.sde, x, o['tau'], t=t, z=z, eps=o['eps'])
     return _grads(-l_f, r.params), _scaled(g_r, o['lam']), dict(L_g=L_r, L_f=l_f.item())
 
 
 def _step_neggrad(r: _Run, step: int):
     "NegGrad: ascent on the DSM loss of D_f, plus lam grad L_g when lam > 0."
     o = r.o
-    x, t, z = _forget_batch(r)
-    L_f = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+    x, t, z, y = _forget_batch(r)
+    L_f = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=o['eps'])
     g_f = _grads(-L_f, r.params)
     if not o['lam'] > 0:
         return g_f, None, dict(L_f=L_f.item())
-    x, t, z = _retain_batch(r)
-    L_g = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=o['eps'])
+    x, t, z, y = _retain_batch(r)
+    L_g = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=o['eps'])
     return g_f, _grads(o['lam'] * L_g, r.params), dict(L_g=L_g.item(), L_f=L_f.item())
 
 
 def _step_retain_finetune(r: _Run, step: int):
-    x, t, z = _retain_batch(r)
-    L_g = dsm_loss(r.sf, r.sde, x, t=t, z=z, eps=r.o['eps'])
+    x, t, z, y = _retain_batch(r)
+    L_g = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=r.o['eps'])
     return None, _grads(L_g, r.params), dict(L_g=L_g.item())
+
+# %% ../nbs/06a_unlearn.ipynb #aa63ae70
+@torch.no_grad()
+def _generate(r: _Run, labels: Tensor, gen: torch.Generator) -> Tensor:
+    "The frozen original's samples, one per label in `labels` (class by class), by the method's sampler."
+    x = torch.empty(len(labels), *r.X_g.shape[1:], device=r.X_g.device)
+    for c in labels.unique().tolist():
+        i = (labels == c).nonzero().flatten()
+        kw = dict(method=r.o['sampler'], steps=r.o['sample_steps'], generator=gen, device=x.device, progress=False)
+        x[i] = sample(_sf(r, c, frozen=True), r.sde, (len(i), *r.X_g.shape[1:]), **kw).to(x)
+    return x
+
+
+def _amnesia_setup(r: _Run) -> None:
+    "Selective Amnesia's fixed parts: replay of the retained classes, the Fisher diagonal, the anchor, the data range."
+    o, k, gen = r.o, r.null, seeded(r.o['seed'] + 5)
+    kept = torch.tensor(sorted(set(range(k)) - set(r.Y_f.tolist())))
+    y_rep = kept[torch.randint(len(kept), (o['n_replay'],), generator=gen)].to(r.X_g.device)
+    r.replay = (_generate(r, y_rep, gen), y_rep)
+    y_fis = torch.randint(k, (o['n_fisher'],), generator=gen).to(r.X_g.device)  # every class, the forget one too
+    x_fis = _generate(r, y_fis, gen)
+    r.fisher = fisher_diagonal(
+        copy.deepcopy(r.model), r.sde, x_fis, y_fis, seed=o['seed'] + 6, eps=o['eps'], param=o['param']
+    )
+    r.anchor = [p.detach().clone() for p in r.params]
+    r.lo, r.hi = r.X_g.amin(0), r.X_g.amax(0)  # the surrogate: uniform noise over the range of the data
+
+
+def _step_salun(r: _Run, step: int):
+    "SalUn: the relabelled forget loss on D_f, plus retain_weight * DSM on D_g (the mask acts in `_apply`)."
+    o = r.o
+    x, t, z, y = _forget_batch(r)
+    L_f = distill_loss(_sf(r, y), _sf(r, relabel(y, r.null, o['relabel'], r.gen_f)), r.sde, x, t=t, z=z, eps=o['eps'])
+    x, t, z, y = _retain_batch(r)
+    L_g = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=o['eps'])
+    return _grads(L_f, r.params), _grads(r.retain_weight * L_g, r.params), dict(L_g=L_g.item(), L_f=L_f.item())
+
+
+def _step_esd(r: _Run, step: int):
+    "Negative guidance (ESD): match the frozen original's negatively guided score under the forget labels."
+    x, t, z, y = _forget_batch(r)
+    target = esd_target(_sf(r, y, frozen=True), _sf(r, None, frozen=True), r.o['eta'])
+    L_f = distill_loss(_sf(r, y), target, r.sde, x, t=t, z=z, eps=r.o['eps'])
+    return _grads(L_f, r.params), None, dict(L_f=L_f.item())
+
+
+def _step_sa(r: _Run, step: int):
+    "Selective Amnesia: DSM on uniform surrogates labelled c_f + EWC, and gamma * DSM on the original's replay."
+    o = r.o
+    x, t, z, y = _forget_batch(r)
+    u = r.lo + (r.hi - r.lo) * torch.rand(x.shape, generator=r.gen_f).to(x)  # surrogate images for the forget labels
+    L_f = dsm_loss(_sf(r, y), r.sde, u, t=t, z=z, eps=o['eps'])
+    ewc = sum(((p - a).pow(2) * f).sum() for p, a, f in zip(r.params, r.anchor, r.fisher))
+    i = torch.randint(len(r.replay[0]), (o['batch_g'],), generator=r.gen_g).to(x.device)
+    xr, yr = r.replay[0][i], r.replay[1][i]
+    t, z = _draw(r.gen_g, xr, r.sde, o['eps'])
+    L_g = dsm_loss(_sf(r, yr), r.sde, xr, t=t, z=z, eps=o['eps'])
+    logs = dict(L_g=L_g.item(), L_f=L_f.item(), ewc=float(ewc))
+    return _grads(L_f + o['lam'] * ewc, r.params), _grads(o['gamma'] * L_g, r.params), logs
 
 
 _STEPS = {
@@ -448,6 +612,9 @@ _STEPS = {
     'rgd': _step_rg,
     'neggrad': _step_neggrad,
     'retain-finetune': _step_retain_finetune,
+    'salun': _step_salun,
+    'esd': _step_esd,
+    'sa': _step_sa,
 }
 
 # %% ../nbs/06a_unlearn.ipynb #7f5ec03c
@@ -487,9 +654,10 @@ def _erasediff_inner(r: _Run) -> float:
         for k in range(o['inner']):
             perm, tot = torch.randperm(len(r.X_f), generator=r.gen_in), 0.0
             for i in range(0, len(perm), o['batch_f']):
-                x = r.X_f[perm[i : i + o['batch_f']].to(r.X_f.device)]
+                j = perm[i : i + o['batch_f']].to(r.X_f.device)
+                x, y = r.X_f[j], None if r.Y_f is None else r.Y_f[j]
                 t, u = _draw(r.gen_in, x, r.sde, o['eps'], uniform=True)
-                f = erasediff_forget_loss(r.sf, r.sde, x, t=t, u=u, eps=o['eps'])
+                f = erasediff_forget_loss(_sf(r, y), r.sde, x, t=t, u=u, eps=o['eps'])
                 _apply(r, opt, _grads(f, r.params))
                 tot += f.item() * len(x)
             f_star = tot / len(perm)
@@ -532,6 +700,28 @@ def _start_model(model, o: dict) -> nn.Module:
     return net
 
 
+def _labels(net, method: str, X_f, X_g, forget_labels, retain_labels) -> tuple:
+    """`(Y_f, Y_g, strata)`: D_f's and D_g's conditioning labels (None for an unconditional model) and RGD's strata.
+
+    Refused first: labels for an unconditional model, none for a conditional one, a forget set of every class."""
+    k = num_classes(net)
+    if k is None:
+        if method in CONDITIONAL_ONLY:
+            raise ValueError(f"method {method!r} is defined through class labels: it needs a conditional model")
+        if forget_labels is not None:
+            raise ValueError("forget_labels given, but the model is unconditional (built without num_classes)")
+        if retain_labels is not None and method != 'rgd':
+            raise ValueError(
+                "retain_labels given, but the model is unconditional (there they only stratify RGD's subset)"
+            )
+        return None, None, retain_labels
+    y_f = check_labels(net, forget_labels, X_f, 'forget_labels')
+    y_g = check_labels(net, retain_labels, X_g, 'retain_labels')
+    if set(range(k)) <= set(y_f.tolist()):
+        raise ValueError(f"the forget set holds every class (0..{k - 1}): no class would be left to generate")
+    return y_f, y_g, y_g
+
+
 def _data(forget, retain) -> tuple[Tensor, Tensor]:
     "D_f and D_g as float tensors; ValueError if missing, empty, non-finite or of different per-sample shapes."
     if forget is None or retain is None:
@@ -557,6 +747,8 @@ def unlearn(
     retain,  # D_g: the same, with the same per-sample shape
     method: str = 'msgm-obtuse',  # one of UNLEARN_METHODS
     steps: int = 1000,  # optimiser updates (EraseDiff: outer updates; its inner passes come on top)
+    forget_labels=None,  # D_f's labels [N_f] for a conditional model
+    retain_labels=None,  # D_g's labels [N_g]: they condition a conditional model (and stratify RGD's subset)
     **options,
 ) -> nn.Module | UnlearnResult:
     """Unlearn `forget` from a trained score model by `method`.
@@ -567,9 +759,10 @@ def unlearn(
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     X_f, X_g = _data(forget, retain)
     t0, dev = time.time(), get_device(o['device'])
-    net = _start_model(model, o).to(dev)
+    net = _start_model(model, o)
+    labels = _labels(net, method, X_f, X_g, forget_labels, retain_labels)
     with rng_scope(o['seed']):  # the caller's random state is left as it was
-        res = _unlearn_loop(net, sde, method, steps, o, X_f.to(dev), X_g.to(dev), dev)
+        res = _unlearn_loop(net.to(dev), sde, method, steps, o, X_f.to(dev), X_g.to(dev), dev, *labels)
     res.seconds = time.time() - t0
     if o['return_history']:
         return res
@@ -578,55 +771,53 @@ def unlearn(
 
 # %% ../nbs/06a_unlearn.ipynb #829b2e59
 def _unlearn_loop(
-    net: nn.Module, sde, method: str, steps: int, o: dict, X_f: Tensor, X_g: Tensor, dev
+    net: nn.Module,
+    sde,
+    method: str,
+    steps: int,
+    o: dict,
+    X_f: Tensor,
+    X_g: Tensor,
+    dev,
+    Y_f=None,
+    Y_g=None,
+    strata=None,
 ) -> UnlearnResult:
-    "The loop of `unlearn` on the prepared copy `net`."
+    "The loop of `unlearn` on the prepared copy `net` (labels `Y_f`, `Y_g` for a conditional one)."
     net.train()
     if not any(p.requires_grad for p in net.parameters()):
         net.requires_grad_(True)  # e.g. an EMA copy: all weights trainable
-    frozen = copy.deepcopy(net).eval().requires_grad_(False) if method == 'distill' else None
+    frozen = copy.deepcopy(net).eval().requires_grad_(False) if method in ('distill', 'esd', 'sa') else None
     ema = copy.deepcopy(net).eval().requires_grad_(False) if o['ema'] > 0 else None
-    params = _params(net)
-    mask = (
-        [
-            m.to(dev)
-            for m in saliency_mask(
-                net,
-                sde,
-                X_f,
-                o['mask_ratio'],
-                batch_size=o['batch_f'],
-                seed=o['seed'] + 3,
-                eps=o['eps'],
-                param=o['param'],
-                device=dev,
-            )
-        ]
-        if o['mask_ratio'] is not None
-        else None
-    )
-    sub = (
-        diverse_subset(X_g, o['subset'], o['retain_labels'], o['n_clusters'], seed=o['seed'] + 4)
-        if method == 'rgd'
-        else None
-    )
+    params, Y_f, Y_g = _params(net), *(None if y is None else y.to(dev) for y in (Y_f, Y_g))
+    mask = None
+    if o['mask_ratio'] is not None:
+        kw = dict(batch_size=o['batch_f'], seed=o['seed'] + 3, eps=o['eps'], param=o['param'], device=dev, labels=Y_f)
+        mask = [m.to(dev) for m in saliency_mask(net, sde, X_f, o['mask_ratio'], **kw)]
+    sub = diverse_subset(X_g, o['subset'], strata, o['n_clusters'], seed=o['seed'] + 4) if method == 'rgd' else None
     r = _Run(
         method=method,
         o=o,
         model=net,
+        frozen=frozen,
         sde=sde,
         params=params,
         mask=mask,
         X_f=X_f,
         X_g=X_g,
+        Y_f=Y_f,
+        Y_g=Y_g,
+        null=num_classes(net),
         f_star=float('nan'),
         X_sub=X_g[sub.to(dev)] if sub is not None else None,
-        sf=make_score_fn(net, sde, o['param']),
-        frozen_sf=make_score_fn(frozen, sde, o['param']) if frozen is not None else None,
+        Y_sub=Y_g[sub.to(dev)] if sub is not None and Y_g is not None else None,
+        retain_weight=o['retain_weight'] if o.get('retain_weight') is not None else 1e-3 * X_g[0].numel(),
         gen_g=seeded(o['seed']),
         gen_f=seeded(o['seed'] + 1),
         gen_in=seeded(o['seed'] + 2),
     )
+    if method == 'sa':
+        _amnesia_setup(r)
     r.opt = _optimizer(o, params)
     history, acc = [], {}
     for step in tqdm(range(steps), disable=not o['progress'], desc=method):

@@ -28,9 +28,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "install: creating .venv with $($PY --version)"
   $PY -m venv .venv
 fi
-echo "install: pip install -e .[dev] (torch==2.14.1 + torchvision==0.29.1 and the design card's stack)"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]" --config-settings editable_mode=compat
+echo "install: pip install -e .[dev,hub] (torch==2.14.1 + torchvision==0.29.1, the design card's stack, and diffusers for msgm_nb.hub)"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev,hub]" --config-settings editable_mode=compat
 .venv/bin/python - <<'PY'
-import torch, torchvision, torchdiffeq, open_clip, nbdev, msgm_nb
-print(f"install: ok  torch {torch.__version__}  torchvision {torchvision.__version__}  nbdev {nbdev.__version__}  msgm_nb {msgm_nb.__version__}")
+import torch, torchvision, torchdiffeq, open_clip, nbdev, diffusers, msgm_nb
+print(f"install: ok  torch {torch.__version__}  torchvision {torchvision.__version__}  nbdev {nbdev.__version__}  diffusers {diffusers.__version__}  msgm_nb {msgm_nb.__version__}")
 PY
