@@ -25,12 +25,21 @@ __all__ = ['generate', 'evaluate_models', 'classifier_floor', 'forget_grid', 'sa
 # %% ../nbs/11b_evaluate.ipynb #ab178f45
 @torch.no_grad()
 def generate(
-    model: nn.Module, sde, cfg: ImageConfig, n: int, shape: tuple, seed: int = 0, device=None, progress: bool = False
+    model: nn.Module,
+    sde,
+    cfg: ImageConfig,
+    n: int,
+    shape: tuple,
+    seed: int = 0,
+    device=None,
+    progress: bool = False,
+    label: int | None = None,  # a class of a conditional model (None: unconditional)
+    guidance: float = 0.0,  # classifier-free guidance weight w (with a label)
 ) -> Tensor:
-    "`n` samples `[n, *shape]` in [-1, 1] from `model` with the configured sampler (seeded)."
+    "`n` samples `[n, *shape]` in [-1, 1] from `model` with the configured sampler (seeded), under `label` if given."
     dev = get_device(device)
     model = model.to(dev).eval()
-    sf = make_score_fn(model, sde)
+    sf = make_score_fn(model, sde, label=label, guidance=guidance)
     # DDPM's schedule: its ancestral sampler unless a sampler for any kernel (ddim, dpm2m, heun) is asked for
     method = 'ddpm' if cfg.sde == 'ddpm' and cfg.sampler in ('em', 'rd', 'pc') else cfg.sampler
     g, out = seeded(seed, dev), []

@@ -452,9 +452,8 @@ def make_sde(cfg: ImageConfig, x_train: Tensor | None = None):
     return VESDE(sigma_max=cfg.sigma_max if cfg.sigma_max is not None else song_sigma_max(x_train))
 
 
-def make_model(cfg: ImageConfig, shape: tuple, sde) -> nn.Module:
-    "The configured U-Net for images of `shape` (C, H, W)."
+def make_model(cfg: ImageConfig, shape: tuple, sde, num_classes: int | None = None) -> nn.Module:
+    "The configured U-Net for images of `shape` (C, H, W); conditional on `num_classes` classes if given."
     C, H, W = shape
-    return UNet(
-        in_ch=C, base=cfg.base, ch_mult=cfg.ch_mult, num_res=cfg.num_res, attn_res=cfg.attn_res, image_size=H, sde=sde
-    )
+    kw = dict(base=cfg.base, ch_mult=cfg.ch_mult, num_res=cfg.num_res, attn_res=cfg.attn_res, num_classes=num_classes)
+    return UNet(in_ch=C, image_size=H, sde=sde, **kw)

@@ -16,13 +16,16 @@ from .images import ImageConfig
 from .imagestudy import digits_verdict_config, image_plan, image_convergence_plan, image_run, image_figures
 from .imagestudy import DIGITS_VE_ROWS, DIGITS_DDPM_ROWS, IMAGE_VERDICT_METRICS
 from .imagestudy import IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDED
-from msgm_nb.leaderboard import (
-    verdict_leaderboard_plan,
-    finetune_convergence_plan,
-    leaderboard_run,
-    leaderboard_figures,
+from .leaderboard import verdict_leaderboard_plan, finetune_convergence_plan, leaderboard_run
+from .leaderboard import leaderboard_figures, LEADERBOARD_VERDICT_METRICS
+from .conditional import conditional_plan, conditional_run, conditional_figures, CONDITIONAL_METRICS
+from msgm_nb.conditional import (
+    digits_conditional_plan,
+    cifar_conditional_plan,
+    image_conditional_run,
+    IMAGE_COND_METRICS,
 )
-from .leaderboard import LEADERBOARD_VERDICT_METRICS
+from .attacks import robustness_plan, robustness_run, ROBUSTNESS_METRICS
 
 # %% auto #0
 __all__ = ['REGISTRY', 'GROUPS', 'TOY_SMOKE_SETTINGS', 'Experiment', 'register', 'known_studies', 'study', 'select', 'run_spec',
@@ -228,6 +231,57 @@ for _part in ('toy', 'digits'):
         ),
         group='leaderboard',
     )
+
+# %% ../nbs/29a_registry.ipynb #d1bccccc
+register(
+    Experiment(
+        'conditional-toy',
+        'the three Gaussians as three classes, class 1 forgotten from a conditional model: UA, RA, ED, UR, NLL',
+        conditional_plan,
+        conditional_run,
+        CONDITIONAL_METRICS,
+        presets=('tiny', 'fast', 'full', 'verdict'),
+        figures=conditional_figures,
+    ),
+    group='conditional',
+)
+register(
+    Experiment(
+        'conditional-digits',
+        'digits, 3 forgotten from a class-conditional U-Net: UA, RA, FID of labelled samples; UR, FID, bits/dim (null)',
+        digits_conditional_plan,
+        image_conditional_run,
+        IMAGE_COND_METRICS,
+        presets=('tiny', 'fast', 'full', 'verdict'),
+    ),
+    group='conditional',
+)
+register(
+    Experiment(
+        'conditional-cifar10',
+        "CIFAR-10, 'automobile' forgotten from a class-conditional DDPM (a GPU study): the digits rows and metrics",
+        cifar_conditional_plan,
+        image_conditional_run,
+        IMAGE_COND_METRICS,
+        presets=('tiny', 'verdict'),
+    ),
+)
+
+# %% ../nbs/29a_registry.ipynb #81e6b5cf
+register(
+    Experiment(
+        'robustness-toy',
+        'attacks on the toy models: relearning from k forget points and benign fine-tuning (UR %), '
+        'initial-noise search (forget outputs %), membership inference on D_f and detectability (AUC)',
+        robustness_plan,
+        robustness_run,
+        ROBUSTNESS_METRICS,
+        presets=('tiny', 'fast', 'verdict'),
+        first=('exact-unseen', 'exact-standard', 'standard', 'unseen'),
+        uses=('toy',),  # its models are the toy study's runs, found by their specs
+    ),
+    group='robustness',
+)
 
 # %% ../nbs/29a_registry.ipynb #619ca884
 def registry_table(preset: str = 'verdict', seeds: int = 3) -> str:

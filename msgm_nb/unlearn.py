@@ -353,7 +353,7 @@ METHOD_OPTIONS = {
     'neggrad': dict(lr=1e-5, lam=0.0),
     'distill': dict(lr=2e-4, alpha=0.99, every=4, variant='orthogonal', forget_label='forget'),
     'retain-finetune': dict(lr=2e-4),
-    'salun': dict(lr=1e-4, mask_ratio=0.5, relabel='random', retain_weight=None),  # None: 1e-3 * dim (SalUn's alpha)
+    'salun': dict(lr=1e-4, mask_ratio=0.5, relabel='random', retain_weight=3.0),  # SalUn's balance, see above
     'esd': dict(lr=1e-5, eta=1.0),
     'sa': dict(lr=1e-4, gamma=1.0, lam=10.0, n_replay=512, n_fisher=128, sampler='em', sample_steps=200),
 }
@@ -421,10 +421,9 @@ def _options(method: str, options: dict) -> dict:
         )
     if 'relabel' in o:
         need(o['relabel'] in ('random', 'shift'), f"relabel must be 'random' or 'shift', got {o['relabel']!r}")
-    if o.get('retain_weight') is not None:
+    if 'retain_weight' in o:
         need(
-            num('retain_weight') and o['retain_weight'] >= 0,
-            f"retain_weight must be None or >= 0, got {o['retain_weight']!r}",
+            num('retain_weight') and o['retain_weight'] >= 0, f"retain_weight must be >= 0, got {o['retain_weight']!r}"
         )
     for k in ('gamma',) if 'gamma' in o else ():
         need(num(k) and o[k] >= 0, f"{k} must be a finite number >= 0, got {o[k]!r}")
@@ -577,7 +576,7 @@ def _step_salun(r: _Run, step: int):
     L_f = distill_loss(_sf(r, y), _sf(r, relabel(y, r.null, o['relabel'], r.gen_f)), r.sde, x, t=t, z=z, eps=o['eps'])
     x, t, z, y = _retain_batch(r)
     L_g = dsm_loss(_sf(r, y), r.sde, x, t=t, z=z, eps=o['eps'])
-    return _grads(L_f, r.params), _grads(r.retain_weight * L_g, r.params), dict(L_g=L_g.item(), L_f=L_f.item())
+    return _grads(L_f, r.params), _grads(r.o['retain_weight'] * L_g, r.params), dict(L_g=L_g.item(), L_f=L_f.item())
 
 
 def _step_esd(r: _Run, step: int):
@@ -811,7 +810,6 @@ def _unlearn_loop(
         f_star=float('nan'),
         X_sub=X_g[sub.to(dev)] if sub is not None else None,
         Y_sub=Y_g[sub.to(dev)] if sub is not None and Y_g is not None else None,
-        retain_weight=o['retain_weight'] if o.get('retain_weight') is not None else 1e-3 * X_g[0].numel(),
         gen_g=seeded(o['seed']),
         gen_f=seeded(o['seed'] + 1),
         gen_in=seeded(o['seed'] + 2),
