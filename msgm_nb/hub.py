@@ -10,12 +10,22 @@ import torch
 from torch import nn, Tensor
 from .core import atomic_write, batch_times, bcast
 from .sde import SDE, DDPM, VESDE
+import tempfile
+from dataclasses import replace
+from .core import rng_scope
+from .unlearn import unlearn
+from .images import ImageConfig, load_image_data
+from .imagestudy import IMAGE_RESULT_FIELDS
+from .cache import get_classifier
+from .evaluate import evaluate_models
+from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['DIFFUSERS_PIN', 'DDPM_SCHEDULERS', 'VE_SCHEDULERS', 'PREDICTIONS', 'HUB_ID', 'CARD_KEYS', 'require_diffusers',
-           'check_scheduler_name', 'sde_from_scheduler', 'prediction_of', 'noise_from_output', 'check_sample',
-           'class_labels', 'HubUNet', 'check_unet', 'load_folder', 'hub_folder', 'from_diffusers', 'same_sde',
-           'package_commit', 'model_card', 'save_pipeline']
+__all__ = ['DIFFUSERS_PIN', 'DDPM_SCHEDULERS', 'VE_SCHEDULERS', 'PREDICTIONS', 'HUB_ID', 'CARD_KEYS', 'HUB_ROWS', 'HUB_METRICS',
+           'TINY_SOURCE', 'require_diffusers', 'check_scheduler_name', 'sde_from_scheduler', 'prediction_of',
+           'noise_from_output', 'check_sample', 'class_labels', 'HubUNet', 'check_unet', 'load_folder', 'hub_folder',
+           'from_diffusers', 'same_sde', 'package_commit', 'model_card', 'save_pipeline', 'random_pipeline', 'hub_plan',
+           'hub_run']
 
 # %% ../nbs/13_hub.ipynb #52a60700
 DIFFUSERS_PIN = 'diffusers==0.42.1'  # the version the checks of this notebook ran on
@@ -336,3 +346,62 @@ def save_pipeline(
     pipe.save_pretrained(folder, safe_serialization=True)
     atomic_write(folder / 'README.md', text)
     return folder
+
+# %% ../nbs/13_hub.ipynb #aebf5abf
+HUB_ROWS = ('pretrained', 'msgm-orthogonal', 'msgm-obtuse', 'erasediff', 'retain-finetune', 'rg')
+HUB_METRICS = {
+    'ur': ('UR %', 100, 1),
+    'fid_g': ('FID (retained)', 1, 2),
+    'bpd_g': ('bits/dim D_g', 1, 3),
+    'bpd_f': ('bits/dim D_f', 1, 3),
+}
+TINY_SOURCE = 'tiny-random'  # the tiny preset's source: a random UNet2DModel pipeline written in the work folder
+
+
+def random_pipeline(folder, shape: tuple, seed: int = 0, num_train_timesteps: int = 50) -> Path:
+    "Write a randomly initialised tiny `UNet2DModel` + `DDPMScheduler` pipeline for images of `shape` into `folder`."
+    diffusers = require_diffusers()
+    C, H, _ = shape
+    blocks = dict(down_block_types=('DownBlock2D',) * 2, up_block_types=('UpBlock2D',) * 2, norm_num_groups=4)
+    with rng_scope(seed):
+        unet = diffusers.UNet2DModel(sample_size=H, in_channels=C, out_channels=C, layers_per_block=1,
+                                     block_out_channels=(8, 16), **blocks)  # fmt: skip
+    sched = diffusers.DDPMScheduler(
+        num_train_timesteps=num_train_timesteps, variance_type='fixed_large', clip_sample=False
+    )
+    diffusers.DDPMPipeline(unet=unet, scheduler=sched).save_pretrained(folder)
+    return Path(folder)
+
+
+def hub_plan(preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
+    "Table 6's DDPM rows as runs: every method fine-tuned from one pretrained pipeline, 'automobile' forgotten."
+    if preset == 'tiny':
+        cfg, source = ImageConfig.preset('digits', 'tiny', sde='ddpm', sampler='ddpm', forget=[3]), TINY_SOURCE
+    else:
+        cfg, source = ImageConfig.preset('cifar10', 'ddpm', forget=[1]), 'google/ddpm-cifar10-32'
+    out = []
+    for row in HUB_ROWS:
+        f = dict({k: getattr(cfg, k) for k in IMAGE_RESULT_FIELDS}, method=row, source=source)
+        out += [RunSpec('hub-cifar10', row, s, f, cost=f"hub-{cfg.ft_steps}") for s in range(seeds)]
+    return out
+
+
+def hub_run(spec: dict) -> dict:
+    "Runner of a `hub_plan` run: the pretrained pipeline, fine-tuned by the row's method, measured, saved, carded."
+    f, dev, work = spec['fields'], spec.get('device'), Path(spec.get('work') or tempfile.mkdtemp())
+    where = dict(root=spec.get('root', 'data'), verify=spec.get('verify', True))  # the data's folder: not in the hash
+    cfg = ImageConfig(**{k: f[k] for k in IMAGE_RESULT_FIELDS}, seed=spec['seed'], **where)
+    tr, te = load_image_data(cfg, 'train'), load_image_data(cfg, 'test')
+    src = random_pipeline(work / 'tiny-source', tr.shape) if f['source'] == TINY_SOURCE else f['source']
+    model, sde = from_diffusers(src, shape=tr.shape)
+    clf, acc = get_classifier(replace(cfg, seed=0), work / f'{cfg.dataset}-classifier', tr, te, dev, progress=False)
+    if f['method'] != 'pretrained':
+        x_g, x_f = tr.split(cfg.forget)
+        kw = dict(lr=cfg.ft_lr, batch_g=cfg.batch, batch_f=cfg.batch, seed=cfg.seed, device=dev, progress=False)
+        model = unlearn(model, sde, forget=x_f, retain=x_g, method=f['method'], steps=cfg.ft_steps, **kw)
+        model.requires_grad_(False)  # measured from here on: sampling it builds no graph
+    ev = evaluate_models({f['method']: model}, cfg, sde, clf, te, dev, progress=False)[f['method']]
+    card = dict(method=f['method'], settings=dict(source=str(f['source']), steps=cfg.ft_steps, lr=cfg.ft_lr),
+                forget=[tr.classes[c] for c in cfg.forget], metrics={k: ev[k] for k in HUB_METRICS})  # fmt: skip
+    save_pipeline(model.cpu(), sde, work / spec['experiment'] / spec['hash'], card=card)
+    return dict(ev, clf_acc=acc)

@@ -19,6 +19,7 @@ from .imagestudy import IMAGE_CONVERGENCE_TOLERANCES, IMAGE_CONVERGENCE_ONE_SIDE
 from .leaderboard import verdict_leaderboard_plan, finetune_convergence_plan, leaderboard_run
 from .leaderboard import leaderboard_figures, LEADERBOARD_VERDICT_METRICS
 from .conditional import conditional_plan, conditional_run, conditional_figures, CONDITIONAL_METRICS
+from .conditional import conditional_convergence_plan, CONDITIONAL_TOLERANCES, CONDITIONAL_ONE_SIDED
 from msgm_nb.conditional import (
     digits_conditional_plan,
     cifar_conditional_plan,
@@ -26,6 +27,7 @@ from msgm_nb.conditional import (
     IMAGE_COND_METRICS,
 )
 from .attacks import robustness_plan, robustness_run, ROBUSTNESS_METRICS
+from .hub import hub_plan, hub_run, HUB_METRICS
 
 # %% auto #0
 __all__ = ['REGISTRY', 'GROUPS', 'TOY_SMOKE_SETTINGS', 'Experiment', 'register', 'known_studies', 'study', 'select', 'run_spec',
@@ -241,6 +243,9 @@ register(
         conditional_run,
         CONDITIONAL_METRICS,
         presets=('tiny', 'fast', 'full', 'verdict'),
+        convergence=conditional_convergence_plan,
+        tolerances=CONDITIONAL_TOLERANCES,
+        one_sided=CONDITIONAL_ONE_SIDED,
         figures=conditional_figures,
     ),
     group='conditional',
@@ -281,6 +286,18 @@ register(
         uses=('toy',),  # its models are the toy study's runs, found by their specs
     ),
     group='robustness',
+)
+register(
+    Experiment(
+        'hub-cifar10',
+        "the paper's Table 6 (DDPM): each method fine-tuned from google/ddpm-cifar10-32, 'automobile' forgotten (GPU)",
+        hub_plan,
+        hub_run,
+        HUB_METRICS,
+        presets=('tiny', 'verdict'),
+        reference='pretrained',
+        first=('pretrained',),
+    )
 )
 
 # %% ../nbs/29a_registry.ipynb #619ca884
