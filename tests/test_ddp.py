@@ -33,7 +33,8 @@ def _worker(rank, world, port, out):
         cfg_local = TrainConfig(mode='msgm', every=1, steps=1, **{**kw, 'batch_g': 8, 'batch_f': 4, 'ddp': False})   # this rank's half batch
         set_seed(_RANK_SEED * rank); gen = seeded(_RANK_SEED * rank + 1)   # the streams train() gives this rank (cfg.seed = 0)
         data = (x_g, x_f, x_g)
-        loss, _, _ = _step_loss(cfg_local, 0, score_fn(ref, sde), None, sde, data, gen, torch.device('cpu'))
+        score = lambda y, frozen=False: score_fn(ref, sde, label=y)   # an unconditional net: no labels, no null label
+        loss, _, _ = _step_loss(cfg_local, 0, score, sde, data, (None, None, None), gen, torch.device('cpu'), None)
         loss.backward()
         grads = [p.grad.clone() for p in ref.parameters()]
         for g in grads: dist.all_reduce(g); g /= world
