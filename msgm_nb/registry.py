@@ -25,6 +25,7 @@ from msgm_nb.conditional import (
     cifar_conditional_plan,
     image_conditional_run,
     IMAGE_COND_METRICS,
+    image_conditional_figures,
 )
 from .attacks import robustness_plan, robustness_run, ROBUSTNESS_METRICS
 from .hub import hub_plan, hub_run, HUB_METRICS
@@ -258,6 +259,7 @@ register(
         image_conditional_run,
         IMAGE_COND_METRICS,
         presets=('tiny', 'fast', 'full', 'verdict'),
+        figures=image_conditional_figures,
     ),
     group='conditional',
 )
@@ -269,6 +271,7 @@ register(
         image_conditional_run,
         IMAGE_COND_METRICS,
         presets=('tiny', 'verdict'),
+        figures=image_conditional_figures,
     ),
 )
 
