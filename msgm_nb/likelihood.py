@@ -16,7 +16,7 @@ from .sampling import error_norm_option
 # %% auto #0
 __all__ = ['TIME_VARS', 'exact_divergence', 'hutchinson_divergence', 'draw_probe', 'score_divergence', 'signal_noise',
            'noise_to_signal', 'time_at_noise_to_signal', 'ode_clock', 'reference_scale', 'pf_velocity', 'logp_rms_norm',
-           'log_likelihood', 'bits_per_dim']
+           'StiffODEError', 'log_likelihood', 'bits_per_dim']
 
 # %% ../nbs/07_likelihood.ipynb #29f0e632
 def exact_divergence(f_x: Tensor, x: Tensor) -> Tensor:
@@ -230,6 +230,10 @@ def _check_likelihood_args(sde, x, rtol, atol, eps, exact_div, probe, norm, meth
         )
 
 # %% ../nbs/07_likelihood.ipynb #b71228bf
+class StiffODEError(RuntimeError):
+    "The probability-flow ODE needed more score evaluations than allowed: a field too stiff to integrate in budget."
+
+
 def log_likelihood(
     score_fn: ScoreFn,
     sde,
@@ -248,9 +252,12 @@ def log_likelihood(
     | None = None,  # c: the data's scale, for the angle and the Gaussian reference (None: the RMS of x)
     prior_logp: Callable | None = None,  # log p_T(z) -> [B]; default sde.prior_logp
     return_nfe: bool = False,  # also return the number of ODE evaluations
+    max_nfe: int | None = None,  # raise `StiffODEError` after this many ODE evaluations (None: no limit)
 ) -> Tensor | tuple[Tensor, int]:
     "Log-likelihood `log p_eps(x)` (nats, summed over dimensions), shape `[B]`, through the probability-flow ODE."
     _check_likelihood_args(sde, x, rtol, atol, eps, exact_div, probe, norm, method, time_var, data_scale)
+    if max_nfe is not None and not (isinstance(max_nfe, int) and max_nfe >= 1):
+        raise ValueError(f"max_nfe must be None or an int >= 1, got {max_nfe!r}")
     B, shape, D = x.shape[0], x.shape, x[0].numel()
     if data_scale is None:
         data_scale = (
@@ -266,6 +273,8 @@ def log_likelihood(
 
     def f(u, state):
         nfe[0] += 1
+        if max_nfe is not None and nfe[0] > max_nfe:  # an adaptive solve of a stiff field can crawl for hours
+            raise StiffODEError(f"log_likelihood: the probability-flow ODE needed more than {max_nfe} evaluations")
         t, dt_du = t_of_u(u.clamp(us[0], us[1]))  # clamp: the solver's first trial step may leave [u_eps, u_T]
         t = t.clamp(eps, sde.T).to(x.dtype).to(sd)
         k = k_of(t)  # the score's t, rounded to its dtype, for every coefficient
