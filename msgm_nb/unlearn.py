@@ -598,7 +598,7 @@ def _step_sa(r: _Run, step: int):
     xr, yr = r.replay[0][i], r.replay[1][i]
     t, z = _draw(r.gen_g, xr, r.sde, o['eps'])
     L_g = dsm_loss(_sf(r, yr), r.sde, xr, t=t, z=z, eps=o['eps'])
-    logs = dict(L_g=L_g.item(), L_f=L_f.item(), ewc=float(ewc))
+    logs = dict(L_g=L_g.item(), L_f=L_f.item(), ewc=ewc.item())
     return _grads(L_f + o['lam'] * ewc, r.params), _grads(o['gamma'] * L_g, r.params), logs
 
 
