@@ -472,6 +472,11 @@ def _view_range(means, ses) -> tuple[float, float] | None:
     return lo - pad, hi + pad
 
 
+def _log_axis(means, ratio: float = 20.0) -> bool:
+    "A log axis for positive means spanning more than `ratio` (one row far above the rest would flatten the others)."
+    return len(means) > 2 and min(means) > 0 and max(means) / min(means) > ratio
+
+
 def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = ''):
     """One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis.
 
@@ -487,6 +492,7 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
             (i, agg[r][k][0] * sc, (agg[r][k][1] or 0) * sc, r) for i, r in enumerate(rows) if agg[r][k][0] is not None
         ]
         lim = _view_range([m for _, m, _, _ in pts], [s for _, _, s, _ in pts]) if len(pts) > 2 else None
+        log = lim is None and _log_axis([m for _, m, _, _ in pts])  # far outliers already go to the edge
         for i, r in enumerate(rows):
             if agg[r][k][0] is None:
                 ax.text(
@@ -508,9 +514,12 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
                     color=c,
                 )
             else:
-                ax.errorbar(m, i, xerr=2 * s if s else None, fmt='o', ms=4, capsize=2, color=c)
+                err = None if not s else ([[min(2 * s, 0.9 * m)], [2 * s]] if log else 2 * s)
+                ax.errorbar(m, i, xerr=err, fmt='o', ms=4, capsize=2, color=c)
         if lim:
             ax.set_xlim(*lim)
+        if log:
+            ax.set_xscale('log')
         ax.set_title(h, fontsize=9)
         ax.grid(axis='x', alpha=0.3)
     axs[0, 0].set_yticks(range(len(rows)))
