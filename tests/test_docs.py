@@ -120,6 +120,7 @@ def test_docs_check_fails_on_a_broken_page(tmp_path, capsys):
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Broken</title>{mj}</head><body><h1>Broken</h1>'
         r'<p><span class="math">\(\frac{1}{\)</span> and raw $a+b$</p><a href="gone.html">x</a> <a href="index.html#nope">y</a>'
         '<img src="gone.png"><div class="cell_output"><pre class="stderr">50%|#####     | 5/10</pre></div>'
+        '<div class="cell_output"><pre>| row | UR |\n|---|---|\n| a | 1 |</pre></div><p>' + 'word ' * 1800 + '</p>'
         "<script>console.error('boom')</script></body></html>")
     (tmp_path / 'untitled.html').write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>x</body></html>')
     (tmp_path / 'search.html').write_text('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Search</title></head><body>'
@@ -127,5 +128,5 @@ def test_docs_check_fails_on_a_broken_page(tmp_path, capsys):
     assert docs_check.main(['--site', str(tmp_path)]) == 1
     out = capsys.readouterr().out
     for problem in ('untypeset math', 'missing: file://', 'no anchor: file://', 'image does not load', 'console: boom',
-                    'progress bar or warning', 'no title', "search for 'obtuse_loss' found nothing") + (('MathJax error',) if mj else ()):
+                    'progress bar or warning', 'no title', 'raw Markdown table in an output', 'the landing page has', "search for 'obtuse_loss' found nothing") + (('MathJax error',) if mj else ()):
         assert problem in out, f'{problem!r} not reported:\n{out}'

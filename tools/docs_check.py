@@ -12,7 +12,13 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_TERM = 'obtuse_loss'
 SHOTS = [('index', 'index.html', ''), ('04_losses', 'losses.html', ''), ('04_losses_api', 'losses.html', '#obtuse_loss'),   # (name, page, CSS selector)
-         ('20_toy', 'toy.html', ''), ('20a_explorer', 'explorer.html', '.toy-explorer'), ('29_leaderboard', 'leaderboard.html', '')]
+         ('20_toy', 'toy.html', ''), ('20a_explorer', 'explorer.html', '.toy-explorer'), ('29_leaderboard', 'leaderboard.html', ''),
+         ('quickstart', 'quickstart.html', ''), ('reproduces', 'reproduces.html', '')]
+NARROW = [('index_400px', 'index.html', ''), ('quickstart_400px', 'quickstart.html', ''),
+          ('04_losses_api_400px', 'losses.html', '#obtuse_loss')]   # the same pages as a phone shows them
+LANDING_WORDS = 1600   # the landing page's visible words, code and the module map included: it points to the long pages
+_RE_ARTICLE = re.compile(r'<article[^>]*>(.*?)</article>', re.S)
+_RE_OUTPUT_PRE = re.compile(r'class="[^"]*output[^"]*"[^>]*>\s*(?:<div[^>]*>\s*)*<pre[^>]*>(.*?)</pre>', re.S)
 
 def chromium() -> str:
     "Path of the chromium binary, installing Debian's package first when it is missing and we are root."
@@ -163,7 +169,21 @@ def check_page(b: Browser, page: Path, links: Links) -> list[str]:
     probs += [f'MathJax error: {m}' for m in f['mathjax']] + [f'untypeset math: {s!r}' for s in f['untypeset']]
     probs += [f"image does not load: {i['src']}" for i in f['images'] if not i['ok']]
     probs += [f'progress bar or warning in an output: {n!r}' for n in f['noise']]
-    return probs + links.broken(f['links']) + console_errors(b.events)
+    html = page.read_text(encoding='utf-8')
+    if page.name == 'index.html' and page.resolve().parent == links.site and (n := visible_words(html)) > LANDING_WORDS:
+        probs.append(f'the landing page has {n} words (limit {LANDING_WORDS}): move detail to the pages it links')
+    return probs + check_outputs(html) + links.broken(f['links']) + console_errors(b.events)
+
+def visible_words(html: str) -> int:
+    "Words a reader sees in a page's article: tags, scripts and styles removed."
+    m = _RE_ARTICLE.search(html)
+    body = re.sub(r'<(script|style)[^>]*>.*?</\1>', ' ', m.group(1) if m else html, flags=re.S)
+    return len(re.sub(r'<[^>]+>', ' ', body).split())
+
+def check_outputs(html: str) -> list[str]:
+    "Outputs printed as raw Markdown tables (a `|---|` rule in a text output): they should be displayed as tables."
+    return [f"raw Markdown table in an output: {re.sub(r'<[^>]+>', '', pre).strip().splitlines()[0][:80]!r}"
+            for pre in _RE_OUTPUT_PRE.findall(html) if re.search(r'^\s*\|\s*:?-{3,}', pre, re.M)]
 
 def check_search(b: Browser, site: Path, term: str = SEARCH_TERM) -> list[str]:
     "The site's search page must find `term`, and among the hits the page that documents it."
@@ -174,10 +194,12 @@ def check_search(b: Browser, site: Path, term: str = SEARCH_TERM) -> list[str]:
     return console_errors(b.events)
 
 def screenshots(b: Browser, site: Path, out: Path) -> list[Path]:
+    "Screenshots of `SHOTS` at the desktop width, then of `NARROW` at 400 px."
     out.mkdir(parents=True, exist_ok=True)
     done = []
-    for name, page, sel in SHOTS:
+    for name, page, sel in SHOTS + NARROW:
         if not (site / page).exists(): continue
+        if name.endswith('_400px'): b.call('Emulation.setDeviceMetricsOverride', width=400, height=1800, deviceScaleFactor=1, mobile=True)
         b.open('about:blank'); b.open((site / page).resolve().as_uri())
         if sel: b.eval(f"(document.querySelector({json.dumps(sel)}) || document.body).scrollIntoView({{behavior: 'instant'}})")
         time.sleep(0.5)

@@ -1,6 +1,6 @@
 """Write README.md from nbs/index.ipynb (what `nbdev_readme` does, without needing Quarto).
 `--check` exits 1 when README.md is out of date."""
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +15,8 @@ def render(nb_path: Path) -> str:
         if any(d.split()[1:2] in (['hide'], ['export']) for d in directives): continue
         body = '\n'.join(l for l in lines if not l.startswith('#|')).strip()
         if not body: continue
+        if c['cell_type'] == 'markdown':   # links and images relative to nbs/ (notebooks, results) made relative to the root
+            body = re.sub(r'\]\((?![a-z]+:|#|/)([^)\s]+)\)', r'](nbs/\1)', body)
         parts.append(body if c['cell_type'] == 'markdown' else f'```python\n{body}\n```')
     return '\n\n'.join(parts) + '\n'
 

@@ -19,6 +19,7 @@ STAGE = PROC / '_site'                      # the Sphinx sources written by `sta
 CONF = ROOT / 'tools' / 'docs'              # conf.py and _static/
 MATHJAX_SRC = Path('/usr/share/javascript/mathjax')
 CAPTIONS = {'0': 'Library', '1': 'Library', '2': 'Experiments'}   # by the notebook number's first digit; else 'Reference'
+GUIDE = ('quickstart', 'reproduces')   # unnumbered pages a reader opens first, in this order, right after the landing page
 _RE_ANSI = re.compile(r'\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])')
 _RE_PROGRESS = re.compile(r'\r|\d+%\|| \d+(?:\.\d+)?(?:it|s)/(?:s|it)\]')
 _RE_QUARTO_ATTR = re.compile(r'(\]\([^)\s]*\))\{[^}\n]*\}')     # Quarto's attributes after a link: [source](url){target=...}
@@ -68,7 +69,8 @@ def _default_exp(src: Path) -> str | None:
 def pages(proc: Path) -> list[dict]:
     "One record per processed notebook, in notebook order: stem, page (nbdev's output file name), title, module, notebook."
     out = []
-    for p in sorted(proc.glob('*.ipynb'), key=lambda p: (p.stem != 'index', p.stem)):
+    order = lambda p: (p.stem != 'index', p.stem not in GUIDE, GUIDE.index(p.stem) if p.stem in GUIDE else 0, p.stem)
+    for p in sorted(proc.glob('*.ipynb'), key=order):
         nb = json.loads(p.read_text(encoding='utf-8'))
         fm = _frontmatter(nb)
         page = Path(fm.get('output-file', p.stem + '.html')).stem
@@ -185,7 +187,9 @@ def page_cells(page: dict, link: Linker, lib: str) -> list[dict]:
 def toctree(pages: list[dict]) -> str:
     "The hidden toctrees that give the sidebar its order and groups (notebook order)."
     groups = {}
-    for p in pages[1:]: groups.setdefault(CAPTIONS.get(p['stem'][0], 'Reference'), []).append(p['page'])
+    for p in pages[1:]:
+        cap = 'Start here' if p['stem'] in GUIDE else CAPTIONS.get(p['stem'][0], 'Reference')
+        groups.setdefault(cap, []).append(p['page'])
     return '\n'.join(f"```{{toctree}}\n:hidden:\n:caption: {cap}\n\n" + '\n'.join(names) + '\n```\n' for cap, names in groups.items())
 
 def source_page(py: Path, nb_page: str | None) -> str:
