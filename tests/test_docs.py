@@ -4,6 +4,7 @@ an API entry at the anchor `_modidx.py` links to, links stay inside the site, th
 
 The full site is built once for this module (about 1.5 minutes on a 2-core CPU), the browser check takes about as long."""
 import importlib.util, json, re, shutil, subprocess, sys
+from html import unescape
 from pathlib import Path
 import pytest
 
@@ -46,13 +47,52 @@ def test_every_exported_name_has_an_api_entry(site):
 def test_an_api_entry_shows_signature_parameters_and_docstring(site):
     html = (site / 'losses.html').read_text(encoding='utf-8')
     entry = html[html.index('id="obtuse_loss"'):][:6000]
-    text = re.sub(r'<[^>]+>', '', entry)
-    assert 'def obtuse_loss(' in text and 'score_fn:ScoreFn' in text                        # signature
-    assert "# 'paper': -sigma s . z (Eq. 8); 'code': +sigma s . z" in text                  # the parameter's docment
+    text = unescape(re.sub(r'<[^>]+>', '', entry))
+    sig = re.sub(r'\s+', ' ', text[:text.index('\u2192')])                                  # the signature, up to its arrow
+    assert 'obtuse_loss( score_fn: ScoreFn, sde, x0: Tensor, *, t=None,' in sig, sig         # keyword-only marker as written
+    assert "(str, default 'paper'): \u2018paper\u2019: -sigma s . z (Eq. 8)" in text          # the parameter's docment
     assert 'Obtuse-MSGM forget loss (Eq. 8, lambda = sigma^2).' in text                      # docstring
     src = re.search(r'class="api-source" href="([^"#]+)#(L-\d+)"', entry)
     assert src and (site / src.group(1)).exists() and src.group(2) in ids(site / src.group(1))
     assert 'def obtuse_loss(' in re.sub(r'<[^>]+>', '', (site / src.group(1)).read_text(encoding='utf-8'))   # the module's source
+
+@needs_sphinx
+def test_api_is_indexed_for_other_sites(site):
+    "objects.inv names every exported function and class (intersphinx links work); the general and module indexes exist."
+    import posixpath
+    from sphinx.util.inventory import InventoryFile
+    with open(site / 'objects.inv', 'rb') as f: inv = InventoryFile.load(f, '', posixpath.join)
+    names = {n for kind in ('py:function', 'py:class', 'py:method', 'py:property', 'py:data') for n in inv.get(kind, {})}
+    syms = [s for s in public_symbols() if not s.split('.')[-1].isupper()]   # constants have no entry of their own
+    missing = [s for s in syms if s not in names]
+    assert not missing, f'{len(missing)} of {len(syms)} exported names are not in objects.inv: {missing[:20]}'
+    assert 'msgm_nb.losses.obtuse_loss' in inv['py:function'] and 'msgm_nb.train.TrainConfig' in inv['py:class']
+    modules = {p.stem for p in (ROOT / 'msgm_nb').glob('*.py') if not p.name.startswith('_')}
+    assert {f'msgm_nb.{m}' for m in modules} <= set(inv['py:module'])
+    assert (site / 'py-modindex.html').exists() and 'msgm_nb.losses' in (site / 'py-modindex.html').read_text(encoding='utf-8')
+    assert 'obtuse_loss()' in re.sub(r'<[^>]+>', '', (site / 'genindex.html').read_text(encoding='utf-8'))
+
+@needs_sphinx
+def test_rendered_signatures_match_the_code(site):
+    "Every rendered function signature has the parameters of `inspect.signature`, in order, with the keyword-only `*`."
+    import importlib, inspect
+    checked = 0
+    for mod in sorted(p.stem for p in (ROOT / 'msgm_nb').glob('*.py') if not p.name.startswith('_')):
+        page = site / f'{mod}.html'
+        html = page.read_text(encoding='utf-8') if page.exists() else ''
+        for m in re.finditer(r'<dt class="sig sig-object py" id="msgm_nb\.%s\.(\w+)">(.*?)</dt>' % mod, html, re.S):
+            obj = getattr(importlib.import_module(f'msgm_nb.{mod}'), m.group(1), None)
+            if not inspect.isfunction(obj): continue
+            shown = [re.sub(r'<[^>]+>', '', p).split(':')[0].split('=')[0].strip()
+                     for p in re.findall(r'<em class="sig-param">(.*?)</em>', m.group(2), re.S)]
+            want, star = [], False
+            for p in inspect.signature(obj).parameters.values():
+                if p.kind is p.KEYWORD_ONLY and not star and not any(q.kind is q.VAR_POSITIONAL for q in inspect.signature(obj).parameters.values()):
+                    want.append('*'); star = True
+                want.append({p.VAR_POSITIONAL: '*', p.VAR_KEYWORD: '**'}.get(p.kind, '') + p.name)
+            assert shown == want, f'msgm_nb.{mod}.{m.group(1)}: rendered {shown}, code {want}'
+            checked += 1
+    assert checked > 150, checked
 
 @needs_sphinx
 def test_links_stay_on_the_site(site):

@@ -106,15 +106,127 @@ class Linker:
 
 _RE_SHOWDOC = re.compile(r'^---\s*\n+(?:\[source\]\((?P<src>[^)]*)\)[^\n]*\n+)?(?P<h>#+) (?P<name>[^\n]+)\n(?P<body>.*)$', re.S)
 
-def api_entry(md: str, link: Linker) -> tuple[str, str] | None:
-    "nbdev's show_doc markdown as a page section `(anchor id, markdown)`: heading, anchor (nbdev's id), [source], signature, docstring."
+# --- API entries from the objects themselves: signatures as written, parameters from the docments ----------------------
+
+def _unparse(n) -> str:
+    import ast
+    return ast.unparse(n)
+
+def _arg(a, default=None) -> tuple[str, str | None, str | None]:
+    "(name, annotation, default) of one ast argument, as written."
+    return a.arg, _unparse(a.annotation) if a.annotation is not None else None, _unparse(default) if default is not None else None
+
+def _params(obj) -> tuple[list, str | None]:
+    """The parameters of a function, method or class as written in its source: `[(kind, name, annotation, default)]` with
+    kind '' (plain), '/' (marker), '*' (marker), '*args', '**kw'; and the return annotation. Raises where there is no source."""
+    import ast, dataclasses, inspect, textwrap
+    if inspect.isclass(obj) and dataclasses.is_dataclass(obj):
+        body = ast.parse(textwrap.dedent(inspect.getsource(obj))).body[0].body
+        anns = {n.target.id: n for n in body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+        return [('', f.name, *(_arg(ast.arg(f.name, anns[f.name].annotation), anns[f.name].value)[1:]))
+                for f in dataclasses.fields(obj) if f.init and f.name in anns], None
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    fn = inspect.unwrap(getattr(target, '__func__', getattr(target, 'fget', target)))
+    node = next(n for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(fn))))
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    a = node.args
+    pos = a.posonlyargs + a.args
+    defaults = [None] * (len(pos) - len(a.defaults)) + list(a.defaults)
+    out = [('', *_arg(x, d)) for x, d in zip(pos, defaults)]
+    if a.posonlyargs: out.insert(len(a.posonlyargs), ('/', '/', None, None))
+    if a.vararg: out.append(('*args', *_arg(a.vararg)))
+    elif a.kwonlyargs: out.append(('*', '*', None, None))
+    out += [('', *_arg(x, d)) for x, d in zip(a.kwonlyargs, a.kw_defaults)]
+    if a.kwarg: out.append(('**kw', *_arg(a.kwarg)))
+    bound = inspect.isclass(obj) or (pos and pos[0].arg in ('self', 'cls') and '.' in getattr(obj, '__qualname__', '')
+                                     and not isinstance(inspect.getattr_static(_owner(obj), obj.__name__, None), staticmethod))
+    if bound and out and out[0][1] in ('self', 'cls'): out = out[1:]
+    return out, (_unparse(node.returns) if node.returns is not None and not inspect.isclass(obj) else None)
+
+def _owner(obj):
+    "The class a method is defined on (from its qualified name), or None."
+    import sys
+    parts = getattr(obj, '__qualname__', '').split('.')[:-1]
+    o = sys.modules.get(getattr(obj, '__module__', ''), None)
+    for p in parts:
+        o = getattr(o, p, None)
+    return o
+
+def signature_text(params: list, ret: str | None) -> str:
+    "`(x, *, t: Tensor | None = None) -> Tensor` from `_params`."
+    def one(kind, name, anno, default):
+        if kind in ('/', '*'): return kind
+        s = ('*' if kind == '*args' else '**' if kind == '**kw' else '') + name + (f': {anno}' if anno else '')
+        return s + ((' = ' if anno else '=') + default if default is not None else '')
+    return '(' + ', '.join(one(*p) for p in params) + ')' + (f' -> {ret}' if ret else '')
+
+def api_body(obj, kind: str, lookup) -> str:
+    "An API entry's body: the docstring (names linked), then its parameters (or fields) with type, default and docment, and the return."
+    import inspect
+    from fastcore.docments import docments
+    doc = '\n'.join(lookup.link_line(l) for l in (inspect.getdoc(obj) or '').split('\n'))
+    try: params, ret = _params(obj) if callable(obj) or isinstance(obj, property) else ([], None)
+    except (TypeError, OSError, StopIteration, KeyError): params, ret = [], None
+    try: notes = docments(obj) if callable(obj) else {}
+    except Exception: notes = {}
+    rows = []
+    for k, name, anno, default in params:
+        if k in ('/', '*'): continue
+        bits = ', '.join(x for x in (f'`{anno}`' if anno else '', f'default `{default}`' if default is not None else '') if x)
+        note = notes.get(name)
+        rows.append(f"- **`{('*' if k == '*args' else '**' if k == '**kw' else '') + name}`**" + (f' ({bits})' if bits else '')
+                    + (f': {note}' if note else ''))
+    out = [doc] if doc else []
+    if rows: out.append(('**Fields**' if kind == 'class' and not notes.get('return') and _is_dataclass(obj) else '**Parameters**')
+                        + '\n\n' + '\n'.join(rows))
+    if ret or notes.get('return'):
+        out.append('**Returns**' + (f' `{ret}`' if ret else '') + (f': {notes["return"]}' if notes.get('return') else ''))
+    return '\n\n'.join(out)
+
+def _is_dataclass(obj) -> bool:
+    import dataclasses
+    return dataclasses.is_dataclass(obj)
+
+def api_directive(obj, name: str, module: str, lookup) -> str:
+    "A Sphinx Python-domain directive for `obj` (so the object is in the indexes and `objects.inv`), body from `api_body`."
+    import inspect
+    if inspect.isclass(obj): kind = 'class'
+    elif isinstance(obj, property): kind = 'property'
+    elif '.' in name and callable(obj): kind = 'method'
+    elif callable(obj): kind = 'function'
+    else: kind = 'data'
+    try: sig = signature_text(*_params(obj)) if kind in ('class', 'method', 'function') else ''
+    except (TypeError, OSError, StopIteration, KeyError):
+        try: sig = str(inspect.signature(obj)).replace("'", '') if callable(obj) else ''
+        except (TypeError, ValueError): sig = ''   # e.g. an exception class: the builtin __init__ has no signature
+    fence = '````'
+    return (f"{fence}{{py:{kind}}} {name}{sig}\n:module: {module}\n\n{api_body(obj, kind, lookup)}\n{fence}\n")
+
+def _resolve(module: str | None, name: str, lib: str):
+    "The object `name` ('f', 'Cls', 'Cls.meth') of `lib.module`, or None."
+    import importlib, inspect
+    if not module: return None
+    o = importlib.import_module(f'{lib}.{module}')
+    for part in name.split('.'):
+        o = inspect.getattr_static(o, part, None) if inspect.isclass(o) else getattr(o, part, None)
+        if isinstance(o, (staticmethod, classmethod)): o = o.__func__
+        if o is None: return None
+    return o
+
+def api_entry(md: str, link: Linker, module: str | None = None, lib: str = 'msgm_nb') -> tuple[str, str] | None:
+    """nbdev's show_doc markdown as a page section `(anchor id, markdown)`: anchor (nbdev's id), [source], then the object as a
+    Sphinx Python-domain entry (signature as written, parameters from the docments); nbdev's own body where the object is not found."""
+    from nbdev.doclinks import NbdevLookup
     m = _RE_SHOWDOC.match(link(md, notebooks=False))
     if not m: return None
     name = m.group('name').strip()
     anchor = name.lower()
     src = f'<a class="api-source" href="{link.source(m.group("src"))}">[source]</a>' if m.group('src') else ''
-    head = f'{m.group("h")} {name}\n\n<div class="api-entry" id="{anchor}">{src}</div>\n'
-    return anchor, head + m.group('body').rstrip() + '\n'
+    obj = _resolve(module, name, lib)
+    if obj is None:
+        return anchor, f'{m.group("h")} {name}\n\n<div class="api-entry" id="{anchor}">{src}</div>\n' + m.group('body').rstrip() + '\n'
+    body = link(api_directive(obj, name, f'{lib}.{module}', NbdevLookup()), notebooks=False)
+    return anchor, f'<div class="api-entry" id="{anchor}">{src}</div>\n\n' + body
 
 def method_entries(module: str | None, cls_name: str, link: Linker, lib: str) -> list[str]:
     "show_doc entries (heading level 4) for the public methods of the exported class `cls_name` that `_modidx.py` lists."
@@ -131,7 +243,7 @@ def method_entries(module: str | None, cls_name: str, link: Linker, lib: str) ->
         md = show_doc(fn, name=f'{cls_name}.{m}', title_level=4)._repr_markdown_()
         try: md = md.replace('#LNone)', f'#L{inspect.getsourcelines(inspect.unwrap(getattr(fn, "__func__", getattr(fn, "fget", fn))))[1]})')  # nbdev finds no line for methods and properties
         except (TypeError, OSError): pass
-        entry = api_entry('\n'.join(nl.link_line(l) for l in md.split('\n')), link)
+        entry = api_entry('\n'.join(nl.link_line(l) for l in md.split('\n')), link, module, lib)
         if entry: out.append(entry[1])
     return out
 
@@ -164,9 +276,9 @@ def code_cells(c: dict, page: dict, link: Linker, lib: str) -> list[dict]:
     if dirs.get('include', '').lower() == 'false': return []
     if 'output' in dirs and dirs['output'] == 'asis' and re.match(r'show_doc\(', src):
         mds = [''.join(o['data']['text/markdown']) for o in c.get('outputs', []) if 'text/markdown' in o.get('data', {})]
-        entries = [e for e in (api_entry(md, link) for md in mds) if e]
-        extra = [m for anchor, md in entries for m in method_entries(page['module'], md.split('\n', 1)[0].split(' ', 1)[1], link, lib)
-                 if '.' not in anchor]
+        entries = [e for e in (api_entry(md, link, page['module'], lib) for md in mds) if e]
+        extra = [x for md in mds if (mm := _RE_SHOWDOC.match(link(md, notebooks=False))) and '.' not in mm.group('name')
+                 for x in method_entries(page['module'], mm.group('name').strip(), link, lib)]
         return [_md_cell(md) for _, md in entries] + [_md_cell(m) for m in extra]
     outs = [o for o in (clean_output(o, link) for o in c.get('outputs', [])) if o]
     tags = (['remove-input'] if dirs.get('echo', '').lower() == 'false' else []) + \
@@ -177,6 +289,9 @@ def code_cells(c: dict, page: dict, link: Linker, lib: str) -> list[dict]:
 def page_cells(page: dict, link: Linker, lib: str) -> list[dict]:
     "The cells of one page: title and description first, then the notebook's cells."
     head = f"# {page['title']}\n\n" + (f"{{.page-description}}\n{page['description']}\n" if page['description'] else '')
+    if page['module']:   # the module's import path, and its entry in the module index
+        head += (f"\n```{{py:module}} {lib}.{page['module']}\n```\n\n{{.api-module}}\nImport path: `{lib}.{page['module']}` "
+                 f"(`from {lib}.{page['module']} import ...`)\n")
     cells = [_md_cell(head)]
     for c in page['nb']['cells']:
         src = ''.join(c.get('source', ''))

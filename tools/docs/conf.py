@@ -35,3 +35,8 @@ html_show_search_summary = False   # summaries fetch() each hit's page, which br
 html_last_updated_fmt = None
 html_theme_options = {'navigation_with_keys': True, 'top_of_page_buttons': []}
 pygments_style = 'friendly'
+
+# API entries (Python-domain directives written by render_docs.py): long signatures one parameter per line
+python_maximum_signature_line_length = 96
+add_module_names = False
+python_display_short_literal_types = True
