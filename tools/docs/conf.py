@@ -6,7 +6,12 @@ project = 'msgm_nb'
 author = 'msgm_nb developers'
 copyright = '2026 onwards, msgm_nb developers'
 root_doc = 'index'
-extensions = ['myst_nb', 'sphinx.ext.mathjax']
+import configparser, importlib.util, pathlib
+_ini = configparser.ConfigParser()
+_ini.read(pathlib.Path(__file__).resolve().parents[2] / 'settings.ini')
+release = version = _ini['DEFAULT'].get('version', '')
+extensions = ['myst_nb', 'sphinx.ext.mathjax'] + (['sphinx_copybutton'] if importlib.util.find_spec('sphinx_copybutton') else [])
+copybutton_exclude = '.linenos, .gp'   # copy code, not line numbers or prompts
 exclude_patterns = ['**/.ipynb_checkpoints']
 suppress_warnings = ['myst.header', 'mystnb.unknown_mime_type', 'misc.highlighting_failure']
 
@@ -26,7 +31,7 @@ mathjax2_config = {'messageStyle': 'none', 'tex2jax': {'inlineMath': [['\\(', '\
                    'processEscapes': True}, 'TeX': {'noUndefined': {'disabled': True}}}   # an unknown macro is an error, not red text
 
 html_theme = 'furo'
-html_title = 'msgm_nb'
+html_title = f'msgm_nb {release}'
 html_static_path = ['_static']
 html_css_files = ['custom.css']
 html_copy_source = False
