@@ -170,3 +170,17 @@ def test_docs_check_fails_on_a_broken_page(tmp_path, capsys):
     for problem in ('untypeset math', 'missing: file://', 'no anchor: file://', 'image does not load', 'console: boom',
                     'progress bar or warning', 'no title', 'raw Markdown table in an output', 'the landing page has', "search for 'obtuse_loss' found nothing") + (('MathJax error',) if mj else ()):
         assert problem in out, f'{problem!r} not reported:\n{out}'
+
+@needs_sphinx
+def test_the_site_speaks_of_the_subject(site):
+    "The rendered pages (prose, outputs, API docstrings) hold no words about how the project was made (the notebooks' rule)."
+    sys.path.insert(0, str(ROOT / 'tests'))
+    from test_prose import PROCESS_WORDS
+    found = []
+    for p in sorted(site.rglob('*.html')):
+        if '_static' in p.parts: continue
+        h = p.read_text(encoding='utf-8')
+        m = re.search(r'<article[^>]*>(.*?)</article>', h, re.S)
+        text = unescape(re.sub(r'<[^>]+>', ' ', re.sub(r'<(script|style)[^>]*>.*?</\1>', ' ', m.group(1) if m else h, flags=re.S)))
+        found += [f'{p.relative_to(site)}: {text[max(0, w.start() - 60):w.end() + 40]!r}' for w in PROCESS_WORDS.finditer(text)]
+    assert not found, '\n'.join(found[:20])
