@@ -385,7 +385,7 @@ def converge(
     )
     Path(root).mkdir(parents=True, exist_ok=True)  # a deadline may have left it unmade: no run started
     fig = plot_convergence(conv, title=f'{exp.name}: held-out metrics against the training budget (seed 0)')
-    atomic_savefig(fig, Path(root) / f'converge-{exp.name}.png', dpi=100)
+    atomic_savefig(fig, Path(root) / f'converge-{exp.name}.png', dpi=100, bbox_inches='tight')
     plt.close(fig)
     atomic_write(Path(root) / f'converge-{exp.name}.json', json.dumps(conv, indent=1) + '\n')
     return conv

@@ -680,13 +680,17 @@ def plot_convergence(conv: dict, labels: dict | None = None, title: str = ''):
         if conv['chosen']:
             ax.axvline(conv['chosen'], color='grey', ls=':', label=f"chosen: {conv['chosen']} steps")
         ax.set_xscale('log', base=2)
+        steps = sorted({s for cs in conv['curves'].values() for s, v in cs[k] if v is not None})
+        ax.set_xticks(steps, [f'{s:,}' for s in steps], fontsize=7, rotation=45)  # ticks at the budgets plotted
+        ax.minorticks_off()
         ax.set_xlabel('training steps')
         ax.set_title((labels or {}).get(k, k) + f"  (tolerance {conv['tolerances'][k]})", fontsize=9)
-    axs[0, 0].legend(fontsize=8)
+    handles, names = axs[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc='upper center', bbox_to_anchor=(0.5, 0.0), ncol=min(len(names), 4))
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return fig
+    return fig  # the legend sits below the panels, off the data (save with bbox_inches='tight')
 
 # %% ../nbs/12_verdict.ipynb #7eefc966
 def _conv_runner(spec: dict) -> dict:
