@@ -24,7 +24,7 @@ from .images import ImageConfig, load_image_data, make_sde, make_model
 from .imagestudy import IMAGE_RESULT_FIELDS
 from .datasets import forget_mask
 from .evaluate import evaluate_models, generate
-from .metrics import unlearning_accuracy, retained_accuracy, fid
+from .metrics import unlearning_accuracy, retained_accuracy, fid, energy_distance
 from .plots import show_grid
 
 # %% auto #0
@@ -32,7 +32,7 @@ __all__ = ['FORGET_CLASS', 'GUIDANCE', 'LABEL_DROPOUT', 'UNLEARN_STEPS', 'BASE_R
            'COND_ROWS', 'TINY_ROWS', 'CONDITIONAL_METRICS', 'CONDITIONAL_TOLERANCES', 'CONDITIONAL_ONE_SIDED',
            'DIGITS_COND_ROWS', 'DIGITS_COND_TINY', 'IMAGE_COND_METRICS', 'conditional_data', 'tilted_density',
            'conditional_spec', 'conditional_plan', 'conditional_convergence_plan', 'conditional_model',
-           'energy_distance', 'conditional_evaluate', 'conditional_run', 'conditional_pareto', 'conditional_samples',
+           'conditional_evaluate', 'conditional_run', 'conditional_pareto', 'conditional_samples',
            'conditional_figures', 'image_conditional_spec', 'digits_conditional_plan', 'image_conditional_run',
            'image_conditional_figures', 'cifar_conditional_plan']
 
@@ -205,12 +205,6 @@ def conditional_model(spec: dict, device: str = 'cpu') -> torch.nn.Module:
     return _keep(d, make, lambda: _net(cfg, sde), f['unlearn_steps'])
 
 # %% ../nbs/24_conditional.ipynb #137d3cfc
-def energy_distance(x: Tensor, y: Tensor) -> float:
-    "The energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| of two samples [N, D] (0 for equal laws, up to noise)."
-    x, y = x.double(), y.double()
-    return float(2 * torch.cdist(x, y).mean() - torch.cdist(x, x).mean() - torch.cdist(y, y).mean())
-
-
 def _labelled_samples(scores, sde, cfg: ToyConfig, label: int, w: float, n: int, k: int, dev) -> Tensor:
     gen = seeded(cfg.seed + 200 + k, dev)
     kw = dict(method='em', steps=cfg.sample_steps, generator=gen, device=dev, progress=False)

@@ -21,7 +21,7 @@ __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'INCEPTION_WEIGHTS', 'unlearning_ratio',
            'unlearning_accuracy', 'retained_accuracy', 'clip_preprocess', 'resolve_clip_weights', 'ClipZeroShot',
            'clip_distance', 'frechet_distance', 'ClassifierFeatures', 'feature_stats', 'fid', 'fid_per_class',
            'inception_fid', 'psnr', 'ssim', 'retained_mask', 'retention', 'ssim_distance', 'feature_distance',
-           'lpips_distance']
+           'lpips_distance', 'energy_distance']
 
 # %% ../nbs/08_metrics.ipynb #e53bd2e7
 def _forget_set(forget_classes, n_classes: int | None = None) -> list[int]:
@@ -565,3 +565,9 @@ def lpips_distance(lpips_module: nn.Module) -> Callable:
         return lpips_module(rgb(x), rgb(y)).flatten().cpu()  # lpips expects [-1, 1] RGB
 
     return d
+
+# %% ../nbs/08_metrics.ipynb #ca1c977e
+def energy_distance(x: Tensor, y: Tensor) -> float:
+    "The energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| of two samples [N, D] (0 for equal laws, up to noise)."
+    x, y = x.double(), y.double()
+    return float(2 * torch.cdist(x, y).mean() - torch.cdist(x, x).mean() - torch.cdist(y, y).mean())
