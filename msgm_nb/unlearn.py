@@ -13,7 +13,7 @@ import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
 from .core import seeded, rng_scope, get_device, check_finite, as_data_tensor, NonFiniteError, check_labels
-from .core import score_fn as make_score_fn, num_classes
+from .core import score_fn as make_score_fn, num_classes, bcast
 from msgm_nb.losses import (
     VARIANTS,
     dsm_loss,
@@ -31,7 +31,7 @@ from .sampling import sample
 # %% auto #0
 __all__ = ['UNLEARN_METHODS', 'CONDITIONAL_ONLY', 'COMMON_OPTIONS', 'METHOD_OPTIONS', 'restricted_gradient', 'adaptive_lambda',
            'truncated_forget_loss', 'distill_loss', 'saliency_mask', 'diverse_subset', 'restored', 'relabel',
-           'esd_target', 'fisher_diagonal', 'UnlearnResult', 'unlearn']
+           'esd_target', 'fisher_diagonal', 'siss_weights', 'UnlearnResult', 'unlearn']
 
 # %% ../nbs/06a_unlearn.ipynb #e9bc6ec6
 def _dot(a: Sequence[Tensor], b: Sequence[Tensor]) -> Tensor:
@@ -133,9 +133,9 @@ def _params(model: nn.Module) -> list[nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def _grads(loss: Tensor, params: list) -> list[Tensor]:
+def _grads(loss: Tensor, params: list, retain_graph: bool = False) -> list[Tensor]:
     "Gradients of `loss` w.r.t. `params` (zeros for unused ones), without touching `.grad`."
-    gs = torch.autograd.grad(loss, params, allow_unused=True)
+    gs = torch.autograd.grad(loss, params, allow_unused=True, retain_graph=retain_graph)
     return [torch.zeros_like(p) if g is None else g for g, p in zip(gs, params)]
 
 
@@ -305,6 +305,26 @@ def fisher_diagonal(
             a.add_(b.pow(2), alpha=1 / len(x))
     return acc
 
+# %% ../nbs/06a_unlearn.ipynb #bf3c0efc
+def siss_weights(
+    m: Tensor,  # noisy points [B, ...] drawn from the defensive mixture
+    mean_x: Tensor,  # mu_t x, the kernel means of the points of X [B, ...]
+    mean_a: Tensor,  # mu_t a, the kernel means of the points of A (D_f) [B, ...]
+    std: Tensor,  # sigma_t [B]
+    mix: float,  # lambda: the mixture's probability of drawing from A, in (0, 1)
+) -> tuple[Tensor, Tensor]:
+    "SISS's importance weights `(w_x, w_a)` [B]: each kernel's density over the defensive mixture's, in log space."
+    if not 0 < mix < 1:
+        raise ValueError(f"mix (the mixture's probability of a forget point) must lie in (0, 1), got {mix!r}")
+    dims = tuple(range(1, m.ndim))
+    s2 = 2 * std.double().pow(2)
+    d_x = (m - mean_x).double().pow(2).sum(dims) / s2
+    d_a = (m - mean_a).double().pow(2).sum(dims) / s2
+    lo, la = math.log1p(-mix), math.log(mix)
+    w_x = -torch.logaddexp(torch.full_like(d_x, lo), la + d_x - d_a)
+    w_a = -torch.logaddexp(lo + d_a - d_x, torch.full_like(d_x, la))
+    return w_x.exp().to(m.dtype), w_a.exp().to(m.dtype)
+
 # %% ../nbs/06a_unlearn.ipynb #e3454f96
 UNLEARN_METHODS = (
     'msgm-orthogonal',
@@ -318,6 +338,7 @@ UNLEARN_METHODS = (
     'salun',
     'esd',
     'sa',
+    'siss',
 )
 CONDITIONAL_ONLY = ('salun', 'esd', 'sa')  # methods defined through labels: they need a conditional model
 
@@ -356,6 +377,7 @@ METHOD_OPTIONS = {
     'salun': dict(lr=1e-4, mask_ratio=0.5, relabel='random', retain_weight=3.0),  # SalUn's balance, see above
     'esd': dict(lr=1e-5, eta=1.0),
     'sa': dict(lr=1e-4, gamma=1.0, lam=10.0, n_replay=512, n_fisher=128, sampler='em', sample_steps=200),
+    'siss': dict(lr=5e-5, mix=0.5, scaling_norm=5.0),  # the authors' MNIST configuration
 }
 
 _FAMILY = {
@@ -429,6 +451,9 @@ def _options(method: str, options: dict) -> dict:
         need(num(k) and o[k] >= 0, f"{k} must be a finite number >= 0, got {o[k]!r}")
     for k in ('n_replay', 'n_fisher', 'sample_steps') if 'n_replay' in o else ():
         need(isinstance(o[k], int) and o[k] >= 1, f"{k} must be an int >= 1, got {o[k]!r}")
+    if 'mix' in o:
+        need(num('mix') and 0 < o['mix'] < 1, f"mix must lie in (0, 1), got {o['mix']!r}")
+        need(num('scaling_norm') and o['scaling_norm'] >= 0, f"scaling_norm must be >= 0, got {o['scaling_norm']!r}")
     return o
 
 # %% ../nbs/06a_unlearn.ipynb #bdde876e
@@ -602,6 +627,37 @@ def _step_sa(r: _Run, step: int):
     return _grads(L_f + o['lam'] * ewc, r.params), _grads(o['gamma'] * L_g, r.params), logs
 
 
+def _all_batch(r: _Run, n: int) -> tuple[Tensor, Tensor | None]:
+    "A batch `(x, y)` of n points of X = D_g u D_f (SISS's full data) and their labels, from gen_g."
+    if not hasattr(r, 'X_all'):
+        r.X_all = torch.cat([r.X_g, r.X_f])
+        r.Y_all = None if r.Y_g is None else torch.cat([r.Y_g, r.Y_f])
+    i = torch.randint(len(r.X_all), (n,), generator=r.gen_g).to(r.X_all.device)
+    return r.X_all[i], None if r.Y_all is None else r.Y_all[i]
+
+
+def _step_siss(r: _Run, step: int):
+    "SISS: one noisy point per pair from the defensive mixture; grad(w_x l_x) minus grad(w_a l_a) at norm scaling_norm."
+    o, sde = r.o, r.sde
+    a, t, z, y_a = _forget_batch(r)  # A = D_f, with the pair's shared time and noise
+    xa, ya = _all_batch(r, len(a))  # X = D_g u D_f
+    (mu_x, std), (mu_a, _) = sde.marginal_prob(xa, t), sde.marginal_prob(a, t)
+    from_a = (torch.rand(len(xa), generator=r.gen_f) < o['mix']).to(xa.device)
+    pick = lambda u, v: torch.where(from_a.view(-1, *[1] * (u.ndim - 1)), v, u)
+    m = pick(mu_x, mu_a) + bcast(std, xa) * z
+    w_x, w_a = siss_weights(m, mu_x, mu_a, std, o['mix'])
+    s = _sf(r, None if ya is None else torch.where(from_a, y_a, ya))(m, t)
+    sig = bcast(std, m)
+    l_x = (sig * s + (m - mu_x) / sig).pow(2).flatten(1).sum(1)  # |eps_theta(m) - (m - mu_t x) / sigma_t|^2
+    l_a = (sig * s + (m - mu_a) / sig).pow(2).flatten(1).sum(1)
+    g_x = _grads((w_x * l_x).mean(), r.params, retain_graph=True)
+    g_a = _grads((w_a * l_a).mean(), r.params)
+    n_a = _dot(g_a, g_a).sqrt().item()
+    scale = o['scaling_norm'] / n_a if n_a > 0 else 0.0
+    logs = dict(L_g=(w_x * l_x).mean().item(), L_f=(w_a * l_a).mean().item(), neg_norm=n_a)
+    return _scaled(g_a, -scale), g_x, logs
+
+
 _STEPS = {
     'msgm-orthogonal': _step_msgm,
     'msgm-obtuse': _step_msgm,
@@ -614,6 +670,7 @@ _STEPS = {
     'salun': _step_salun,
     'esd': _step_esd,
     'sa': _step_sa,
+    'siss': _step_siss,
 }
 
 # %% ../nbs/06a_unlearn.ipynb #7f5ec03c
