@@ -84,6 +84,7 @@ COND_ROWS = {  # row -> (method, options): one setting per method, fixed in adva
     'erasediff': ('erasediff', {}),
     'neggrad lam=1.0': ('neggrad', dict(lam=1.0)),
     'distill alpha=0.5 k=1': ('distill', dict(alpha=0.5, every=1)),
+    'siss': ('siss', {}),
     'retain-finetune': ('retain-finetune', {}),
 }
 TINY_ROWS = ('standard', 'unseen', 'msgm-obtuse alpha=0.5 k=1', 'salun relabel=shift', 'esd eta=1.0')
@@ -352,6 +353,7 @@ DIGITS_COND_ROWS = {  # row -> (method, options); RGD's subset: 50 images of eac
     'sa': ('sa', {}),
     'rgd subset=450': ('rgd', dict(subset=450)),
     'erasediff': ('erasediff', {}),
+    'siss': ('siss', {}),
     'retain-finetune': ('retain-finetune', {}),
 }
 DIGITS_COND_TINY = ('standard', 'unseen', 'msgm-obtuse alpha=0.5 k=1', 'salun relabel=shift')

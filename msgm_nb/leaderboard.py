@@ -38,6 +38,7 @@ DEFAULT_GRIDS = {  # method -> (option name, values in order of priority: a grid
     'rgd': ('lam', (5.0, 1.0, 25.0)),
     'neggrad': ('lam', (1.0, 10.0, 0.0)),  # ascent on D_f plus lam * L_g; lam=0 is pure ascent
     'distill': ('alpha', (0.9, 0.5, 0.99)),
+    'siss': ('scaling_norm', (5.0, 1.0, 25.0)),  # the NegGrad term's gradient norm; 5: the authors' MNIST setting
     'retain-finetune': (None, (None,)),
 }
 
