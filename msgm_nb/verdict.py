@@ -477,17 +477,21 @@ def _log_axis(means, ratio: float = 20.0) -> bool:
     return len(means) > 2 and min(means) > 0 and max(means) / min(means) > ratio
 
 
-def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = ''):
+def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '', per_row: int = 4):
     """One panel per metric: mean ± 2 s.e. of each row (the rule's interval), rows on the vertical axis.
 
     Far outliers are drawn as arrows at the edge with their value."""
     import matplotlib.pyplot as plt
 
     rows = [r for r in (rows or list(agg)) if r in agg]
+    ncol = min(len(metrics), per_row)  # at most `per_row` panels side by side: legible at page width
+    nrow = -(-len(metrics) // ncol)
     fig, axs = plt.subplots(
-        1, len(metrics), figsize=(3.6 * len(metrics), 0.32 * len(rows) + 1.2), sharey=True, squeeze=False
+        nrow, ncol, figsize=(3.6 * ncol, (0.32 * len(rows) + 1.2) * nrow), sharey=True, squeeze=False
     )
-    for ax, (k, (h, sc, _)) in zip(axs[0], metrics.items()):
+    for ax in axs.flat[len(metrics) :]:
+        ax.set_visible(False)
+    for ax, (k, (h, sc, _)) in zip(axs.flat, metrics.items()):
         pts = [
             (i, agg[r][k][0] * sc, (agg[r][k][1] or 0) * sc, r) for i, r in enumerate(rows) if agg[r][k][0] is not None
         ]
@@ -523,7 +527,8 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
         ax.set_title(h, fontsize=9)
         ax.grid(axis='x', alpha=0.3)
     axs[0, 0].set_yticks(range(len(rows)))
-    axs[0, 0].set_yticklabels(rows, fontsize=8)
+    for r in range(nrow):
+        axs[r, 0].set_yticklabels(rows, fontsize=8)
     axs[0, 0].invert_yaxis()
     if title:
         fig.suptitle(title, fontsize=10)
