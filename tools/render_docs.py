@@ -85,6 +85,7 @@ class Linker:
     "Rewrites nbdev's absolute doc and source links to hrefs relative to the site, and links backticked notebook names."
     def __init__(self, settings: dict, pages: list[dict]):
         self.s, self.page_of, self.assets = settings, {p['stem']: p['page'] for p in pages}, set()
+        self.name_of = {p['stem']: p['title'].split(':')[0].strip() for p in pages}   # a notebook named in prose: its page title
         stems = '|'.join(map(re.escape, sorted(self.page_of, key=len, reverse=True)))
         self.re_nb = re.compile(rf'(?<![\[\w/])`({stems})(?:\.ipynb)?`(?!\]|\()')
 
@@ -102,7 +103,7 @@ class Linker:
         for path in re.findall(r'!\[[^\]]*\]\(([^)\s:?#]+)\)', md):   # images a markdown cell shows, relative to nbs/: copied beside the pages
             if (ROOT / 'nbs' / path).is_file(): self.assets.add(path)
         parts = re.split(r'(^```.*?^```)', md, flags=re.M | re.S)   # leave fenced code alone
-        nb = lambda p: self.re_nb.sub(lambda m: f"[`{m.group(1)}`]({self.page_of[m.group(1)]}.html)", p)
+        nb = lambda p: self.re_nb.sub(lambda m: f"[{self.name_of[m.group(1)]}]({self.page_of[m.group(1)]}.html)", p)
         return ''.join(p if p.startswith('```') else _RE_ARXIV.sub(r'[\g<0>](https://arxiv.org/abs/\g<id>)', nb(p)) for p in parts)
 
 _RE_SHOWDOC = re.compile(r'^---\s*\n+(?:\[source\]\((?P<src>[^)]*)\)[^\n]*\n+)?(?P<h>#+) (?P<name>[^\n]+)\n(?P<body>.*)$', re.S)
