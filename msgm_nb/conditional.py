@@ -286,7 +286,9 @@ def conditional_pareto(specs, root, out) -> Path:
             if ok:
                 ax.scatter([sum(xs) / len(xs)], [sum(ys) / len(ys)], s=70, color=col, edgecolor='k', label=row)
     axs[0].set(
-        xlabel='ED of the retained classes ×10³ (lower: closer to the truth)', ylabel='UA % (higher: more forgotten)'
+        xlabel='ED of the retained classes ×10³ (lower: closer to the truth; log scale)',
+        ylabel='UA % (higher: more forgotten)',
+        xscale='log',  # ED spans three decades (negative guidance's ~900 against ~3-50): a linear axis hides the rest
     )
     axs[1].set(xlabel='RA % (higher: retained classes kept)')
     axs[1].legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
@@ -310,16 +312,19 @@ def conditional_samples(specs, work, out, device: str = 'cpu', n: int = 400) -> 
         sde, gm = toy_sde(cfg), conditional_data(cfg)['gm']
         for j, (ax, label) in enumerate(zip(ax_row, (0, 1, 2, None))):
             w = f['guidance'] if label is not None else 0.0
-            x = sample(
-                score_fn(model, sde, label=label, guidance=w),
-                sde,
-                (n, 2),
-                method='em',
-                steps=cfg.sample_steps,
-                generator=seeded(500 + j),
-                progress=False,
-            )
-            ax.scatter(*x.T, s=2, alpha=0.4, color='tab:red' if label == FORGET_CLASS else 'tab:blue')
+            try:
+                x = sample(
+                    score_fn(model, sde, label=label, guidance=w),
+                    sde,
+                    (n, 2),
+                    method='em',
+                    steps=cfg.sample_steps,
+                    generator=seeded(500 + j),
+                    progress=False,
+                )
+                ax.scatter(*x.T, s=2, alpha=0.4, color='tab:red' if label == FORGET_CLASS else 'tab:blue')
+            except NonFiniteError:  # a diverged model: its samples are not finite, say so in the panel
+                ax.text(0, 0, 'diverged:\nno finite sample', ha='center', va='center', fontsize=8)
             ax.scatter(*gm.means.T, marker='x', color='k', s=25)
             ax.set(xlim=(-6, 6), ylim=(-6, 6))
             ax.set_title(f"{'null' if label is None else f'label {label}'}", fontsize=8)
