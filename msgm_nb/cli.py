@@ -148,7 +148,7 @@ def _device(s: str) -> str:
 
 
 def _check_device(dev: str | None) -> None:
-    "Raise `UsageError` unless `dev` (None: automatic) exists on this machine."
+    "Raise `UsageError` unless `dev` (None: automatic) is a device torch can see here."
     if dev is None or dev == 'cpu':
         return
     import torch
@@ -160,7 +160,7 @@ def _check_device(dev: str | None) -> None:
         raise UsageError(
             f"--device {dev}: "
             + (
-                f"this machine has {n} CUDA device(s), cuda:0 .. cuda:{n - 1}"
+                f"torch sees {n} CUDA device(s), cuda:0 .. cuda:{n - 1}"
                 if n
                 else 'no CUDA device is available; use cpu'
             )

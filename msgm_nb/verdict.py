@@ -691,7 +691,8 @@ def plot_convergence(conv: dict, labels: dict | None = None, title: str = ''):
         ax.set_xlabel('training steps')
         ax.set_title((labels or {}).get(k, k) + f"  (tolerance {conv['tolerances'][k]})", fontsize=9)
     handles, names = axs[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, fontsize=8, loc='upper center', bbox_to_anchor=(0.5, 0.0), ncol=min(len(names), 4))
+    if names:  # no points yet (a deadline of 0): no legend
+        fig.legend(handles, names, fontsize=8, loc='upper center', bbox_to_anchor=(0.5, 0.0), ncol=min(len(names), 4))
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -89,11 +89,14 @@ def test_verdict_tables_select_a_part(tmp_path):
     common = ['--preset', 'tiny', '--seeds', '1', '--list', '--out', str(tmp_path / 'r')]
     both, toy = run('verdict', 'leaderboard', *common), run('verdict', 'leaderboard', '--tables', 'leaderboard-toy', *common)
     assert both.returncode == 0 and toy.returncode == 0, both.stderr + toy.stderr
-    assert both.stdout.strip().splitlines()[-1] == '0 done, 34 missing' and toy.stdout.strip().splitlines()[-1] == '0 done, 17 missing'
+    from msgm_nb.leaderboard import LeaderboardConfig
+    cfg = LeaderboardConfig.preset('tiny')
+    n = 2 + sum(len(cfg.grid(m)) for m in cfg.methods)  # Standard and Unseen, then every method's grid of settings
+    assert both.stdout.strip().splitlines()[-1] == f'0 done, {2 * n} missing' and toy.stdout.strip().splitlines()[-1] == f'0 done, {n} missing'
     assert 'leaderboard-digits' in both.stdout and 'leaderboard-digits' not in toy.stdout
     cheap = run('verdict', 'leaderboard', '--tables', 'leaderboard-toy', '--order', 'cheapest', *common)   # --list shows the run order
     lines = cheap.stdout.strip().splitlines()
-    assert cheap.returncode == 0 and lines[-1] == '0 done, 17 missing', cheap.stdout + cheap.stderr
+    assert cheap.returncode == 0 and lines[-1] == f'0 done, {n} missing', cheap.stdout + cheap.stderr
     assert [l.split()[2] for l in lines[:3]] == ['standard', 'unseen', 'retain-finetune'] and sorted(lines) == sorted(toy.stdout.strip().splitlines())
 
 def _flip(v):
