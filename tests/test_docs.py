@@ -184,3 +184,34 @@ def test_the_site_speaks_of_the_subject(site):
         text = unescape(re.sub(r'<[^>]+>', ' ', re.sub(r'<(script|style)[^>]*>.*?</\1>', ' ', m.group(1) if m else h, flags=re.S)))
         found += [f'{p.relative_to(site)}: {text[max(0, w.start() - 60):w.end() + 40]!r}' for w in PROCESS_WORDS.finditer(text)]
     assert not found, '\n'.join(found[:20])
+
+@needs_sphinx
+def test_the_sidebar_follows_the_readers_path(site):
+    "Landing page, then 'Start here' (quickstart, what reproduces, paper and code), the experiments, the library, the reference."
+    html = (site / 'index.html').read_text(encoding='utf-8')
+    caps = re.findall(r'<p class="caption"[^>]*>\s*<span class="caption-text">([^<]+)</span>', html)
+    assert caps[:3] == ['Start here', 'Experiments', 'Library'], caps
+    nav = re.findall(r'toctree-l1[^>]*><a class="reference internal" href="([^"#]+)"', html)
+    assert nav[:3] == ['quickstart.html', 'reproduces.html', 'algorithms.html'] and 'changelog.html' in nav, nav
+    assert nav.index('toy.html') < nav.index('losses.html') < nav.index('cli.html')
+    nxt = re.search(r'<a class="next-page" href="([^"]+)"', html)
+    assert nxt and nxt.group(1) == 'quickstart.html'                                          # previous/next follows it too
+    log = (site / 'changelog.html').read_text(encoding='utf-8')
+    version = re.search(r'^version\s*=\s*(\S+)', (ROOT / 'settings.ini').read_text(), re.M).group(1)
+    assert f'{version}' in log and f'msgm_nb {version}' in html                              # the version, in the title too
+
+@needs_sphinx
+def test_search_summaries_work_offline_and_skip_module_sources(site):
+    "Source pages are kept out of the search index; every searchable page's text is in the snippets file the loader reads."
+    idx = (site / 'searchindex.js').read_text(encoding='utf-8')
+    index = json.loads(idx[idx.index('(') + 1 : idx.rindex(')')])
+    source = {i for i, n in enumerate(index['docnames']) if n.startswith('source/')}
+    found = lambda table: {d for docs in index[table].values() for d in (docs if isinstance(docs, list) else [docs])}
+    assert source and not (found('terms') | found('titleterms')) & source                     # no word leads to a source page
+    assert index['docnames'].index('losses') in found('terms')
+    snip = (site / '_static' / 'search-snippets.js').read_text(encoding='utf-8')
+    pages = json.loads(snip[snip.index('=') + 1:].rstrip().rstrip(';'))
+    assert {'losses', 'toy', 'changelog'} <= set(pages) and not [p for p in pages if p.startswith(('source/', '_static'))]
+    assert 'obtuse_loss' in pages['losses'] and '<script' not in pages['losses'] and pages['losses'].startswith('<div role="main">')
+    assert re.search(r'<section id="[^"]+">', pages['losses'])                                 # anchored hits find their section
+    assert 'search-snippets-loader.js' in (site / 'search.html').read_text(encoding='utf-8')

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SEARCH_TERM = 'obtuse_loss'
 SHOTS = [('index', 'index.html', ''), ('04_losses', 'losses.html', ''), ('04_losses_api', 'losses.html', '#obtuse_loss'),   # (name, page, CSS selector)
          ('20_toy', 'toy.html', ''), ('20a_explorer', 'explorer.html', '.toy-explorer'), ('29_leaderboard', 'leaderboard.html', ''),
-         ('quickstart', 'quickstart.html', ''), ('reproduces', 'reproduces.html', '')]
+         ('quickstart', 'quickstart.html', ''), ('reproduces', 'reproduces.html', ''),
+         ('search', 'search.html?q=obtuse_loss', '#search-results')]
 NARROW = [('index_400px', 'index.html', ''), ('quickstart_400px', 'quickstart.html', ''),
           ('04_losses_api_400px', 'losses.html', '#obtuse_loss')]   # the same pages as a phone shows them
 LANDING_WORDS = 1600   # the landing page's visible words, code and the module map included: it points to the long pages
@@ -123,8 +124,10 @@ SEARCH_RESULTS = r"""new Promise(function (resolve) {
   (function poll() {
     var items = document.querySelectorAll('#search-results li a');   // hits arrive one by one; the summary comes last
     var done = document.querySelector('#search-results .search-summary, #search-results p');
-    if ((done && done.textContent.trim()) || Date.now() - t0 > 20000)
-      return resolve([].map.call(items, function (a) { return a.getAttribute('href'); }));
+    var snippets = document.querySelectorAll('#search-results li p.context');   // summaries arrive after their hits
+    if ((done && done.textContent.trim() && (snippets.length || Date.now() - t0 > 5000)) || Date.now() - t0 > 20000)
+      return resolve({hits: [].map.call(items, function (a) { return a.getAttribute('href'); }),
+                      snippets: [].map.call(snippets, function (p) { return p.textContent; })});
     setTimeout(poll, 100);
   })();
 })"""
@@ -188,19 +191,25 @@ def check_outputs(html: str) -> list[str]:
 def check_search(b: Browser, site: Path, term: str = SEARCH_TERM) -> list[str]:
     "The site's search page must find `term`, and among the hits the page that documents it."
     b.open((site / 'search.html').resolve().as_uri() + f'?q={term}')
-    hits = b.eval(SEARCH_RESULTS)
-    print(f'docs-check: search for {term!r} from file:// found {len(hits)} result(s): {", ".join(hits[:4])}')
+    got = b.eval(SEARCH_RESULTS)
+    hits, snippets = got['hits'], got['snippets']
+    print(f'docs-check: search for {term!r} from file:// found {len(hits)} result(s): {", ".join(hits[:4])}; '
+          f'{len(snippets)} with a summary')
     if not hits: return [f'search for {term!r} found nothing']
-    return console_errors(b.events)
+    probs = [f'search hit {h} is a module source page (they are kept out of the index)' for h in hits if h.startswith('source/')]
+    if not any(term.lower() in t.lower() for t in snippets): probs.append(f'no search summary shows {term!r}')
+    return probs + console_errors(b.events)
 
 def screenshots(b: Browser, site: Path, out: Path) -> list[Path]:
     "Screenshots of `SHOTS` at the desktop width, then of `NARROW` at 400 px."
     out.mkdir(parents=True, exist_ok=True)
     done = []
     for name, page, sel in SHOTS + NARROW:
-        if not (site / page).exists(): continue
+        path, _, query = page.partition('?')
+        if not (site / path).exists(): continue
         if name.endswith('_400px'): b.call('Emulation.setDeviceMetricsOverride', width=400, height=1800, deviceScaleFactor=1, mobile=True)
-        b.open('about:blank'); b.open((site / page).resolve().as_uri())
+        b.open('about:blank'); b.open((site / path).resolve().as_uri() + (f'?{query}' if query else ''))
+        if query: b.eval(SEARCH_RESULTS)   # a search page: wait for its hits and summaries
         if sel: b.eval(f"(document.querySelector({json.dumps(sel)}) || document.body).scrollIntoView({{behavior: 'instant'}})")
         time.sleep(0.5)
         png = out / f'{name}.png'
