@@ -14,14 +14,16 @@ from .nets import ScoreMLP
 from .losses import VARIANTS, dsm_loss, check_batch
 from .train import TrainConfig, train, TrainingDiverged
 from .sampling import sample
+from .likelihood import log_likelihood, StiffODEError
 from .toy import ToyConfig, toy_spec, toy_model, toy_data, toy_sde, toy_exact, spec_config
 from .verdict import RunSpec
 
 # %% auto #0
-__all__ = ['ROBUSTNESS_PRESETS', 'ROBUSTNESS_ROWS', 'EXACT_ROWS', 'ROBUSTNESS_METRICS', 'auc', 'tpr_at_fpr', 'dsm_statistic',
-           'detect_auc', 'ExactNet', 'finetune_curve', 'forget_subset', 'ur_metric', 'steps_to_recover', 'recovery_auc',
-           'project_ball', 'forget_log_posterior', 'noise_search', 'robustness_plan', 'robustness_model',
-           'robustness_run']
+__all__ = ['ROBUSTNESS_PRESETS', 'ROBUSTNESS_ROWS', 'EXACT_ROWS', 'ROBUSTNESS_METRICS', 'MEMBERSHIP_PRESETS',
+           'MEMBERSHIP_METRICS', 'auc', 'tpr_at_fpr', 'dsm_statistic', 'detect_auc', 'ExactNet', 'finetune_curve',
+           'forget_subset', 'ur_metric', 'steps_to_recover', 'recovery_auc', 'project_ball', 'forget_log_posterior',
+           'noise_search', 'robustness_plan', 'robustness_model', 'robustness_run', 'nll_statistic', 'membership_plan',
+           'membership_run']
 
 # %% ../nbs/25_robustness.ipynb #15dcd62c
 def _scores(v, name: str) -> np.ndarray:
@@ -308,10 +310,10 @@ ROBUSTNESS_ROWS = dict(  # the toy's unlearned rows each preset attacks: (varian
 EXACT_ROWS = {'exact-unseen': 'retained', 'exact-standard': 'mixture'}  # the exact laws, as models
 
 
-def robustness_plan(preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
-    "The robustness runs: the two exact laws, Standard, Unseen and the preset's MSGM rows, `seeds` each."
-    if preset not in ROBUSTNESS_PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(ROBUSTNESS_PRESETS)}")
+def _attack_plan(experiment: str, budgets: dict, preset: str, seeds: int) -> list[RunSpec]:
+    "The runs of an attack study: the two exact laws, Standard, Unseen and the preset's MSGM rows, `seeds` each."
+    if preset not in budgets:
+        raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(budgets)}")
     cfg, out = ToyConfig.preset(preset), []
     rows = [(r, None) for r in EXACT_ROWS] + [(m, (m, None, None)) for m in ('standard', 'unseen')]
     rows += [(None, r) for r in ROBUSTNESS_ROWS[preset]]
@@ -319,14 +321,14 @@ def robustness_plan(preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
         for s in range(seeds):
             unseen = toy_spec(cfg, 'unseen', s)
             model = unseen if toy is None else toy_spec(cfg, toy[0], s, toy[1], toy[2])
-            f = dict(
-                ROBUSTNESS_PRESETS[preset],
-                model=EXACT_ROWS.get(row, 'toy'),
-                toy=model.to_dict(),
-                unseen=unseen.to_dict(),
-            )
-            out.append(RunSpec('robustness-toy', row or model.row, s, f, cost=f'robustness-{preset}'))
+            f = dict(budgets[preset], model=EXACT_ROWS.get(row, 'toy'), toy=model.to_dict(), unseen=unseen.to_dict())
+            out.append(RunSpec(experiment, row or model.row, s, f, cost=f"{experiment.split('-')[0]}-{preset}"))
     return out
+
+
+def robustness_plan(preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
+    "The robustness runs: the two exact laws, Standard, Unseen and the preset's MSGM rows, `seeds` each."
+    return _attack_plan('robustness-toy', ROBUSTNESS_PRESETS, preset, seeds)
 
 # %% ../nbs/25_robustness.ipynb #ea4173ef
 def _toy_net(d: dict, work, device: str) -> nn.Module:
@@ -424,3 +426,74 @@ ROBUSTNESS_METRICS = {
     'detect_auc_exact': ('detectability: AUC vs exact Unseen', 1, 3),
     'detect_auc_unseen': ('detectability: AUC vs Unseen', 1, 3),
 }
+
+# %% ../nbs/25_robustness.ipynb #1ae4124c
+def nll_statistic(
+    score_fn: ScoreFn,  # the model's score
+    sde,  # its forward SDE
+    x: Tensor,  # the points to score [N, ...]
+    rtol: float = 1e-4,  # the ODE's tolerances (the toy study's, for its NLL)
+    atol: float = 1e-4,
+    max_nfe: int | None = None,  # raise `StiffODEError` past this many score evaluations (None: no limit)
+) -> Tensor:
+    "The log-likelihood of each point through the probability-flow ODE (exact divergence), in nats: [N], float64."
+    x = check_batch(x, 'x')
+    ll = log_likelihood(score_fn, sde, x, exact_div=True, rtol=rtol, atol=atol, max_nfe=max_nfe)
+    return ll.detach().double().cpu()
+
+# %% ../nbs/25_robustness.ipynb #31f13aff
+MEMBERSHIP_PRESETS = dict(  # points per set and the ODE budget of the likelihood attack, fixed before any run
+    tiny=dict(n_mi=64, n_det=64, rtol=1e-3, atol=1e-3, max_nfe=5000),
+    fast=dict(n_mi=400, n_det=400, rtol=1e-4, atol=1e-4, max_nfe=5000),
+    verdict=dict(n_mi=1000, n_det=1000, rtol=1e-4, atol=1e-4, max_nfe=5000),
+)
+MEMBERSHIP_METRICS = {
+    'mi_nll_auc': ('MI on D_f by NLL: AUC', 1, 3),
+    'mi_nll_tpr1_pct': ('MI on D_f by NLL: TPR at 1% FPR %', 1, 1),
+    'detect_nll_auc_exact': ('detectability by NLL: AUC vs exact Unseen', 1, 3),
+    'detect_nll_auc_unseen': ('detectability by NLL: AUC vs Unseen', 1, 3),
+    'nll_f_nats': ('NLL of fresh D_f points, nats', 1, 3),
+}
+
+
+def membership_plan(preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
+    "The likelihood attack's runs: the rows, seeds and models of `robustness_plan`, with this attack's budget."
+    return _attack_plan('membership-toy', MEMBERSHIP_PRESETS, preset, seeds)
+
+
+def _membership_nll(net, unseen, sde, data: dict, f: dict, seed: int, dev: str) -> dict:
+    "Membership inference on D_f and detectability against two references, by the probability-flow log-likelihood."
+    sf, kw = make_score_fn(net, sde), dict(rtol=f['rtol'], atol=f['atol'], max_nfe=f['max_nfe'])
+    law, n = data['gm'].subset(data['forget']), min(f['n_mi'], len(data['x_f']))
+    held = law.sample(n, generator=seeded(4000 + seed))[0].to(dev)  # the DSM attack's fresh points
+    a, b = nll_statistic(sf, sde, data['x_f'][:n].to(dev), **kw), nll_statistic(sf, sde, held, **kw)
+    x, x_ref = (law.sample(f['n_det'], generator=seeded(s + seed))[0].to(dev) for s in (5000, 6000))
+    ll, exact = nll_statistic(sf, sde, x, **kw), data['gm'].subset(data['keep']).score_fn(sde)
+    return dict(
+        mi_nll_auc=auc(a, b),
+        mi_nll_tpr1_pct=100 * tpr_at_fpr(a, b, 0.01),
+        detect_nll_auc_exact=auc(ll, nll_statistic(exact, sde, x_ref, **kw)),
+        detect_nll_auc_unseen=auc(ll, nll_statistic(make_score_fn(unseen, sde), sde, x_ref, **kw)),
+        nll_f_nats=float(-ll.mean()),
+    )
+
+
+def membership_run(spec: dict) -> dict:
+    """Runner of a `membership-toy` spec (a dict with `work`, `device`): the likelihood attacks on the row's model.
+
+    A solve past `max_nfe` evaluations leaves the metrics None with the reason in `stiff` (out of this budget's reach,
+    not a divergence); any other error propagates."""
+    f, dev, seed = spec['fields'], spec.get('device') or 'cpu', spec['seed']
+    tf = f['toy']['fields']
+    cfg = spec_config(tf, tf['data_seed'])
+    sde, data = toy_sde(cfg), toy_data(cfg)
+    try:
+        net, unseen = robustness_model(spec), _toy_net(f['unseen'], spec.get('work'), dev)
+    except (TrainingDiverged, NonFiniteError) as e:
+        return dict(diverged=True, error=f"training: {type(e).__name__}: {e}")
+    t0 = time.time()
+    try:
+        out = _membership_nll(net, unseen, sde, data, f, seed, dev)
+    except StiffODEError as e:
+        return dict(dict.fromkeys(MEMBERSHIP_METRICS), diverged=False, stiff=str(e), membership_nll_s=time.time() - t0)
+    return dict(out, diverged=False, membership_nll_s=time.time() - t0)

@@ -28,6 +28,7 @@ from msgm_nb.conditional import (
     image_conditional_figures,
 )
 from .attacks import robustness_plan, robustness_run, ROBUSTNESS_METRICS
+from .attacks import membership_plan, membership_run, MEMBERSHIP_METRICS
 from .hub import hub_plan, hub_run, HUB_METRICS
 
 # %% auto #0
@@ -287,6 +288,19 @@ register(
         presets=('tiny', 'fast', 'verdict'),
         first=('exact-unseen', 'exact-standard', 'standard', 'unseen'),
         uses=('toy',),  # its models are the toy study's runs, found by their specs
+    ),
+    group='robustness',
+)
+register(
+    Experiment(
+        'membership-toy',
+        'membership inference on D_f and detectability by the probability-flow likelihood of the toy models (AUC)',
+        membership_plan,
+        membership_run,
+        MEMBERSHIP_METRICS,
+        presets=('tiny', 'fast', 'verdict'),
+        first=('exact-unseen', 'exact-standard', 'standard', 'unseen'),
+        uses=('toy',),
     ),
     group='robustness',
 )
