@@ -281,7 +281,7 @@ def noise_search(
     check_finite(z0, 'z0')
     if not (isinstance(steps, int) and steps >= 0):
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-    run = lambda z: sample(score_fn, sde, x_init=z, method='ddim', steps=sampler_steps, progress=False)
+    run = lambda z: sample(score_fn, sde, x_init=z, method='ddim', steps=sampler_steps, progress=False, grad=True)
     lr, z = radius / 4 if lr is None else lr, z0.detach().clone()
     for _ in range(steps):
         z.requires_grad_(True)

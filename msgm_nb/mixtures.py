@@ -11,7 +11,7 @@ from torch import Tensor
 from .core import check_finite, batch_times, bcast, ScoreFn
 
 # %% auto #0
-__all__ = ['GaussianMixture', 'three_gaussians', 'mixture_unlearning_ratio']
+__all__ = ['GaussianMixture', 'three_gaussians', 'forget_mask', 'mixture_unlearning_ratio']
 
 # %% ../nbs/02_mixtures.ipynb #eefb5dfa
 class GaussianMixture:
@@ -188,7 +188,17 @@ def _subset(self, components) -> 'GaussianMixture':
     return GaussianMixture(self.means[idx], self.stds[idx], self.weights[idx])
 
 
-GaussianMixture.subset = _subset
+def _without(self, components) -> 'GaussianMixture':
+    "The renormalised sub-mixture of every component except the given ones (e.g. the retained-only truth)."
+    drop = set(torch.as_tensor(components, dtype=torch.long).reshape(-1).tolist())
+    if bad := sorted(c for c in drop if not 0 <= c < self.K):
+        raise ValueError(f"components must lie in [0, {self.K - 1}], got {bad}")
+    if len(drop) == self.K:
+        raise ValueError(f"without {sorted(drop)} no component of the {self.K} is left")
+    return self.subset([k for k in range(self.K) if k not in drop])
+
+
+GaussianMixture.subset, GaussianMixture.without = _subset, _without
 
 # %% ../nbs/02_mixtures.ipynb #128074cd
 def three_gaussians(dtype=torch.float32) -> tuple[GaussianMixture, list[int]]:
@@ -197,16 +207,24 @@ def three_gaussians(dtype=torch.float32) -> tuple[GaussianMixture, list[int]]:
     return GaussianMixture(means, torch.ones(3, dtype=dtype), torch.tensor([0.4, 0.2, 0.4], dtype=dtype)), [1]
 
 # %% ../nbs/02_mixtures.ipynb #9d626a52
+def forget_mask(
+    samples: Tensor,  # generated points [N, D]
+    gm: GaussianMixture,  # the data mixture
+    forget,  # indices of the forget components
+) -> Tensor:
+    "Which `samples` are forget content, [N] bool: nearest mean a forget component (a non-finite point is not)."
+    if samples.ndim != 2 or samples.shape[1] != gm.D:
+        raise ValueError(f"samples must have shape [N, {gm.D}], got {tuple(samples.shape)}")
+    ok = torch.isfinite(samples).all(1)
+    nearest = torch.cdist(torch.where(ok[:, None], samples, 0).double(), gm.means.double()).argmin(1)
+    # non-finite samples (a diverged sampler) are counted as not forget content, to be reported separately by the caller
+    return ok & torch.isin(nearest, torch.as_tensor(forget, device=nearest.device))
+
+
 def mixture_unlearning_ratio(
     samples: Tensor,  # generated points [N, D]
     gm: GaussianMixture,  # the data mixture
     forget,  # indices of the forget components
 ) -> float:
-    "Share of `samples` whose nearest component mean is a forget component."
-    if samples.ndim != 2 or samples.shape[1] != gm.D:
-        raise ValueError(f"samples must have shape [N, {gm.D}], got {tuple(samples.shape)}")
-    ok = torch.isfinite(samples).all(1)
-    nearest = torch.cdist(samples[ok].double(), gm.means.double()).argmin(1)
-    # non-finite samples (a diverged sampler) are counted as not forget content,
-    # and to be reported separately by the caller
-    return float(torch.isin(nearest, torch.as_tensor(forget)).float().sum() / len(samples))
+    "Share of `samples` whose nearest component mean is a forget component (`forget_mask`)."
+    return float(forget_mask(samples, gm, forget).float().sum() / len(samples))  # float32, as every stored record

@@ -371,49 +371,51 @@ def sample(
     t_start: float | None = None,  # the time of x_init (default T)
     project: Callable | None = None,  # hook `project(x, t) -> x` applied after every step (inpainting)
     return_nfe: bool = False,  # also return the number of score evaluations
+    grad: bool = False,  # keep the autograd graph through the steps (a differentiable sampler); else none is kept
     **kw,  # step options: snr, n_corrector ('pc'); eta ('ddim'); churn, s_tmin, s_tmax, s_noise ('heun');
     # rtol, atol, norm, solver ('ode')
 ) -> Tensor | tuple[Tensor, int]:
-    "Draw samples with the chosen sampler; returns `x` (and the NFE with `return_nfe`)."
-    if method == 'ode':
-        if project is not None:
-            raise ValueError(f"project is only supported by the step samplers ({', '.join(STEPS)})")
-        x, nfe = ode_sample(
-            score_fn,
-            sde,
-            shape,
-            eps=eps,
-            denoise=denoise,
-            generator=generator,
-            device=device,
-            x_init=x_init,
-            t_start=t_start,
-            method=kw.pop('solver', 'dopri5'),
-            **kw,
-        )
-        return (x, nfe) if return_nfe else x
-    if method not in STEPS:
-        raise ValueError(f"method must be one of {list(STEPS) + ['ode']}, got {method!r}")
-    if method == 'ddpm':
-        _check_vp(sde)
-    steps = sde.N if steps is None else int(steps)
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    step, nfe = STEPS[method], [0]
+    "Draw samples with the chosen sampler: `x` (and the NFE with `return_nfe`), with no autograd graph unless `grad`."
+    with torch.set_grad_enabled(grad):  # a sampler of a network builds no graph it does not need
+        if method == 'ode':
+            if project is not None:
+                raise ValueError(f"project is only supported by the step samplers ({', '.join(STEPS)})")
+            x, nfe = ode_sample(
+                score_fn,
+                sde,
+                shape,
+                eps=eps,
+                denoise=denoise,
+                generator=generator,
+                device=device,
+                x_init=x_init,
+                t_start=t_start,
+                method=kw.pop('solver', 'dopri5'),
+                **kw,
+            )
+            return (x, nfe) if return_nfe else x
+        if method not in STEPS:
+            raise ValueError(f"method must be one of {list(STEPS) + ['ode']}, got {method!r}")
+        if method == 'ddpm':
+            _check_vp(sde)
+        steps = sde.N if steps is None else int(steps)
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        step, nfe = STEPS[method], [0]
 
-    def counted(x, t):
-        nfe[0] += 1
-        return score_fn(x, t)
+        def counted(x, t):
+            nfe[0] += 1
+            return score_fn(x, t)
 
-    x, t0 = _init_state(sde, shape, eps, generator, device, x_init, t_start)
-    ts, B = _grid(sde, method, steps, eps, t0, x.device).to(x.dtype), x.shape[0]
-    state, n = {}, len(ts) - 1  # state: what a multistep sampler carries from one step to the next
-    for i in tqdm(range(n), disable=not progress, desc=f'sampling ({method})', leave=False):
-        x, _ = step(counted, sde, x, ts[i], ts[i + 1], generator=generator, state=state, n_steps=n, eps=eps, **kw)
-        if project is not None:
-            x = project(x, ts[i + 1].expand(B))
-    if denoise and method != 'ddpm':
-        x = tweedie(counted, sde, x, ts[-1])  # the grid's last time: eps, or DDPM's first step time
-        if project is not None:
-            x = project(x, torch.zeros(B, dtype=x.dtype, device=x.device))
-    return (x, nfe[0]) if return_nfe else x
+        x, t0 = _init_state(sde, shape, eps, generator, device, x_init, t_start)
+        ts, B = _grid(sde, method, steps, eps, t0, x.device).to(x.dtype), x.shape[0]
+        state, n = {}, len(ts) - 1  # state: what a multistep sampler carries from one step to the next
+        for i in tqdm(range(n), disable=not progress, desc=f'sampling ({method})', leave=False):
+            x, _ = step(counted, sde, x, ts[i], ts[i + 1], generator=generator, state=state, n_steps=n, eps=eps, **kw)
+            if project is not None:
+                x = project(x, ts[i + 1].expand(B))
+        if denoise and method != 'ddpm':
+            x = tweedie(counted, sde, x, ts[-1])  # the grid's last time: eps, or DDPM's first step time
+            if project is not None:
+                x = project(x, torch.zeros(B, dtype=x.dtype, device=x.device))
+        return (x, nfe[0]) if return_nfe else x
