@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_verdict.ipynb #2e231471
 from __future__ import annotations
-import hashlib, json, math, os, subprocess, time, warnings
+import hashlib, json, math, os, platform, subprocess, time, warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,12 +146,23 @@ def plan_records(specs: list[RunSpec], root) -> list[dict]:
     return out
 
 # %% ../nbs/12_verdict.ipynb #9a914029
+def _cpu_model() -> str:
+    "The CPU's model name ('' where the system does not say): the same recipe can train other weights on another CPU."
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as f:
+            names = [line.split(':', 1)[1].strip() for line in f if line.startswith('model name')]
+    except OSError:
+        names = []
+    return names[0] if names else platform.processor()
+
+
 def device_label(device=None) -> str:
-    "The hardware a run used, in words: e.g. '2-core CPU' or the CUDA device's name."
+    "The hardware a run used, in words: e.g. '2-core CPU (AMD EPYC)' or the CUDA device's name."
     dev = torch.device(device) if device is not None else torch.device('cpu')
     if dev.type == 'cuda' and torch.cuda.is_available():
         return 'one ' + torch.cuda.get_device_name(dev)
-    return f'{len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}-core CPU'
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    return f'{cores}-core CPU' + (f' ({m})' if (m := _cpu_model()) else '')
 
 
 def package_commit() -> str | None:
