@@ -495,8 +495,8 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
     import matplotlib.pyplot as plt
 
     rows = [r for r in (rows or list(agg)) if r in agg]
-    ncol = min(len(metrics), per_row)  # at most `per_row` panels side by side: legible at page width
-    nrow = -(-len(metrics) // ncol)
+    nrow = -(-len(metrics) // per_row)  # at most `per_row` panels side by side: legible at page width
+    ncol = -(-len(metrics) // nrow)  # rows as even as they can be (5 panels: 3 + 2, not 4 + 1)
     fig, axs = plt.subplots(
         nrow, ncol, figsize=(3.6 * ncol, (0.32 * len(rows) + 1.2) * nrow), sharey=True, squeeze=False
     )
@@ -543,7 +543,7 @@ def plot_rows(agg: dict, metrics: dict, rows: list | None = None, title: str = '
     axs[0, 0].invert_yaxis()
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.35 / fig.get_figheight() if title else 0)))  # the title above the panels
     return fig
 
 # %% ../nbs/12_verdict.ipynb #cce6889f
