@@ -374,13 +374,22 @@ def _noise_attack(net, sde, data: dict, f: dict, seed: int, dev: str) -> dict:
     return dict(noise_base_pct=ur(x0), noise_success_pct=ur(x), noise_logp_drop_nats=drop)
 
 # %% ../nbs/25_robustness.ipynb #247fe96a
+def _mi_points(data: dict, f: dict, seed: int, dev: str) -> dict:
+    """The points every membership attack scores, the same for each statistic: `n_mi` training forget points and as
+    many fresh draws of the forget components (`members`, `held`), and two fresh sets of `n_det` for detectability."""
+    law, n = data['gm'].subset(data['forget']), min(f['n_mi'], len(data['x_f']))
+    x, x_ref = (law.sample(f['n_det'], generator=seeded(s + seed))[0].to(dev) for s in (5000, 6000))
+    return dict(
+        members=data['x_f'][:n].to(dev), held=law.sample(n, generator=seeded(4000 + seed))[0].to(dev), x=x, x_ref=x_ref
+    )
+
+
 def _membership(net, unseen, sde, data: dict, f: dict, seed: int, dev: str) -> dict:
     "Membership inference on D_f (training forget points against fresh ones) and detectability against two references."
     sf, kw = make_score_fn(net, sde), dict(times=tuple(f['mi_times']), n_noise=f['mi_noise'], seed=3000 + seed)
-    law, n = data['gm'].subset(data['forget']), min(f['n_mi'], len(data['x_f']))
-    held = law.sample(n, generator=seeded(4000 + seed))[0].to(dev)
-    a, b = dsm_statistic(sf, sde, data['x_f'][:n].to(dev), **kw), dsm_statistic(sf, sde, held, **kw)
-    x, x_ref = (law.sample(f['n_det'], generator=seeded(s + seed))[0].to(dev) for s in (5000, 6000))
+    pts = _mi_points(data, f, seed, dev)
+    a, b = dsm_statistic(sf, sde, pts['members'], **kw), dsm_statistic(sf, sde, pts['held'], **kw)
+    x, x_ref = pts['x'], pts['x_ref']
     exact = data['gm'].subset(data['keep']).score_fn(sde)
     return dict(
         mi_auc=auc(a, b),
@@ -390,18 +399,26 @@ def _membership(net, unseen, sde, data: dict, f: dict, seed: int, dev: str) -> d
     )
 
 # %% ../nbs/25_robustness.ipynb #36505043
-def robustness_run(spec: dict) -> dict:
-    """Runner of a robustness `RunSpec` (a dict with `work`, `device`): every attack on the row's model, flat metrics.
-
-    The toy models come from the toy study's own specs (`toy_model`: read from `work`, else trained there)."""
+def _attack_inputs(spec: dict) -> tuple:
+    """What every attack runner starts from: the spec's fields, device, seed, toy config, SDE and data, the attacked
+    model and the trained Unseen — or, where training either model diverged, the record of that (a dict)."""
     f, dev, seed = spec['fields'], spec.get('device') or 'cpu', spec['seed']
     tf = f['toy']['fields']
     cfg = spec_config(tf, tf['data_seed'])
-    sde, data = toy_sde(cfg), toy_data(cfg)
     try:
         net, unseen = robustness_model(spec), _toy_net(f['unseen'], spec.get('work'), dev)
     except (TrainingDiverged, NonFiniteError) as e:
         return dict(diverged=True, error=f"training: {type(e).__name__}: {e}")
+    return f, dev, seed, cfg, toy_sde(cfg), toy_data(cfg), net, unseen
+
+
+def robustness_run(spec: dict) -> dict:
+    """Runner of a robustness `RunSpec` (a dict with `work`, `device`): every attack on the row's model, flat metrics.
+
+    The toy models come from the toy study's own specs (`toy_model`: read from `work`, else trained there)."""
+    if isinstance(got := _attack_inputs(spec), dict):
+        return got
+    f, dev, seed, cfg, sde, data, net, unseen = got
     ex = toy_exact(cfg)
     target = (ex['true mixture']['ur'] + ex['retained components']['ur']) / 2  # half-way from exact Unseen to Standard
     t = [time.time()]
@@ -464,16 +481,14 @@ def membership_plan(preset: str = 'verdict', seeds: int = 3) -> list[RunSpec]:
 def _membership_nll(net, unseen, sde, data: dict, f: dict, seed: int, dev: str) -> dict:
     "Membership inference on D_f and detectability against two references, by the probability-flow log-likelihood."
     sf, kw = make_score_fn(net, sde), dict(rtol=f['rtol'], atol=f['atol'], max_nfe=f['max_nfe'])
-    law, n = data['gm'].subset(data['forget']), min(f['n_mi'], len(data['x_f']))
-    held = law.sample(n, generator=seeded(4000 + seed))[0].to(dev)  # the DSM attack's fresh points
-    a, b = nll_statistic(sf, sde, data['x_f'][:n].to(dev), **kw), nll_statistic(sf, sde, held, **kw)
-    x, x_ref = (law.sample(f['n_det'], generator=seeded(s + seed))[0].to(dev) for s in (5000, 6000))
-    ll, exact = nll_statistic(sf, sde, x, **kw), data['gm'].subset(data['keep']).score_fn(sde)
+    pts = _mi_points(data, f, seed, dev)  # the DSM attack's points
+    a, b = nll_statistic(sf, sde, pts['members'], **kw), nll_statistic(sf, sde, pts['held'], **kw)
+    ll, exact = nll_statistic(sf, sde, pts['x'], **kw), data['gm'].subset(data['keep']).score_fn(sde)
     return dict(
         mi_nll_auc=auc(a, b),
         mi_nll_tpr1_pct=100 * tpr_at_fpr(a, b, 0.01),
-        detect_nll_auc_exact=auc(ll, nll_statistic(exact, sde, x_ref, **kw)),
-        detect_nll_auc_unseen=auc(ll, nll_statistic(make_score_fn(unseen, sde), sde, x_ref, **kw)),
+        detect_nll_auc_exact=auc(ll, nll_statistic(exact, sde, pts['x_ref'], **kw)),
+        detect_nll_auc_unseen=auc(ll, nll_statistic(make_score_fn(unseen, sde), sde, pts['x_ref'], **kw)),
         nll_f_nats=float(-ll.mean()),
     )
 
@@ -483,14 +498,9 @@ def membership_run(spec: dict) -> dict:
 
     A solve past `max_nfe` evaluations leaves the metrics None with the reason in `stiff` (out of this budget's reach,
     not a divergence); any other error propagates."""
-    f, dev, seed = spec['fields'], spec.get('device') or 'cpu', spec['seed']
-    tf = f['toy']['fields']
-    cfg = spec_config(tf, tf['data_seed'])
-    sde, data = toy_sde(cfg), toy_data(cfg)
-    try:
-        net, unseen = robustness_model(spec), _toy_net(f['unseen'], spec.get('work'), dev)
-    except (TrainingDiverged, NonFiniteError) as e:
-        return dict(diverged=True, error=f"training: {type(e).__name__}: {e}")
+    if isinstance(got := _attack_inputs(spec), dict):
+        return got
+    f, dev, seed, _, sde, data, net, unseen = got
     t0 = time.time()
     try:
         out = _membership_nll(net, unseen, sde, data, f, seed, dev)
